@@ -1,0 +1,1 @@
+"""Text engine: report → frameworks and tasks. Plain Python; no Django imports."""
