@@ -1,0 +1,717 @@
+"""Read a report from disk into plain text, whatever form the office received it in.
+
+The engine itself works on ``str``; this module is the only place that touches files. It
+turns ``.txt``/``.md`` (UTF-8, GB18030/GBK, UTF-16/32), ``.docx``, ``.pdf`` with a text
+layer and ``.html`` pages saved from a government website into a :class:`SourceText`,
+and reports every failure as an :class:`~duban.extract.errors.ExtractError` with a
+one-line message a clerk can act on.
+
+Everything that could be hostile is bounded *before* it is parsed: the file size against
+``max_bytes``, a ``.docx``'s zip directory against a zip bomb, NUL-heavy "text" against
+binary files renamed to ``.txt``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from duban.extract.errors import ErrorCode, ExtractError
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+# Zip-bomb limits for .docx. A real report's document.xml compresses about 5–20:1; bombs
+# are 1000:1 and more. The sizes are read from the central directory, and zipfile never
+# inflates a member past its declared size, so a lying directory cannot get around them.
+DOCX_MAX_MEMBERS = 5000
+DOCX_MAX_RATIO = 100
+DOCX_RATIO_MIN_SIZE = 5 * 1024 * 1024  # small members may compress very well, harmlessly
+DOCX_MAX_TOTAL_FACTOR = 10  # total uncompressed ≤ 10 × max_bytes
+
+PDF_MAX_PAGES = 2000
+
+TEXT_EXTENSIONS = {".txt", ".md", ".text", ".markdown"}
+HTML_EXTENSIONS = {".html", ".htm", ".shtml", ".xhtml"}
+
+_MAGIC_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .doc/.xls, and encrypted .docx
+_MAGIC_ZIP = b"PK\x03\x04"
+_MAGIC_PDF = b"%PDF-"
+# Common binary formats a clerk might rename by mistake; named so the message can say what it is.
+_BINARY_MAGICS = {
+    b"\x89PNG": "PNG 图片",
+    b"\xff\xd8\xff": "JPEG 图片",
+    b"GIF8": "GIF 图片",
+    b"Rar!": "RAR 压缩包",
+    b"7z\xbc\xaf": "7z 压缩包",
+    b"\x1f\x8b": "gzip 压缩包",
+    b"MZ": "可执行程序",
+    b"\x7fELF": "可执行程序",
+    b"{\\rtf": "RTF 文档",
+}
+
+
+@dataclass
+class SourceText:
+    """A document's text as read, before the engine normalizes it."""
+
+    text: str
+    encoding: str  # "utf-8", "utf-8-sig", "gb18030", "utf-16-le" … or "docx"/"pdf" for containers
+    format: str  # "text" | "docx" | "pdf" | "html"
+    path: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _err(code: ErrorCode, zh: str, en: str) -> ExtractError:
+    return ExtractError(code, f"{zh}（{en}）")
+
+
+def _mb(n: int | float) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+    """Read ``path`` and return its text; raise :class:`ExtractError` on anything unusable."""
+    p = Path(path)
+    name = str(path)
+    if not p.exists():
+        raise _err(ErrorCode.E010_NOT_FOUND, f"找不到文件：{name}", "file not found")
+    if not p.is_file():
+        raise _err(ErrorCode.E010_NOT_FOUND, f"不是文件：{name}", "not a regular file")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise _err(
+            ErrorCode.E003_TOO_LARGE,
+            f"文件过大：{_mb(size)}，上限 {_mb(max_bytes)}",
+            "file too large",
+        )
+    if size == 0:
+        raise _err(ErrorCode.E001_EMPTY, f"文件是空的：{name}", "file is empty")
+    try:
+        with p.open("rb") as fh:
+            # read one byte more than allowed so a file that grew since stat() is still caught
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise _err(
+            ErrorCode.E010_NOT_FOUND, f"无法读取文件：{name}：{exc.strerror}", "cannot read file"
+        ) from exc
+    if len(data) > max_bytes:
+        raise _err(ErrorCode.E003_TOO_LARGE, f"文件过大，上限 {_mb(max_bytes)}", "file too large")
+    return read_bytes(data, suffix=p.suffix.lower(), path=name, max_bytes=max_bytes)
+
+
+def read_bytes(
+    data: bytes, *, suffix: str, path: str = "", max_bytes: int = DEFAULT_MAX_BYTES
+) -> SourceText:
+    """Read an uploaded document held in memory; ``suffix`` is its extension, e.g. ``".docx"``."""
+    if len(data) > max_bytes:
+        raise _err(ErrorCode.E003_TOO_LARGE, f"文件过大，上限 {_mb(max_bytes)}", "file too large")
+    if not data:
+        raise _err(ErrorCode.E001_EMPTY, "文件是空的", "file is empty")
+    suffix = suffix.lower()
+    sniffed = _sniff(data)
+    warnings: list[str] = []
+
+    # The content decides when it contradicts the extension: a PDF saved as ".txt" is read as
+    # a PDF (with a warning) rather than rejected, since the clerk's intent is clear.
+    fmt = {".docx": "docx", ".pdf": "pdf"}.get(suffix)
+    if suffix in TEXT_EXTENSIONS:
+        fmt = "text"
+    elif suffix in HTML_EXTENSIONS:
+        fmt = "html"
+    if sniffed in ("pdf", "docx", "ole") and fmt != sniffed:
+        if fmt is not None and sniffed != "ole":
+            warnings.append(
+                f"扩展名 {suffix} 与内容不符，按 {sniffed.upper()} 读取"
+                f"（extension does not match content; read as {sniffed})"
+            )
+        fmt = sniffed
+
+    if fmt == "ole":
+        raise _err(
+            ErrorCode.E005_BAD_DOCX,
+            "这是旧版 Word (.doc) 文件或加密的 Word 文件，请去掉密码并另存为 .docx 后再导入",
+            "old .doc or password-protected file; remove the password and save as .docx",
+        )
+    if fmt == "docx":
+        src = _read_docx(data, path, max_bytes)
+    elif fmt == "pdf":
+        src = _read_pdf(data, path)
+    elif fmt == "html":
+        src = _read_html(data, path)
+    elif fmt == "text":
+        src = _read_text(data, path)
+    else:
+        # Unknown extension: accept it when it is really text (or obviously HTML).
+        try:
+            src = _read_text(data, path)
+        except ExtractError as exc:
+            raise _err(
+                ErrorCode.E009_UNSUPPORTED,
+                f"不支持的文件类型：{suffix or '无扩展名'}；请使用 .txt、.md、.docx、.pdf 或 .html",
+                "unsupported file type",
+            ) from exc
+        if _looks_like_html(src.text):
+            src = _read_html(data, path)
+    src.warnings[:0] = warnings
+    return src
+
+
+def _sniff(data: bytes) -> str | None:
+    head = data[:1024]
+    if head.startswith(_MAGIC_OLE):
+        return "ole"
+    if head.startswith(_MAGIC_ZIP):
+        return "docx" if b"word/" in data[:65536] or _zip_has_word(data) else "zip"
+    if _MAGIC_PDF in head:
+        return "pdf"
+    for magic in _BINARY_MAGICS:
+        if head.startswith(magic):
+            return "binary"
+    return None
+
+
+def _zip_has_word(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "word/document.xml" in zf.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:512].lower()
+    return head.startswith(("<!doctype html", "<html")) or "<html" in head[:200]
+
+
+# --------------------------------------------------------------------------- plain text
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+
+# Control characters other than tab, newline, carriage return, form feed: a few may sneak into
+# real files (a stray \x0b from Word), a share above this means the bytes are not text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_MAX_CONTROL_SHARE = 0.01
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
+    """Decode text bytes; return ``(text, encoding, warnings)``.
+
+    Order matters: a BOM is authoritative; NUL bytes mean UTF-16/32 or binary; strict UTF-8
+    almost never succeeds by accident; GB18030 decodes most byte strings, so its result must
+    also *look like* Chinese; UTF-16 without BOM or NULs (pure hanzi) comes next; and only
+    then charset-normalizer's statistical guess.
+    """
+    if _BINARY_MAGICS and any(data.startswith(m) for m in _BINARY_MAGICS):
+        kind = next(v for m, v in _BINARY_MAGICS.items() if data.startswith(m))
+        raise _err(
+            ErrorCode.E002_BINARY,
+            f"文件内容不是文本（看起来是{kind}），请检查文件",
+            "not a text document",
+        )
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(enc.removesuffix("-sig"), errors="strict")
+            except UnicodeDecodeError as exc:
+                raise _err(
+                    ErrorCode.E004_ENCODING,
+                    f"文件以 {enc} 标记开头，但内容无法按该编码解码",
+                    "BOM present but content does not decode",
+                ) from exc
+            return _check_text(text), enc, []
+
+    if b"\x00" in data:
+        enc = _utf16_by_nul_parity(data)
+        if enc:
+            try:
+                t16 = data.decode(enc, errors="strict")
+            except UnicodeDecodeError:
+                t16 = None
+            if t16 is not None and _plausible(t16) and _control_share(t16) < _MAX_CONTROL_SHARE:
+                return _check_text(t16), enc, []
+        raise _err(
+            ErrorCode.E002_BINARY,
+            "文件内容不是文本（含大量空字节），可能是图片、压缩包或其他二进制文件",
+            "binary content, not a text document",
+        )
+
+    try:
+        return _check_text(data.decode("utf-8", errors="strict")), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+
+    try:
+        text = data.decode("gb18030", errors="strict")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and _looks_like_gb_text(text):
+        return _check_text(text), "gb18030", []
+
+    for enc in ("utf-16-le", "utf-16-be"):
+        if len(data) % 2:
+            break
+        try:
+            t16 = data.decode(enc, errors="strict")
+        except UnicodeDecodeError:
+            continue
+        if _cjk_share(t16) > 0.6:
+            return _check_text(t16), enc, []
+
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None:
+        guessed = str(best)
+        if not _CONTROL.search(guessed[:10000]) or _control_share(guessed) < _MAX_CONTROL_SHARE:
+            return (
+                _check_text(guessed),
+                best.encoding,
+                [f"编码不确定，按 {best.encoding} 读取，请核对文字（encoding guessed)"],
+            )
+    raise _err(
+        ErrorCode.E004_ENCODING,
+        "无法识别文件编码；请另存为 UTF-8 编码的文本后重试",
+        "unknown text encoding; save as UTF-8",
+    )
+
+
+def _utf16_by_nul_parity(data: bytes) -> str | None:
+    """UTF-16 text holding any ASCII (newlines, digits) has NULs on one side of each pair."""
+    if len(data) % 2:
+        return None
+    even = data[0::2].count(0)
+    odd = data[1::2].count(0)
+    pairs = len(data) // 2
+    if odd > 2 * even and odd >= max(2, pairs // 1000):
+        return "utf-16-le"
+    if even > 2 * odd and even >= max(2, pairs // 1000):
+        return "utf-16-be"
+    return None
+
+
+def _plausible(text: str) -> bool:
+    """Most characters are ones a Chinese report uses; random bytes decode to anything."""
+    sample = [c for c in text[:20000] if not c.isspace()]
+    if not sample:
+        return True
+    good = sum(
+        1
+        for c in sample
+        if (c.isascii() and c.isprintable())
+        or _is_cjk(c)
+        or "\u3000" <= c <= "\u303f"
+        or "\uff00" <= c <= "\uffef"
+        or "\u2000" <= c <= "\u206f"
+        or "\u00a0" <= c <= "\u00ff"
+    )
+    return good / len(sample) >= 0.9
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _cjk_share(text: str) -> float:
+    sample = [c for c in text[:20000] if not c.isspace()]
+    if not sample:
+        return 0.0
+    good = sum(
+        1 for c in sample if _is_cjk(c) or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    )
+    return good / len(sample)
+
+
+def _looks_like_gb_text(text: str) -> bool:
+    """True when a GB18030 decoding reads as Chinese, not as mojibake from other bytes.
+
+    Real Chinese text uses mostly the GB2312 repertoire (6,763 common hanzi and punctuation);
+    a random byte string decoded as GB18030 lands mostly in the rare GBK extension.
+    """
+    sample = [c for c in text[:20000] if not c.isspace()]
+    if not sample:
+        return True
+    common = 0
+    for c in sample:
+        if c.isascii():
+            common += c.isprintable()
+            continue
+        try:
+            c.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(sample) >= 0.9
+
+
+def _control_share(text: str) -> float:
+    sample = text[:100000]
+    return len(_CONTROL.findall(sample)) / max(1, len(sample))
+
+
+def _check_text(text: str) -> str:
+    if _control_share(text) > _MAX_CONTROL_SHARE:
+        raise _err(
+            ErrorCode.E002_BINARY,
+            "文件内容不是文本（控制字符过多），可能是二进制文件",
+            "binary content, not a text document",
+        )
+    # One line-ending convention for every reader; the pipeline's offsets refer to this text.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_text(data: bytes, path: str) -> SourceText:
+    text, enc, warnings = decode_bytes(data)
+    if not text.strip():
+        raise _err(ErrorCode.E001_EMPTY, "文件只有空白，没有文字", "file has no text")
+    return SourceText(text=text, encoding=enc, format="text", path=path, warnings=warnings)
+
+
+# --------------------------------------------------------------------------- .docx
+
+
+def _check_zip(zf: zipfile.ZipFile, max_bytes: int) -> None:
+    infos = zf.infolist()
+    if len(infos) > DOCX_MAX_MEMBERS:
+        raise _err(
+            ErrorCode.E008_ZIP_BOMB,
+            f"Word 文件结构异常：包含 {len(infos)} 个部件，已拒绝",
+            "too many zip members",
+        )
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise _err(
+                ErrorCode.E005_BAD_DOCX,
+                "Word 文件已加密，请去掉密码后再导入",
+                "encrypted .docx; remove the password",
+            )
+        total += info.file_size
+        if info.file_size > DOCX_RATIO_MIN_SIZE and info.file_size > DOCX_MAX_RATIO * max(
+            1, info.compress_size
+        ):
+            raise _err(
+                ErrorCode.E008_ZIP_BOMB,
+                f"Word 文件解压后异常膨胀（{info.filename} 压缩比超过 {DOCX_MAX_RATIO}:1），已拒绝",
+                "zip bomb suspected",
+            )
+    if total > DOCX_MAX_TOTAL_FACTOR * max_bytes:
+        raise _err(
+            ErrorCode.E008_ZIP_BOMB,
+            f"Word 文件解压后过大（{_mb(total)}），已拒绝",
+            "uncompressed size too large",
+        )
+
+
+def _read_docx(data: bytes, path: str, max_bytes: int) -> SourceText:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _err(
+            ErrorCode.E005_BAD_DOCX,
+            "Word 文件已损坏或不完整，请重新保存后再导入",
+            "truncated or corrupt .docx",
+        ) from exc
+    with zf:
+        _check_zip(zf, max_bytes)
+        if "word/document.xml" not in zf.namelist():
+            raise _err(
+                ErrorCode.E005_BAD_DOCX,
+                "这不是 Word 文档（缺少正文部分），请检查文件",
+                "not a Word document",
+            )
+        try:
+            with zf.open("word/document.xml") as fh:
+                head = fh.read(4096)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise _err(
+                ErrorCode.E005_BAD_DOCX,
+                "Word 文件已损坏或不完整，请重新保存后再导入",
+                "truncated or corrupt .docx",
+            ) from exc
+        # Word never writes a DTD; one here can only be an entity-expansion attack.
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise _err(
+                ErrorCode.E005_BAD_DOCX,
+                "Word 文件包含不允许的内容（DTD），已拒绝",
+                "DTD in .docx rejected",
+            )
+
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines: list[str] = []
+        # Walk the body in order so tables stay where they were among the paragraphs.
+        for child in document.element.body.iterchildren():
+            tag = child.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                lines.append(Paragraph(child, document).text)
+            elif tag == "tbl":
+                lines.extend(_docx_table_lines(Table(child, document)))
+    except ExtractError:
+        raise
+    except Exception as exc:  # python-docx/lxml/zipfile raise many kinds on broken files
+        raise _err(
+            ErrorCode.E005_BAD_DOCX,
+            "Word 文件已损坏或不完整，请重新保存后再导入",
+            "truncated or corrupt .docx",
+        ) from exc
+    text = "\n".join(lines).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise _err(ErrorCode.E001_EMPTY, "Word 文件中没有文字", "the .docx has no text")
+    return SourceText(text=text, encoding="docx", format="docx", path=path, warnings=[])
+
+
+def _docx_table_lines(table) -> list[str]:  # type: ignore[no-untyped-def]
+    lines = []
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            # merged cells come back once per grid column; keep each once
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(cell.text.strip())
+        line = "\t".join(c for c in cells if c)
+        if line:
+            lines.append(line)
+    return lines
+
+
+# --------------------------------------------------------------------------- .pdf
+
+NO_TEXT_LAYER = "此 PDF 没有文字层，请先进行 OCR 识别 (this PDF has no text layer; run OCR first)"
+
+
+def _read_pdf(data: bytes, path: str) -> SourceText:
+    if _MAGIC_PDF not in data[:1024]:
+        raise _err(ErrorCode.E006_BAD_PDF, "这不是有效的 PDF 文件", "not a PDF")
+    from pdfminer.high_level import extract_text
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    try:
+        text = extract_text(io.BytesIO(data), laparams=LAParams(), maxpages=PDF_MAX_PAGES)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise _err(
+            ErrorCode.E006_BAD_PDF, "PDF 文件已加密，请去掉密码后再导入", "encrypted PDF"
+        ) from exc
+    except Exception as exc:  # pdfminer raises a zoo of exception types on damaged files
+        raise _err(
+            ErrorCode.E006_BAD_PDF,
+            "PDF 文件已损坏或无法读取，请重新导出后再导入",
+            "unreadable PDF",
+        ) from exc
+    text = text.replace("\x0c", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, NO_TEXT_LAYER)
+    # Fonts without a Unicode map come out as "(cid:1234)": the text layer exists but is useless.
+    cids = len(re.findall(r"\(cid:\d+\)", text))
+    if cids and cids * 8 > len(text.strip()) * 0.3:
+        raise _err(
+            ErrorCode.E006_BAD_PDF,
+            "PDF 的文字无法解码（字体缺少编码表），请先进行 OCR 识别或索取 Word 版",
+            "PDF text cannot be decoded",
+        )
+    return SourceText(text=text, encoding="pdf", format="pdf", path=path, warnings=[])
+
+
+# --------------------------------------------------------------------------- .html
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+
+_DROP_TAGS = [
+    "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe",
+    "button", "select", "input", "textarea", "svg", "canvas", "template", "object", "embed",
+    "menu", "link", "meta",
+]  # fmt: skip
+
+# Class/id words that mark page furniture on Chinese government and news sites.
+_FURNITURE_SUBSTR = re.compile(
+    r"share|bdshare|jiathis|breadcrumb|crumb|navbar|menu|copyright|sidebar|toolbar|"
+    r"fontsize|font-size|qrcode|erweima|ewm|related|comment|login|search|advert|banner|"
+    r"footer|header|topbar|position|location|pagebar",
+    re.I,
+)
+_FURNITURE_WORDS = {"nav", "ad", "ads", "foot", "head", "top", "side", "tools", "print", "dy"}
+
+# Lines that are controls rather than text: share/print/close/font-size widgets.
+_FURNITURE_LINE = re.compile(
+    r"^[【\[]?\s*(字号|字体)\s*[:：].{0,20}$|^分享到?\s*[:：]?.{0,30}$|^[【\[]?(打印本页|打印|关闭窗口|关闭|"
+    r"收藏|返回顶部|返回|我要纠错|扫一扫)[】\]]?$"
+)
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    "section", "article", "blockquote", "pre", "dd", "dt", "dl", "center", "main", "td", "th",
+    "tbody", "hr",
+}  # fmt: skip
+
+
+def _html_decode(data: bytes) -> tuple[str, str, list[str]]:
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(enc.removesuffix("-sig"), errors="replace"), enc, []
+    m = _META_CHARSET.search(data[:8192])
+    if m:
+        declared = m.group(1).decode("ascii").lower()
+        # Sites that declare gb2312 often use characters outside it; gb18030 is the superset.
+        enc = "gb18030" if declared in ("gb2312", "gbk", "gb18030", "x-gbk") else declared
+        try:
+            return data.decode(enc, errors="strict"), enc, []
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return decode_bytes(data)
+    except ExtractError:
+        text = data.decode("utf-8", errors="replace")
+        return text, "utf-8", ["网页编码无法确定，部分文字可能显示为乱码（encoding uncertain）"]
+
+
+def _count_cjk(text: str) -> int:
+    return sum(1 for c in text if _is_cjk(c))
+
+
+def _read_html(data: bytes, path: str) -> SourceText:
+    from bs4 import BeautifulSoup, Comment, Tag
+
+    html, enc, warnings = _html_decode(data)
+    try:
+        soup = BeautifulSoup(html, "lxml")
+    except Exception as exc:
+        raise _err(ErrorCode.E013_BAD_HTML, "网页无法解析", "unparseable HTML") from exc
+
+    title = _html_title(soup)
+
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    root = soup.body or soup
+    total = _count_cjk(root.get_text())
+    for tag in list(root.find_all(True)):
+        if not isinstance(tag, Tag) or tag.decomposed or tag.attrs is None:
+            continue
+        style = (tag.get("style") or "").replace(" ", "").lower()
+        words = " ".join([*tag.get("class", []), tag.get("id") or ""])
+        furniture = "display:none" in style or (
+            words
+            and (
+                _FURNITURE_SUBSTR.search(words)
+                or any(w.lower() in _FURNITURE_WORDS for w in re.split(r"[\s_\-]+", words))
+            )
+        )
+        # A wrapper named "header-and-content" must not take the article with it.
+        if furniture and _count_cjk(tag.get_text()) < 0.5 * total:
+            tag.decompose()
+
+    body = _article_element(root)
+    lines = _block_lines(body, _BLOCK_TAGS)
+    lines = [ln for ln in lines if not _FURNITURE_LINE.match(ln)]
+    if title and not any(title in ln for ln in lines[:5]):
+        lines.insert(0, title)
+    text = "\n".join(lines)
+    if _count_cjk(text) < 10:
+        raise _err(
+            ErrorCode.E013_BAD_HTML,
+            "网页中没有找到正文，请另存为“网页，仅HTML”或复制正文为 .txt",
+            "no article text found in the HTML page",
+        )
+    return SourceText(text=text, encoding=enc, format="html", path=path, warnings=warnings)
+
+
+def _html_title(soup) -> str:  # type: ignore[no-untyped-def]
+    # Chinese government sites (the national template) carry the headline in this meta tag.
+    for name in ("ArticleTitle", "articletitle", "title"):
+        meta = soup.find("meta", attrs={"name": name})
+        if meta and meta.get("content", "").strip():
+            return meta["content"].strip()
+    h1 = soup.find("h1")
+    if h1 and h1.get_text(strip=True):
+        return h1.get_text(" ", strip=True)
+    if soup.title and soup.title.string:
+        # "报告标题_某某省人民政府网站" → keep the part before the site name
+        return re.split(r"\s*[_|｜]\s*|\s+-\s+", soup.title.string.strip())[0]
+    return ""
+
+
+def _article_element(root):  # type: ignore[no-untyped-def]
+    """The deepest element that holds most of the page's non-link Chinese text.
+
+    Link text is not counted, so lists of related articles and menus that survived the
+    furniture filter do not pull the choice towards them.
+    """
+    from bs4 import NavigableString, Tag
+
+    scores: dict[int, int] = {}
+
+    def score(el) -> int:  # type: ignore[no-untyped-def]
+        n = 0
+        for child in el.children:
+            if isinstance(child, Tag):
+                if child.name == "a":
+                    continue
+                n += score(child)
+            elif isinstance(child, NavigableString):
+                n += _count_cjk(str(child))
+        scores[id(el)] = n
+        return n
+
+    total = score(root)
+    if total == 0:
+        return root
+    best = root
+    while True:
+        nxt = None
+        for child in best.children:
+            if isinstance(child, Tag) and scores.get(id(child), 0) >= 0.7 * total:
+                nxt = child
+                break
+        if nxt is None:
+            return best
+        best = nxt
+
+
+def _block_lines(el, block_tags: set[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Text of ``el`` with a line break at every block element, whitespace collapsed."""
+    from bs4 import NavigableString, Tag
+
+    parts: list[str] = []
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        for child in node.children:
+            if isinstance(child, Tag):
+                block = child.name in block_tags
+                if block:
+                    parts.append("\n")
+                walk(child)
+                if block:
+                    parts.append("\n")
+            elif isinstance(child, NavigableString):
+                parts.append(str(child))
+
+    walk(el)
+    raw = "".join(parts)
+    lines = []
+    for line in raw.split("\n"):
+        # collapse runs of ASCII whitespace, keep the ideographic space used for indentation inside
+        line = re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip(" \u3000")
+        if line:
+            lines.append(line)
+    return lines
