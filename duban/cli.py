@@ -1,0 +1,189 @@
+"""The ``duban`` command: one entry point for setting up, serving, importing and exporting.
+
+Each sub-command is a thin adapter: the work is done by services and modules that the web
+pages and tests call too. ``duban --help`` is reproduced in ``docs/cli.md`` and a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from duban import __version__
+
+
+def setup_django() -> None:
+    """Configure Django on demand, so ``duban extract`` never pays for it."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duban.project.settings")
+    import django
+
+    django.setup()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="duban")
+def main() -> None:
+    """督办 duban: turn a government report into a supervised task book.
+
+    Settings come from DUBAN_* environment variables (see docs/operations.md);
+    by default data lives in ./var with an SQLite database.
+    """
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database tables."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@main.command()
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default="", help="Display name (姓名).")
+@click.option("--unit", default="", help="Unit name or short name for the role.")
+@click.option(
+    "--role",
+    type=click.Choice(["office", "leader", "unit_leader", "clerk", "viewer"]),
+    default=None,
+    help="Role in --unit.",
+)
+@click.option("--superuser", is_flag=True, help="Also a Django superuser (admin site).")
+def createuser(
+    username: str, password: str, display_name: str, unit: str, role: str | None, superuser: bool
+) -> None:
+    """Create a login, optionally with a role in a unit."""
+    setup_django()
+    from duban.org.services import create_user
+
+    try:
+        user = create_user(
+            username,
+            password=password,
+            display_name=display_name,
+            unit=unit or None,
+            role=role,
+            superuser=superuser,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created user {user.username}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app with waitress (production-grade, no reloader)."""
+    setup_django()
+    from waitress import serve as waitress_serve
+
+    from duban.project.wsgi import application
+
+    click.echo(f"duban serving on http://{host}:{port}/")
+    waitress_serve(application, host=host, port=port, threads=threads, ident="duban")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up the demo data and exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Migrate, load the demo city and its sample report, then serve."""
+    setup_django()
+    from django.core.management import call_command
+
+    from duban.demo.loader import DEMO_PASSWORD, load_demo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    summary = load_demo()
+    click.echo(
+        f"demo city: {summary['city']}: {summary['units']} units, "
+        f"{summary['tasks']} tasks from the sample report"
+    )
+    click.echo(f"logins (password for all: {DEMO_PASSWORD}):")
+    for username, label in summary["users"]:
+        click.echo(f"  {username:<12} {label}")
+    if no_serve:
+        return
+    click.echo(f"open http://{host}:{port}/")
+    from waitress import serve as waitress_serve
+
+    from duban.project.wsgi import application
+
+    waitress_serve(application, host=host, port=port, threads=8, ident="duban")
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Archive path (default: DUBAN_HOME/backups/duban-<time>.tar.gz).",
+)
+def backup(output: Path | None) -> None:
+    """Write one archive of the database and uploaded files, with SHA-256 manifest."""
+    setup_django()
+    from duban.core.backup import BackupError
+    from duban.core.backup import backup as do_backup
+
+    try:
+        path = do_backup(output)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(archive: Path, yes: bool) -> None:
+    """Verify an archive, then replace the database and files with its contents."""
+    setup_django()
+    from duban.core.backup import BackupError
+    from duban.core.backup import restore as do_restore
+
+    if not yes:
+        click.confirm("这将覆盖当前数据库和上传文件 (this replaces all data). 继续？", abort=True)
+    try:
+        manifest = do_restore(archive)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {len(manifest.files)} files from {archive}")
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command (check, makemigrations, shell …)."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["duban manage", *args])
+
+
+def _register_optional() -> None:
+    """Sub-commands that live beside their subsystem."""
+    try:
+        from duban.extract.cli import extract
+    except ImportError:  # pragma: no cover - the engine ships with the package
+        return
+    main.add_command(extract, "extract")
+
+
+_register_optional()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Base model with audit and optimistic locking, and the append-only audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from duban.core import audit
+
+
+class ConflictError(Exception):
+    """Someone else saved this object since it was loaded; the caller must reload.
+
+    The web layer turns this into HTTP 409 with the current version, so the clerk's text
+    is shown again instead of being silently overwritten or lost.
+    """
+
+    def __init__(self, instance: models.Model, expected: int, found: int | None) -> None:
+        self.instance = instance
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            _("“{obj}”已被他人修改（您的版本 {mine}，当前版本 {theirs}），请刷新后重试。").format(
+                obj=instance, mine=expected, theirs=found
+            )
+        )
+
+
+class AuditedModel(models.Model):
+    """Every save and delete writes an :class:`AuditEntry` in the same transaction.
+
+    ``version`` increases on each save. A save whose loaded version is no longer the one in
+    the database raises :class:`ConflictError` instead of overwriting the other writer.
+    """
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    audit_exclude: tuple[str, ...] = ("updated_at", "version")
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._audit_loaded = audit.snapshot(instance) if instance._has_all_fields() else None
+        return instance
+
+    def _has_all_fields(self) -> bool:
+        deferred = self.get_deferred_fields()
+        return not deferred
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding or self.pk is None
+        with transaction.atomic(using=kwargs.get("using")):
+            before = None
+            if not adding:
+                before = getattr(self, "_audit_loaded", None)
+                manager = type(self)._base_manager
+                if before is None:
+                    before = audit.snapshot(manager.get(pk=self.pk))
+                expected = self.version
+                # The compare-and-increment is the lock: only one writer can move the
+                # version from the value both of them loaded.
+                updated = manager.filter(pk=self.pk, version=expected).update(
+                    version=F("version") + 1
+                )
+                if not updated:
+                    found = manager.filter(pk=self.pk).values_list("version", flat=True).first()
+                    raise ConflictError(self, expected, found)
+                self.version = expected + 1
+            super().save(*args, **kwargs)
+            after = audit.snapshot(self)
+            if adding:
+                audit.write_entry(self, "create", after=after)
+            elif audit.diff(before, after):
+                audit.write_entry(self, "update", before=before, after=after)
+            self._audit_loaded = after
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(using=kwargs.get("using")):
+            before = audit.snapshot(self)
+            pk = self.pk
+            result = super().delete(*args, **kwargs)
+            self.pk = pk  # so the entry names the deleted row
+            audit.write_entry(self, "delete", before=before)
+            self.pk = None
+            return result
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """The log is append-only: the ORM's bulk paths refuse to change or remove rows."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError(_("审计记录只能追加，不能修改。"))
+
+    def delete(self) -> Any:
+        raise PermissionError(_("审计记录只能追加，不能删除。"))
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise PermissionError(_("审计记录只能追加，不能修改。"))
+
+
+class AuditEntry(models.Model):
+    ACTIONS = [
+        ("create", _("新建")),
+        ("update", _("修改")),
+        ("delete", _("删除")),
+        ("event", _("业务事件")),
+    ]
+
+    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    object_type = models.CharField(_("对象类型"), max_length=100)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    action = models.CharField(_("动作"), max_length=10, choices=ACTIONS)
+    event = models.CharField(_("事件"), max_length=64, blank=True)
+    before = models.JSONField(_("修改前"), null=True, blank=True)
+    after = models.JSONField(_("修改后"), null=True, blank=True)
+    changed = models.JSONField(_("变更字段"), default=list, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    request_id = models.CharField(_("请求编号"), max_length=32, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(_("审计记录只能追加，不能修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(_("审计记录只能追加，不能删除。"))
+
+    @classmethod
+    def for_object(cls, instance: models.Model) -> AuditEntryQuerySet:
+        return cls.objects.filter(
+            object_type=instance._meta.label_lower, object_id=str(instance.pk)
+        )

@@ -1,0 +1,1 @@
+"""Documents: the reports and pages that plans are decomposed from."""

@@ -1,0 +1,44 @@
+"""An uploaded source document: the original file, how it was decoded, its normalized text.
+
+Tasks point back into ``normalized_text`` by character span, so that text is stored once
+and never rewritten after tasks link to it (a re-upload is a new Document).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from duban.core.models import AuditedModel
+
+
+class Document(AuditedModel):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("已上传")
+        EXTRACTED = "extracted", _("已解析")
+        FAILED = "failed", _("解析失败")
+
+    title = models.CharField(_("标题"), max_length=300)
+    original = models.FileField(_("原始文件"), upload_to="documents/%Y/%m/", blank=True)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
+    file_format = models.CharField(_("格式"), max_length=10, blank=True)
+    encoding = models.CharField(_("检测到的编码"), max_length=30, blank=True)
+    normalized_text = models.TextField(_("规范化文本"), blank=True)
+    doc_date = models.DateField(_("文件日期"), null=True, blank=True)
+    issuer = models.CharField(_("发文机关"), max_length=100, blank=True)
+    metadata = models.JSONField(_("元数据"), default=dict, blank=True)
+    extraction = models.JSONField(_("解析结果"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.UPLOADED
+    )
+
+    audit_exclude = ("updated_at", "version", "normalized_text", "extraction")
+
+    class Meta:
+        verbose_name = _("文件")
+        verbose_name_plural = _("文件")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,1 @@
+"""Organisation: units (the tree of party and government bodies), users, role memberships."""

@@ -1,0 +1,64 @@
+"""Business rules for units and users: one transaction each, audited by the models."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+
+from duban.org.choices import Role
+from duban.org.models import Membership, Unit, User
+
+
+def find_unit(name: str) -> Unit | None:
+    """A unit by full name, short name or alias (exact), or ``None``."""
+    name = name.strip()
+    unit = Unit.objects.filter(Q(name=name) | Q(short_name=name)).first()
+    if unit is not None:
+        return unit
+    for candidate in Unit.objects.exclude(aliases=[]).only("id", "aliases"):
+        if name in (candidate.aliases or []):
+            return Unit.objects.get(pk=candidate.pk)
+    return None
+
+
+@transaction.atomic
+def create_user(
+    username: str,
+    *,
+    password: str,
+    display_name: str = "",
+    unit: str | Unit | None = None,
+    role: str | None = None,
+    superuser: bool = False,
+) -> User:
+    """Create a login and, when given, its role in a unit."""
+    if User.objects.filter(username=username).exists():
+        raise ValueError(f"用户名“{username}”已存在 (user exists)")
+    if role is not None and role not in Role.values:
+        raise ValueError(f"未知角色“{role}” (unknown role)")
+    unit_obj: Unit | None = None
+    if unit is not None:
+        unit_obj = unit if isinstance(unit, Unit) else find_unit(unit)
+        if unit_obj is None:
+            raise ValueError(f"找不到单位“{unit}” (no such unit)")
+    if role and unit_obj is None:
+        raise ValueError("指定角色时必须同时指定单位 (a role needs a unit)")
+    user = User(username=username, display_name=display_name)
+    user.set_password(password)
+    if superuser:
+        user.is_staff = True
+        user.is_superuser = True
+    user.save()
+    if role and unit_obj is not None:
+        grant_role(user, unit_obj, role)
+    return user
+
+
+@transaction.atomic
+def grant_role(user: User, unit: Unit, role: str) -> Membership:
+    membership, _ = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    if role == Role.OFFICE and not user.is_staff:
+        # The office manages units, users and calendars in the admin site.
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return membership

@@ -1,0 +1,32 @@
+"""Stored values are English slugs; what users see is translated."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("待确认")
+    CONFIRMED = "confirmed", _("已立项")
+    ARCHIVED = "archived", _("已归档")
+
+
+class TaskStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待审核")
+    REJECTED = "rejected", _("已驳回")
+    CONFIRMED = "confirmed", _("已立项")
+    IN_PROGRESS = "in_progress", _("推进中")
+    CLOSURE_REQUESTED = "closure_requested", _("申请销号")
+    CLOSED = "closed", _("已办结")
+
+
+class TaskKind(models.TextChoices):
+    TASK = "task", _("工作任务")
+    INDICATOR = "indicator", _("指标任务")
+    RECTIFICATION = "rectification", _("整改任务")
+
+
+class Light(models.TextChoices):
+    NONE = "none", _("未亮灯")
+    GREEN = "green", _("绿灯")
+    YELLOW = "yellow", _("黄灯")
+    RED = "red", _("红灯")

@@ -1,0 +1,1 @@
+"""Supervision: reporting rhythm, progress reports, status lights, notices, closure."""

@@ -1,0 +1,126 @@
+"""Reporting rhythm, progress reports with evidence, and notices along the chasing ladder."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from duban.core.models import AuditedModel
+from duban.supervision.choices import Frequency, NoticeLevel, NoticeStatus, ReportStatus
+
+
+class ReportingSchedule(AuditedModel):
+    task = models.OneToOneField(
+        "plans.Task",
+        verbose_name=_("任务"),
+        on_delete=models.CASCADE,
+        related_name="reporting_schedule",
+    )
+    frequency = models.CharField(
+        _("报送频次"), max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY
+    )
+    # weekly: 1=Monday … 7=Sunday; monthly/quarterly: day of month (last month of quarter)
+    day = models.PositiveSmallIntegerField(_("报送日"), default=25)
+    starts_on = models.DateField(_("开始报送日期"))
+    ends_on = models.DateField(_("结束报送日期"), null=True, blank=True)
+    co_units_report = models.BooleanField(_("配合单位报送"), default=True)
+
+    class Meta:
+        verbose_name = _("报送计划")
+        verbose_name_plural = _("报送计划")
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.get_frequency_display()}"
+
+
+class ProgressReport(AuditedModel):
+    task = models.ForeignKey(
+        "plans.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="reports"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("报送单位"), on_delete=models.PROTECT, related_name="reports"
+    )
+    period_start = models.DateField(_("报送周期开始"))
+    period_end = models.DateField(_("报送周期结束"))
+    due_date = models.DateField(_("应报日期"), db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=15, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    percent = models.PositiveSmallIntegerField(_("完成进度（%）"), default=0)
+    progress = models.TextField(_("工作进展"), blank=True)
+    problems = models.TextField(_("存在问题"), blank=True)
+    next_steps = models.TextField(_("下步打算"), blank=True)
+    coordination_request = models.TextField(_("需协调事项"), blank=True)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    is_late = models.BooleanField(_("逾期报送"), default=False)
+    return_reason = models.TextField(_("退回原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("进展报告")
+        verbose_name_plural = _("进展报告")
+        ordering = ["task", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "unit", "period_end"], name="supervision_report_one_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.unit} {self.period_end:%Y-%m-%d}"
+
+
+class Evidence(AuditedModel):
+    report = models.ForeignKey(
+        ProgressReport,
+        verbose_name=_("进展报告"),
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    file = models.FileField(_("佐证材料"), upload_to="evidence/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("大小"), default=0)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notice(AuditedModel):
+    task = models.ForeignKey(
+        "plans.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="notices"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("主送单位"), on_delete=models.PROTECT, related_name="notices"
+    )
+    level = models.CharField(_("级别"), max_length=15, choices=NoticeLevel.choices)
+    number = models.CharField(_("文号"), max_length=50, blank=True)
+    reason = models.TextField(_("事由"))
+    reply_deadline = models.DateField(_("回复期限"), null=True, blank=True)
+    reply = models.TextField(_("回复"), blank=True)
+    replied_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.OPEN
+    )
+    # The same event (task, unit, level, period) must never produce a second notice.
+    dedup_key = models.CharField(_("去重键"), max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("督办通知")
+        verbose_name_plural = _("督办通知")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.task.code} → {self.unit}"
