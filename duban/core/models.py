@@ -46,16 +46,6 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._audit_loaded = audit.snapshot(instance) if instance._has_all_fields() else None
-        return instance
-
-    def _has_all_fields(self) -> bool:
-        deferred = self.get_deferred_fields()
-        return not deferred
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding or self.pk is None
         with transaction.atomic(using=kwargs.get("using")):
@@ -92,6 +82,16 @@ class AuditedModel(models.Model):
             audit.write_entry(self, "delete", before=before)
             self.pk = None
             return result
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._audit_loaded = audit.snapshot(instance) if instance._has_all_fields() else None
+        return instance
+
+    def _has_all_fields(self) -> bool:
+        deferred = self.get_deferred_fields()
+        return not deferred
 
 
 class AuditEntryQuerySet(models.QuerySet):
