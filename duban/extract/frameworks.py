@@ -1,0 +1,214 @@
+"""Step 3: numbered formulations (提法) and their items.
+
+Sources of a framework, all found with regexes over the normalized text:
+
+* quoted formulations with a number word: “六字要求” “三个关系” “两重” “一主两副” “十四五”;
+* unquoted counted nouns: 「十个方面工作」「四大流域」「32个核心板块」 — but not quantities and
+  durations (「一个」「两个月」「三年」「等10个国家物流枢纽」);
+* glossary names wherever they occur (「中央八项规定」「四个意识」);
+* quoted parallel layouts without a number word: “东强、南动、西美、北静、中优、外联”.
+
+Items come, in order of preference, from an enumeration right before the name
+(「控、保、稳、进、抬、扛“六字要求”」, 「黄河、淮河、海河、长江四大流域」), from an
+enumeration elsewhere on the page that repeats the name's key word (「六个统筹」 ↔
+「统筹疫情防控、复工复产、……」, possibly in another article → ``items_from="other_article"``),
+or from the glossary (``items_from="glossary"``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from duban.extract.glossary import load_glossary
+from duban.extract.model import Framework, ParsedDocument
+from duban.extract.structure import cn_number
+
+_NUM = "一二两三四五六七八九十百"
+_QUOTED = re.compile(r"“([^“”\n]{1,24})”")
+_HAS_NUMERAL = re.compile(rf"[{_NUM}]|\d")
+# A formulation inside quotes: starts with a number word, or pairs numbers with words
+# (一主两副, 三去一降一补), or is a five-year plan (十四五).
+_QUOTED_FW = re.compile(
+    rf"^(?:[{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条|字|张|种|批|化|类)?[\u4e00-\u9fff]{{1,8}}"
+    rf"(?:、(?:[{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条)?[\u4e00-\u9fff]{{1,8}})*$"
+    rf"|^[\u4e00-\u9fff]{{1,3}}[{_NUM}][\u4e00-\u9fff]{{0,4}}[{_NUM}][\u4e00-\u9fff]{{1,4}}$"
+)
+_PLAN = re.compile(rf"^([{_NUM}]{{1,3}})五(?:规划|时期)?$")
+_UNQUOTED_FW = re.compile(
+    rf"(?<![\d{_NUM}第等约超近余央])([{_NUM}]{{1,3}}|\d{{1,2}})(个|项|大|条|字)"
+    rf"([^{_NUM}\d\W]{{2,4}}?)"
+    r"(?=[，。、；：“”（）《》\s！？]|内|的|对|为|和|与|中|在|是|要|等|及|规划|建设|协同|共同|$)"
+)
+# Nouns after a number that make a quantity or a duration, not a formulation.
+_JUNK_NOUN = re.compile(
+    r"^(?:年|月|日|天|周|小时|分钟|岁|倍|次|批|人|万|亿|多|以上|左右|百分点|阶段|方面$|国家$|省|市|县|"
+    r"区|镇|村|家|所|企业|项目|城市$|地区$|部门$|地级|制造|经验|单位|重点)"
+)
+_JUNK_QUOTED = re.compile(
+    rf"(?:月|年|天|日|周|次|倍|岁|件事|个人)$|^一个|^一件|^一张网$|^一流|^[{_NUM}]+[年月天日周]"
+)
+_ENUM_ITEM = r"[\u4e00-\u9fff]{1,8}"
+_ENUM_BEFORE = re.compile(rf"((?:{_ENUM_ITEM}、)+{_ENUM_ITEM})”?$")
+# A verb that an enumeration's first item may have swallowed (「充分发挥安阳」).
+_LEAD_VERB = re.compile(
+    r"^.*?(?:发挥|推动|推进|加快|建设|实施|围绕|紧扣|统筹|坚持|包括|聚焦|依托|打造|强化|做好|抓好|"
+    r"按照|构建|形成|覆盖|涵盖|落实|突出|提升|优化)(.+)$"
+)
+_LAYOUT = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:、[\u4e00-\u9fff]{2,4}){2,9}$")
+_STRIP_QUOTES = str.maketrans("", "", "“”\"‘’")
+
+
+def _count(name: str) -> int | None:
+    """The number a formulation carries: 「十四五」→14, 「一主两副」→3, 「32个核心板块」→32."""
+    m = _PLAN.match(name)
+    if m:
+        return cn_number(m.group(1))
+    m = re.match(rf"^([{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条|字)", name)
+    if m and "、" not in name:
+        return cn_number(m.group(1))  # 「五个进一步到位」 counts five, not six
+    nums = re.findall(rf"[{_NUM}]+|\d+", name)
+    values = [v for v in (cn_number(n) for n in nums) if v is not None]
+    if not values:
+        return None
+    return sum(values) if len(values) > 1 else values[0]
+
+
+def _items_before(text: str, start: int, want: int | None) -> list[str]:
+    """An enumeration right before ``start`` whose length matches the count."""
+    head = text[max(0, start - 80) : start]
+    m = _ENUM_BEFORE.search(head)
+    if not m:
+        return []
+    items = [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")]
+    if want is not None and len(items) > want:
+        items = items[-want:]
+    if want is not None and len(items) != want:
+        return []
+    # The first item may have swallowed a leading verb (「推动黄河」「紧紧围绕控」).
+    longest = max(len(x) for x in items[1:]) if len(items) > 1 else 8
+    if len(items[0]) > longest:
+        m2 = _LEAD_VERB.match(items[0])
+        items[0] = m2.group(1) if m2 else items[0][-longest:]
+    return items
+
+
+def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None:
+    """Find 「key A、B、…」 (key as a leading verb) or 「A key、B key、…」 with ``n`` items."""
+    k = re.escape(key)
+    lead = re.compile(rf"{k}((?:[^，。；：、\n]{{1,12}}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?)(?=[，。；：]|$)")
+    m = lead.search(text)
+    if m:
+        return [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")], m.start()
+    tail = re.compile(rf"((?:[^，。；：、\n]{{1,12}}?{k}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?{k})")
+    m = tail.search(text)
+    if m:
+        items = [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")]
+        # 「处理好“保”与“稳”的关系」: drop a leading verb before the first quote.
+        first = m.group(1).split("、")[0]
+        if "“" in first:
+            items[0] = first[first.index("“") :].translate(_STRIP_QUOTES)
+        return items, m.start()
+    return None
+
+
+def _article_of(doc: ParsedDocument, pos: int) -> int:
+    for i, a in enumerate(doc.articles):
+        if a.start <= pos < a.end:
+            return i
+    return 0
+
+
+def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
+    """(name, start, end, quoted) for every formulation-looking span."""
+    for m in _QUOTED.finditer(text):
+        inner = m.group(1)
+        if _LAYOUT.match(inner) and not _HAS_NUMERAL.search(inner):
+            yield inner, m.start(1), m.end(1), True
+            continue
+        if len(inner) > 6 and "、" not in inner and not re.match(rf"^[{_NUM}\d]+(?:个|项|大|条|字)", inner):
+            continue  # a quoted phrase (「一方水土难养一方人」), not a name
+        if _QUOTED_FW.match(inner) and not _JUNK_QUOTED.search(inner):
+            if inner[0] == "一" and "、" not in inner and not re.search(rf"[{_NUM}]", inner[1:]):
+                continue  # 「一件事」「一网通办」 name a single thing
+            yield inner, m.start(1), m.end(1), True
+    for m in _UNQUOTED_FW.finditer(text):
+        num, cls, noun = m.groups()
+        value = cn_number(num)
+        if value is None or value < 2 or _JUNK_NOUN.match(noun):
+            continue
+        if text[m.start() - 1 : m.start()] == "“" or text[m.end() : m.end() + 1] == "”":
+            continue  # already seen as a quoted formulation
+        yield m.group(0), m.start(), m.end(), False
+
+
+def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
+    """Fill ``doc.frameworks`` (one entry per distinct name, first occurrence)."""
+    text = doc.text
+    glossary = load_glossary()
+    seen: dict[str, Framework] = {}
+    for name, start, end, _quoted in _candidates(text):
+        count = _count(name) if _HAS_NUMERAL.search(name) else None
+        items: list[str] = []
+        if count is None and "、" in name:
+            items = name.split("、")
+            count = len(items)
+        elif count is not None and "、" not in name:
+            quote_start = start - 1 if text[start - 1 : start] == "“" else start
+            items = _items_before(text, quote_start, _first_count(name, count))
+        fw = seen.get(name)
+        if fw is None:
+            seen[name] = Framework(name, count, items, start, end, "text" if items else "none")
+        elif items and not fw.items:
+            fw.items, fw.items_from = items, "text"
+    # Glossary names written out in full (「中央八项规定」「四个意识」) without quotes.
+    for gname, entry in glossary.items():
+        if gname != entry.name or gname in seen:
+            continue
+        if len(gname) >= 4 or f"“{gname}”" in text:
+            i = text.find(gname)
+            if i >= 0:
+                seen[gname] = Framework(gname, entry.count, [], i, i + len(gname), "none")
+    # Items spelled out elsewhere: 「六个统筹」 ↔ 「统筹A、B、C、D、E、F」.
+    for fw in seen.values():
+        if fw.items or not fw.count or fw.count < 2 or fw.count > 12:
+            continue
+        m = re.match(rf"^(?:[{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条)([\u4e00-\u9fff]{{2}})$", fw.name)
+        if not m:
+            continue
+        found = _enumeration_of(text, m.group(1), fw.count)
+        if found:
+            items, pos = found
+            fw.items = items
+            same = _article_of(doc, pos) == _article_of(doc, fw.start)
+            fw.items_from = "text" if same else "other_article"
+    # What the text leaves out, the glossary may know.
+    for fw in seen.values():
+        entry = glossary.get(fw.name)
+        if entry and not fw.items and entry.items:
+            fw.items, fw.items_from = list(entry.items), "glossary"
+        if entry:
+            fw.count = entry.count
+    doc.frameworks = sorted(
+        (f for f in seen.values() if f.count or f.items), key=lambda f: f.start
+    )
+    return doc
+
+
+def _first_count(name: str, count: int) -> int | None:
+    """How many items a compound name's enumeration has: 「三医一张网」 lists three."""
+    nums = re.findall(rf"[{_NUM}]+|\d+", name)
+    if len(nums) > 1 and not _PLAN.match(name):
+        return None  # compound: accept any length
+    return count
+
+
+def pillar_index(doc: ParsedDocument) -> dict[str, str]:
+    """Short framework items (「稳」「保」) → framework name, for tagging tasks."""
+    out: dict[str, str] = {}
+    for fw in doc.frameworks:
+        if fw.items_from in ("text", "other_article"):
+            for it in fw.items:
+                if 1 <= len(it) <= 4:
+                    out.setdefault(it, fw.name)
+    return out
