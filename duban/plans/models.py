@@ -199,4 +199,4 @@ class Milestone(AuditedModel):
         ordering = ["task", "sort_order", "due_date"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.due_date:%Y-%m-%d})"
+        return f"{self.name} ({self.due_date})"

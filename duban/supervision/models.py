@@ -75,7 +75,7 @@ class ProgressReport(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.task.code} {self.unit} {self.period_end:%Y-%m-%d}"
+        return f"{self.task.code} {self.unit} {self.period_end}"
 
 
 class Evidence(AuditedModel):

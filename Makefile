@@ -1,0 +1,48 @@
+# duban: two commands. `make demo` sets everything up and serves the demo; `make test` runs
+# the whole suite. Everything is installed into .venv from PyPI, pinned by constraints.txt.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DUBAN_HOME ?= $(CURDIR)/var
+
+.PHONY: demo test lint format eval bench lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "duban needs Python 3.11+"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/duban demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) lint
+	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage check --fail-level WARNING
+	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage makemigrations --check --dry-run
+	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+eval: $(STAMP)
+	$(BIN)/python -m duban.extract.eval
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/extract_bench.py
+
+# Regenerate the pinned versions after changing dependencies in pyproject.toml.
+lock:
+	rm -rf /tmp/duban-lock && $(PYTHON) -m venv /tmp/duban-lock
+	/tmp/duban-lock/bin/pip install --quiet -e '.[test]'
+	/tmp/duban-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

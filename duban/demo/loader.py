@@ -1,0 +1,133 @@
+"""The demo city: units from the packaged city catalog, one login per role, and the sample
+report (written for this project) turned into a confirmed, assigned plan.
+
+Loading is idempotent: running ``duban demo`` twice leaves one copy of everything.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from django.db import transaction
+
+from duban.core import audit
+from duban.documents.services import ingest_document
+from duban.extract.units import load_catalog
+from duban.org.choices import Role, UnitKind
+from duban.org.models import Unit, User
+from duban.org.services import grant_role
+from duban.plans.models import Plan
+from duban.plans.services import assign_task, confirm_plan, propose_plan
+
+DEMO_PASSWORD = "duban2026"
+
+_KINDS = {k.value for k in UnitKind}
+
+
+def _read(name: str) -> str:
+    return resources.files("duban.demo").joinpath(name).read_text(encoding="utf-8")
+
+
+def city_spec() -> dict[str, Any]:
+    return json.loads(_read("city.json"))
+
+
+def _unit(name: str, *, kind: str, parent: Unit | None, short: str = "", order: int = 0, **kw):
+    unit, _ = Unit.objects.get_or_create(
+        name=name,
+        defaults={
+            "kind": kind if kind in _KINDS else UnitKind.OTHER,
+            "parent": parent,
+            "short_name": short,
+            "sort_order": order,
+            **kw,
+        },
+    )
+    return unit
+
+
+def load_units() -> dict[str, Unit]:
+    """Create the city's unit tree; returns the named anchor units."""
+    spec = city_spec()
+    root = _unit(spec["name"], kind=UnitKind.ROOT, parent=None, order=0)
+    party = _unit(spec["party_committee"], kind=UnitKind.PARTY, parent=root, order=1)
+    government = _unit(spec["government"], kind=UnitKind.GOVERNMENT, parent=root, order=2)
+    office = _unit(spec["office"], kind=UnitKind.OFFICE, parent=party, order=3)
+    order = 10
+    for cu in load_catalog("city").units:
+        if cu.kind == "district":
+            continue
+        order += 1
+        _unit(
+            cu.name,
+            kind=cu.kind,
+            parent=party if cu.kind == "party" else government,
+            short=cu.short,
+            order=order,
+            aliases=list(cu.aliases),
+            keywords=list(cu.keywords),
+        )
+    for d in spec["districts"]:
+        order += 1
+        name = d["name"] if isinstance(d, dict) else d
+        _unit(name, kind=UnitKind.DISTRICT, parent=root, order=order)
+    return {"root": root, "party": party, "government": government, "office": office}
+
+
+def _demo_users(anchors: dict[str, Unit]) -> list[tuple[str, str]]:
+    """One login per role; two bureaus so a clerk can see that others' tasks are hidden."""
+    spec = city_spec()
+    bureau = Unit.objects.get(name=spec["demo_unit"])
+    other = Unit.objects.get(name=spec["demo_other_unit"])
+    people = [
+        ("office", "督查室 张督查", anchors["office"], Role.OFFICE),
+        ("leader", "分管副市长 李市长", anchors["government"], Role.LEADER),
+        ("unitlead", f"{bureau} 王局长", bureau, Role.UNIT_LEADER),
+        ("clerk", f"{bureau} 联络员 赵明", bureau, Role.CLERK),
+        ("clerk2", f"{other} 联络员 钱亮", other, Role.CLERK),
+        ("viewer", "人大代表 孙观察", anchors["root"], Role.VIEWER),
+    ]
+    listed = []
+    for username, label, unit, role in people:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, display_name=label.split(" ")[-1])
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        grant_role(user, unit, role)
+        listed.append((username, label))
+    return listed
+
+
+@transaction.atomic
+def load_demo() -> dict[str, Any]:
+    anchors = load_units()
+    users = _demo_users(anchors)
+    spec = city_spec()
+    office_user = User.objects.get(username="office")
+    plan = Plan.objects.filter(title=spec["plan_title"]).first()
+    if plan is None:
+        with audit.acting_as(office_user):
+            data = _read("sample_report.md").encode("utf-8")
+            document = ingest_document(data, filename="sample_report.md")
+            plan = propose_plan(document, title=spec["plan_title"])
+            confirm_plan(plan, actor=office_user)
+            for task in plan.tasks.all():
+                lead = _first_unit(task.lead_suggestions) or anchors["government"]
+                assign_task(task, lead_unit=lead, actor=office_user)
+    return {
+        "city": spec["name"],
+        "units": Unit.objects.count(),
+        "tasks": plan.tasks.count(),
+        "users": users,
+    }
+
+
+def _first_unit(suggestions: list[dict[str, Any]]) -> Unit | None:
+    for s in suggestions:
+        unit = Unit.objects.filter(name=s.get("unit", "")).first()
+        if unit is not None:
+            return unit
+    return None

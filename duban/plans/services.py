@@ -1,0 +1,143 @@
+"""Business rules for plans and tasks: one transaction each, audited.
+
+Pages, the API, the CLI, importers and the worker call these functions; none of them
+writes tasks on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from duban.core import audit
+from duban.documents.models import Document
+from duban.org.models import Unit
+from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
+from duban.plans.models import Assignment, FrameworkNode, Plan, Task
+
+_SPACE = re.compile(r"\s+")
+
+
+def extraction_key(text: str) -> str:
+    """A fingerprint of a task's wording that survives whitespace edits of the document."""
+    return hashlib.sha256(_SPACE.sub("", text).encode("utf-8")).hexdigest()[:32]
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+@transaction.atomic
+def propose_plan(
+    document: Document, *, title: str = "", year: int | None = None, plan: Plan | None = None
+) -> Plan:
+    """Turn a document's extraction into proposed framework nodes and tasks.
+
+    Running it again for the same plan adds only tasks whose fingerprint the plan does not
+    have yet, so re-extracting an edited document never duplicates confirmed tasks.
+    """
+    extraction = document.extraction or {}
+    if plan is None:
+        plan = Plan.objects.create(
+            title=title or document.title,
+            year=year or (document.doc_date.year if document.doc_date else None),
+        )
+    plan.documents.add(document)
+
+    nodes: dict[str, FrameworkNode] = {
+        n.name: n for n in plan.framework_nodes.filter(kind="section")
+    }
+    order = plan.framework_nodes.count()
+    for article in extraction.get("articles", []):
+        for section in article.get("sections", []):
+            name = section["title"]
+            if name and name not in nodes:
+                order += 1
+                nodes[name] = FrameworkNode.objects.create(
+                    plan=plan, name=name[:200], kind="section", code=str(order), sort_order=order
+                )
+
+    known = set(plan.tasks.values_list("extraction_key", flat=True))
+    counters: dict[str, int] = {}
+    next_sort = plan.tasks.count()
+    for item in extraction.get("tasks", []):
+        key = extraction_key(item["text"])
+        if key in known:
+            continue
+        known.add(key)
+        node = nodes.get(item.get("section") or "")
+        prefix = node.code if node else "0"
+        counters[prefix] = counters.get(prefix, plan.tasks.filter(framework_node=node).count()) + 1
+        next_sort += 1
+        deadline = item.get("deadline") or {}
+        targets = item.get("targets") or []
+        Task.objects.create(
+            plan=plan,
+            framework_node=node,
+            code=f"{prefix}.{counters[prefix]}",
+            text=item["text"],
+            verb=item.get("verb") or "",
+            kind=TaskKind.INDICATOR if item.get("kind") == "indicator" else TaskKind.TASK,
+            status=TaskStatus.PROPOSED,
+            source_document=document,
+            source_start=item["source"]["start"],
+            source_end=item["source"]["end"],
+            extraction_key=key,
+            deadline_text=(deadline.get("text") or "")[:100],
+            start_date=_date(deadline.get("start")),
+            deadline=_date(deadline.get("end")),
+            target_value=(targets[0]["value"] if targets else "")[:50],
+            lead_suggestions=item.get("lead_suggestions") or [],
+            extracted={
+                "pillar": item.get("pillar"),
+                "framework": item.get("framework"),
+                "actors": item.get("actors") or [],
+                "targets": targets,
+            },
+            sort_order=next_sort,
+        )
+    return plan
+
+
+@transaction.atomic
+def confirm_plan(plan: Plan, *, actor: Any) -> Plan:
+    """立项: accept every proposed task that was not rejected, and lock the plan in."""
+    with audit.acting_as(actor):
+        for task in plan.tasks.filter(status=TaskStatus.PROPOSED):
+            task.status = TaskStatus.CONFIRMED
+            task.save()
+        plan.status = PlanStatus.CONFIRMED
+        plan.confirmed_at = timezone.now()
+        plan.confirmed_by = actor
+        plan.save()
+        audit.record_event(plan, "plan_confirmed", data={"tasks": plan.tasks.count()})
+    return plan
+
+
+@transaction.atomic
+def assign_task(
+    task: Task,
+    *,
+    lead_unit: Unit,
+    co_units: Iterable[Unit] = (),
+    leader: Any = None,
+    actor: Any,
+) -> Assignment:
+    """交办: one lead unit, any co-units (never the lead itself), the leader in charge."""
+    with audit.acting_as(actor):
+        assignment, _ = Assignment.objects.get_or_create(
+            task=task, defaults={"lead_unit": lead_unit}
+        )
+        assignment.lead_unit = lead_unit
+        assignment.leader_in_charge = leader
+        assignment.assigned_at = timezone.now()
+        assignment.save()
+        assignment.co_units.set([u for u in co_units if u.pk != lead_unit.pk])
+        audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
+    return assignment
