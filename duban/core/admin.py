@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from duban.core.models import AuditEntry
+from duban.core.models import AuditEntry, Job
 
 
 @admin.register(AuditEntry)
@@ -20,3 +20,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "status", "attempts", "run_after", "finished_at")
+    list_filter = ("status", "name")
+    readonly_fields = ("result", "error")

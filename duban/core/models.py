@@ -160,3 +160,43 @@ class AuditEntry(models.Model):
         return cls.objects.filter(
             object_type=instance._meta.label_lower, object_id=str(instance.pk)
         )
+
+
+class Job(models.Model):
+    """One unit of background work in the database-backed queue (``duban worker``).
+
+    Jobs are idempotent by ``key``: enqueuing the same key while one is pending does not add
+    a second. A job runs inside one transaction, so a crash halfway leaves nothing behind
+    and the job is simply retried.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("等待")
+        RUNNING = "running", _("运行中")
+        DONE = "done", _("完成")
+        FAILED = "failed", _("失败")
+
+    name = models.CharField(_("任务名"), max_length=100, db_index=True)
+    key = models.CharField(_("去重键"), max_length=200, blank=True, db_index=True)
+    args = models.JSONField(_("参数"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    run_after = models.DateTimeField(_("计划时间"), db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("最多尝试"), default=5)
+    locked_by = models.CharField(_("执行者"), max_length=100, blank=True)
+    locked_at = models.DateTimeField(_("锁定时间"), null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    result = models.JSONField(_("结果"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["run_after", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.status}]"

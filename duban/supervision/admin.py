@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from duban.supervision.models import Evidence, Notice, ProgressReport, ReportingSchedule
+from duban.supervision.models import (
+    CalendarDay,
+    Evidence,
+    Notice,
+    ProgressReport,
+    ReportingSchedule,
+    SupervisionSettings,
+)
 
 
 @admin.register(ReportingSchedule)
@@ -34,3 +41,15 @@ class NoticeAdmin(admin.ModelAdmin):
     list_display = ("level", "task", "unit", "reply_deadline", "status", "created_at")
     list_filter = ("level", "status")
     raw_id_fields = ("task",)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_workday", "note")
+    list_filter = ("is_workday",)
+
+
+@admin.register(SupervisionSettings)
+class SupervisionSettingsAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return not SupervisionSettings.objects.exists()

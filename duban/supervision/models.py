@@ -124,3 +124,53 @@ class Notice(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.task.code} → {self.unit}"
+
+
+class CalendarDay(AuditedModel):
+    """An exception to the packaged Chinese holiday calendar, kept by the office.
+
+    The packaged calendar covers the years it was published for; for later years (or a
+    local holiday) the office adds days here, and they win over the package.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是否工作日"))
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("工作日历调整")
+        verbose_name_plural = _("工作日历调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '休息'} {self.note}".strip()
+
+
+class SupervisionSettings(AuditedModel):
+    """The office's thresholds: one row (pk=1), edited in the admin pages."""
+
+    yellow_lag_percent = models.PositiveSmallIntegerField(
+        _("进度滞后黄灯阈值（百分点）"), default=10
+    )
+    red_lag_percent = models.PositiveSmallIntegerField(_("进度滞后红灯阈值（百分点）"), default=30)
+    milestone_warning_days = models.PositiveSmallIntegerField(
+        _("阶段目标临近提醒（工作日）"), default=5
+    )
+    missing_reports_for_red = models.PositiveSmallIntegerField(_("缺报几次亮红灯"), default=2)
+    reminder_before_days = models.PositiveSmallIntegerField(_("报送前提醒（天）"), default=3)
+    chase_after_days = models.PositiveSmallIntegerField(_("逾期几天催办"), default=1)
+    supervise_after_days = models.PositiveSmallIntegerField(_("逾期几天督办"), default=5)
+    criticize_after_days = models.PositiveSmallIntegerField(_("逾期几天通报"), default=15)
+    reply_days = models.PositiveSmallIntegerField(_("回复期限（工作日）"), default=3)
+
+    class Meta:
+        verbose_name = _("督办参数")
+        verbose_name_plural = _("督办参数")
+
+    def __str__(self) -> str:
+        return str(_("督办参数"))
+
+    @classmethod
+    def current(cls) -> SupervisionSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
