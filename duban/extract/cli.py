@@ -93,7 +93,11 @@ def load_units(spec: str | None, *, explicit: bool) -> object | None:
 def _write_text(content: str, out: str | None) -> None:
     if out is None or out == "-":
         # bytes, so a non-UTF-8 console locale cannot break the Chinese output
-        stream = click.get_binary_stream("stdout")
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:  # a text-only stream (e.g. an IDE console): let it encode
+            click.echo(content)
+            return
         stream.write(content.encode("utf-8"))
         if not content.endswith("\n"):
             stream.write(b"\n")
@@ -191,7 +195,8 @@ def _run(
     base_date = parse_date(date_text)
     max_bytes = int(max_size * 1024 * 1024)
     if path == "-":
-        data = click.get_binary_stream("stdin").read(max_bytes + 1)
+        stdin = getattr(sys.stdin, "buffer", None)
+        data = stdin.read(max_bytes + 1) if stdin else sys.stdin.read().encode("utf-8")
         src = read_bytes(data, suffix=".txt", path="<stdin>", max_bytes=max_bytes)
     else:
         src = read_document(path, max_bytes=max_bytes)
