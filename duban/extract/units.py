@@ -1,0 +1,468 @@
+"""Unit catalogs and lead-unit (牵头单位) suggestions for extracted tasks.
+
+A *catalog* lists the departments of one level of government (``city``, ``province`` or
+``national``): their full name, customary short name, other spellings and a list of
+function keywords written by us from each department's remit (财政: 预算, 专项债, 贴息 …).
+The packaged catalogs live in ``duban/extract/data/units_<level>.json``; an office can
+export one with :meth:`Catalog.to_json`, edit it and load its own file by path.
+
+Three things use a catalog:
+
+* :func:`suggest_leads` ranks the units whose functions a task sentence talks about. It
+  is called once per task, so all keywords and unit names are compiled at load time into
+  one regular expression built from a character trie (the regex engine then scans the
+  sentence in C, like an Aho–Corasick automaton);
+* :func:`resolve_unit_name` maps the many ways a unit is written in Excel task books
+  (「市发改委」, 「发展和改革委员会」, 「人力资源和社会保障部」) to one catalog unit;
+* the pipeline's ``units`` step stores the suggestions on each :class:`~duban.extract.model.Task`.
+
+This module is plain Python (no Django) so the engine runs from the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ErrorCode, ExtractError
+from .model import LeadSuggestion
+
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "Catalog",
+    "Unit",
+    "load_catalog",
+    "loose_name",
+    "resolve_unit_name",
+    "suggest_leads",
+]
+
+LEVELS = ("city", "province", "national")
+KINDS = ("party", "government", "agency", "district", "other")
+
+# Scoring constants. A keyword match is worth its length to the power LENGTH_EXPONENT
+# (longer phrases such as 「城中村改造」 are far more specific than 「城市」), divided by
+# the number of units that share the keyword (an IDF-like split). A unit named in the
+# sentence itself (「由市财政局牵头」) outweighs any plausible sum of keywords.
+LENGTH_EXPONENT = 1.5
+NAME_MENTION_SCORE = 40.0
+# A name next to 牵头/负责 is what a supervision office reads as the lead.
+LEAD_MARK_BONUS = 40.0
+_LEAD_MARK = re.compile(r"^.{0,3}(?:牵头|负责|为主|主责)")
+
+# Characters removed or rewritten by loose_name(); see its docstring.
+_SPACE = re.compile(r"[\s\u200b\u3000“”\"'‘’《》〈〉·•]+")
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
+_LEVEL_PREFIX = re.compile(r"^(?:中华人民共和国|中共|中国共产党)?(?:国务院(?=[^办]))?")
+# A place name of two to seven characters before 省/市/自治区 (河南省, 青澜市);
+# 「城市管理局」 has only one before its 市.
+_PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,7}?(?=省|市|自治区)")
+_SUFFIX_REWRITES = (
+    ("委员会办公室", "委办"),
+    ("委员会", "委"),
+    ("监督管理", "监管"),
+    ("人力资源社会保障", "人社"),
+    ("发展改革", "发改"),
+    ("工业信息化", "工信"),
+    ("住房城乡建设", "住建"),
+    ("卫生健康", "卫健"),
+    ("科学技术", "科技"),
+    ("管理局", "局"),
+    ("管理办公室", "办"),
+    ("办公厅", "办"),
+    ("办公室", "办"),
+)
+
+
+@dataclass
+class Unit:
+    """One department of a catalog.
+
+    ``kind`` is one of :data:`KINDS`; ``district`` units (区县) implement tasks but are
+    never suggested as leads. ``weights`` optionally multiplies single keywords (default 1).
+    """
+
+    name: str
+    short: str
+    aliases: list[str] = field(default_factory=list)
+    kind: str = "government"
+    keywords: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Every way of writing the unit that the catalog knows: full, short, aliases."""
+        out = [self.name]
+        for n in [self.short, *self.aliases]:
+            if n and n not in out:
+                out.append(n)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "short": self.short,
+            "aliases": list(self.aliases),
+            "kind": self.kind,
+            "keywords": list(self.keywords),
+        }
+        if self.weights:
+            d["weights"] = dict(self.weights)
+        return d
+
+
+def loose_name(name: str) -> str:
+    """A comparison key under which the usual spellings of one unit coincide.
+
+    Removes spaces, quotes and a bracketed note, the party/state prefix (中共, 中华人民共和国)
+    and a place or level prefix (市, 省, 青澜市, 河南省), drops 「和」 and contracts the
+    standard long forms (委员会→委, 管理局→局, 发展改革→发改, 人力资源社会保障→人社 …), so
+    that 「市发展和改革委员会」, 「发展改革委」 and 「市发改委」 all become 「发改委」.
+    """
+    s = _SPACE.sub("", name)
+    s = _BRACKETED.sub("", s) or s
+    s = _LEVEL_PREFIX.sub("", s)
+    m = _PLACE_PREFIX.match(s)
+    if m and len(s) - m.end() >= 3:
+        # 青澜市财政局 → 市财政局, 河南省委宣传部 → 省委宣传部; the level goes next
+        s = s[m.end() :].removeprefix("自治区")
+    if s.startswith(("市委", "省委")) and len(s) > 3 and s[2] != "办":
+        s = s[2:]  # 市委宣传部 = 宣传部; 市委办公室 keeps the alias 市委办
+    elif len(s) > 2 and s[0] in "市省" and not s.startswith(("市场", "省级")):
+        s = s[1:]
+    elif s.startswith("国家") and len(s) > 4:
+        s = s[2:]  # 国家统计局 = 统计局
+    s = s.replace("和", "")
+    for old, new in _SUFFIX_REWRITES:
+        s = s.replace(old, new)
+    return s
+
+
+def _stem(key: str) -> str:
+    """A looser key still: the loose name without its institution suffix (局/厅/委/部/办)."""
+    if len(key) > 2 and key[-1] in "局厅委部办署":
+        return key[:-1]
+    return key
+
+
+class Catalog:
+    """The units of one level, with the matcher :func:`suggest_leads` uses.
+
+    Build with :func:`load_catalog`; the constructor validates nothing beyond what the
+    loader already did, and compiles the matcher once.
+    """
+
+    def __init__(
+        self, units: Iterable[Unit], *, level: str = "", name: str = "", version: str = ""
+    ):
+        self.units: list[Unit] = list(units)
+        self.level = level
+        self.name = name
+        self.version = version
+        self._compile()
+
+    def __repr__(self) -> str:
+        return f"Catalog(level={self.level!r}, units={len(self.units)}, version={self.version!r})"
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    # -- building -------------------------------------------------------------------
+    def _compile(self) -> None:
+        # term → list of (unit index, weight); a term is a keyword or a unit name form.
+        keyword_units: dict[str, list[tuple[int, float]]] = {}
+        name_units: dict[str, set[int]] = {}
+        self._by_exact: dict[str, int] = {}
+        self._by_loose: dict[str, list[int]] = {}
+        self._by_stem: dict[str, list[int]] = {}
+        for i, u in enumerate(self.units):
+            for n in u.names:
+                self._by_exact.setdefault(n, i)
+                key = loose_name(n)
+                if i not in self._by_loose.setdefault(key, []):
+                    self._by_loose[key].append(i)
+                stem = _stem(key)
+                if i not in self._by_stem.setdefault(stem, []):
+                    self._by_stem[stem].append(i)
+            if u.kind == "district":
+                continue  # implementers, never lead candidates: keep them out of the scan
+            for n in u.names:
+                # Bare two-character aliases (「财政」) would fire on ordinary words.
+                if len(n) >= 3:
+                    name_units.setdefault(n, set()).add(i)
+            for kw in dict.fromkeys(u.keywords):
+                keyword_units.setdefault(kw, []).append((i, float(u.weights.get(kw, 1.0))))
+
+        # Precompute each term's contribution per unit so scoring is a dict walk.
+        self._terms: dict[str, list[tuple[int, float, bool]]] = {}
+        for kw, lst in keyword_units.items():
+            base = len(kw) ** LENGTH_EXPONENT / len(lst)
+            self._terms[kw] = [(i, base * w, False) for i, w in lst]
+        for n, idx in name_units.items():
+            # A name wins over a keyword spelled the same way.
+            self._terms[n] = [(i, NAME_MENTION_SCORE, True) for i in sorted(idx)]
+        self._regex = _trie_regex(self._terms) if self._terms else None
+
+    # -- saving ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "level": self.level,
+            "name": self.name,
+            "units": [u.to_dict() for u in self.units],
+        }
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """The catalog as the JSON an office edits; also written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    # -- lookups --------------------------------------------------------------------
+    def get(self, name: str) -> Unit | None:
+        """The unit with exactly this name, short name or alias."""
+        i = self._by_exact.get(name)
+        return self.units[i] if i is not None else None
+
+    def lead_candidates(self) -> list[Unit]:
+        return [u for u in self.units if u.kind != "district"]
+
+
+def _trie_regex(terms: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching any of ``terms``, longest alternative first at each position.
+
+    The pattern is a character trie (「财政(?:贴息|资金)?」), which the regex engine walks
+    without backtracking over hundreds of alternatives, and whose first characters form
+    one set the engine uses to skip positions where nothing can start.
+    """
+    trie: dict[str, Any] = {}
+    for t in terms:
+        node = trie
+        for ch in t:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict[str, Any]) -> str:
+        end = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        if len(branches) == 1:
+            body = branches[0]
+            return f"(?:{body})?" if end else body
+        body = "(?:" + "|".join(branches) + ")"
+        return body + "?" if end else body
+
+    return re.compile(build(trie))
+
+
+# -- loading ----------------------------------------------------------------------------
+
+
+def _bad(message: str) -> ExtractError:
+    return ExtractError(ErrorCode.E012_BAD_CATALOG, message)
+
+
+def _str_list(value: Any, where: str, key: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+        raise _bad(f"单位目录格式错误：{where}的 {key} 应为非空字符串的列表")
+    return [x.strip() for x in value]
+
+
+def catalog_from_dict(data: Any, *, source: str = "单位目录") -> Catalog:
+    """Validate a parsed catalog JSON object and build the :class:`Catalog`.
+
+    Raises :class:`ExtractError` ``E012`` naming the first problem and the unit's index.
+    """
+    if not isinstance(data, dict):
+        raise _bad(f"{source}格式错误：顶层应为 JSON 对象")
+    units_raw = data.get("units")
+    if not isinstance(units_raw, list) or not units_raw:
+        raise _bad(f"{source}格式错误：缺少非空的 units 列表")
+    level = data.get("level", "")
+    if not isinstance(level, str):
+        raise _bad(f"{source}格式错误：level 应为字符串")
+    units: list[Unit] = []
+    seen: dict[str, int] = {}
+    for idx, raw in enumerate(units_raw):
+        where = f"第 {idx} 个单位"
+        if not isinstance(raw, dict):
+            raise _bad(f"{source}格式错误：{where}不是 JSON 对象")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _bad(f"{source}格式错误：{where}缺少 name")
+        name = name.strip()
+        where = f"第 {idx} 个单位（{name}）"
+        short = raw.get("short") or name
+        if not isinstance(short, str):
+            raise _bad(f"{source}格式错误：{where}的 short 应为字符串")
+        kind = raw.get("kind", "government")
+        if kind not in KINDS:
+            raise _bad(f"{source}格式错误：{where}的 kind「{kind}」不是 {'/'.join(KINDS)} 之一")
+        aliases = _str_list(raw.get("aliases"), where, "aliases")
+        keywords = _str_list(raw.get("keywords"), where, "keywords")
+        weights = raw.get("weights") or {}
+        if not isinstance(weights, dict) or not all(
+            isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+            for k, v in weights.items()
+        ):
+            raise _bad(f"{source}格式错误：{where}的 weights 应为「关键词: 非负数」")
+        unit = Unit(name, short.strip(), aliases, kind, keywords, dict(weights))
+        for n in (unit.name, unit.short):
+            if n in seen and seen[n] != idx:
+                raise _bad(f"{source}格式错误：{where}的名称「{n}」与第 {seen[n]} 个单位重复")
+            seen[n] = idx
+        units.append(unit)
+    return Catalog(
+        units,
+        level=level,
+        name=str(data.get("name", "")),
+        version=str(data.get("version", "")),
+    )
+
+
+@lru_cache(maxsize=8)
+def _packaged(level: str) -> Catalog:
+    ref = resources.files("duban.extract").joinpath("data", f"units_{level}.json")
+    try:
+        data = json.loads(ref.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _bad(f"内置单位目录 units_{level}.json 无法读取：{exc}") from exc
+    return catalog_from_dict(data, source=f"内置单位目录 units_{level}.json ")
+
+
+def load_catalog(level_or_path: str | Path = "city") -> Catalog:
+    """Load the packaged catalog of a level (``city``/``province``/``national``) or a file.
+
+    Packaged catalogs are parsed and compiled once per process and shared; treat them as
+    read-only. A path is read every time. Any problem raises :class:`ExtractError` with
+    code ``E012_BAD_CATALOG``.
+    """
+    if isinstance(level_or_path, str) and level_or_path in LEVELS:
+        return _packaged(level_or_path)
+    path = Path(level_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise _bad(f"单位目录文件不存在：{path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _bad(f"单位目录文件无法读取：{path}（{exc.__class__.__name__}）") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise _bad(
+            f"单位目录不是有效的 JSON：{path.name} 第 {getattr(exc, 'lineno', '?')} 行"
+        ) from exc
+    return catalog_from_dict(data, source=f"单位目录 {path.name} ")
+
+
+# -- suggesting -------------------------------------------------------------------------
+
+
+def _matches(text: str, catalog: Catalog) -> list[tuple[int, int, str]]:
+    """Terms found in ``text`` as (start, end, term), dropping those inside a longer match.
+
+    「财政贴息」 hides the 「财政」 and 「贴息」 inside it; two matches that only overlap
+    (「农村公路」/「公路建设」) are both kept.
+    """
+    regex = catalog._regex
+    if regex is None:
+        return []
+    kept: list[tuple[int, int, str]] = []
+    reach = -1  # furthest end of the matches kept so far
+    pos = 0
+    search = regex.search
+    # Restarting one character after each match start finds overlapping matches while
+    # the regex engine still skips, in C, the stretches where no term can start; a
+    # look-ahead pattern that reports every position is about half as fast.
+    while (m := search(text, pos)) is not None:
+        s, e = m.span()
+        # Matches arrive in start order, each the longest at its start, so a match is
+        # contained in an earlier one exactly when it ends no later than that one's end.
+        if e > reach:
+            kept.append((s, e, m.group()))
+            reach = e
+        pos = s + 1
+    return kept
+
+
+def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestion]:
+    """The ``k`` units most likely to lead the task described by ``text``, best first.
+
+    Every distinct keyword found in the text adds ``len(keyword) ** 1.5 × weight / n`` to
+    each of the ``n`` units that list it; a unit named in the text (three characters or
+    more, e.g. 「市财政局」) adds a large fixed amount, more when 「牵头/负责」 follows it.
+    ``LeadSuggestion.score`` is the unit's share of all evidence found in the text (0–1,
+    the scores of all candidates sum to 1), rounded to three decimals; ``matched`` lists
+    the words that counted, in text order; ``unit`` is the unit's short name. Units of kind
+    ``district`` are never suggested. Ties keep catalog order. No match → ``[]``.
+    """
+    if k <= 0 or not text:
+        return []
+    scores: dict[int, float] = {}
+    words: dict[int, list[str]] = {}
+    seen: set[str] = set()
+    for _s, e, term in _matches(text, catalog):
+        entries = catalog._terms[term]
+        lead_mark = entries[0][2] and _LEAD_MARK.match(text, e) is not None
+        if term in seen and not lead_mark:
+            continue  # repeating a word is not more evidence
+        seen.add(term)
+        for i, value, is_name in entries:
+            bonus = LEAD_MARK_BONUS if is_name and lead_mark else 0.0
+            scores[i] = scores.get(i, 0.0) + value + bonus
+            w = words.setdefault(i, [])
+            if term not in w:
+                w.append(term)
+    total = math.fsum(scores.values())
+    if total <= 0:
+        return []
+    ranked = sorted(scores, key=lambda i: (-scores[i], i))[:k]
+    return [
+        LeadSuggestion(
+            unit=catalog.units[i].short,
+            score=round(scores[i] / total, 3),
+            matched=words[i],
+        )
+        for i in ranked
+    ]
+
+
+# -- resolving names --------------------------------------------------------------------
+
+
+def resolve_unit_name(name: str, catalog: Catalog) -> Unit | None:
+    """The catalog unit a written unit name means, or ``None`` when unknown or ambiguous.
+
+    Tries, in order: the exact full/short/alias; the :func:`loose_name` key (市/省 and
+    place prefixes, 和, 委员会→委, 管理局→局 …); the key without its institution suffix
+    (「财政」 for 财政局/财政厅); finally the text before a bracket or a separator, since
+    Excel cells often hold 「市财政局（市国资委）」 or 「市发改委、市财政局」 (the first is
+    the lead). A key shared by several units resolves to none rather than to a guess.
+    """
+    if not name or not name.strip():
+        return None
+    s = name.strip()
+    u = catalog.get(s)
+    if u is not None:
+        return u
+    key = loose_name(s)
+    for index, k in ((catalog._by_loose, key), (catalog._by_stem, _stem(key))):
+        hits = index.get(k)
+        if hits and len(hits) == 1:
+            return catalog.units[hits[0]]
+    first = re.split(r"[、，,；;/（(\s]", s, maxsplit=1)[0]
+    if first and first != s:
+        return resolve_unit_name(first, catalog)
+    return None
