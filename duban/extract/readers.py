@@ -234,20 +234,28 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
             return _check_text(text), enc, []
 
     if b"\x00" in data:
-        enc = _utf16_by_nul_parity(data)
-        if enc:
+        # NULs mean UTF-16 without a BOM or binary. Byte parity alone misleads (「一」 is
+        # U+4E00, a NUL on the "wrong" side), so decode both ways and keep the one that reads.
+        best_text, best_enc, best_score = None, "", 0.0
+        for enc in ("utf-16-le", "utf-16-be"):
             try:
                 t16 = data.decode(enc, errors="strict")
             except UnicodeDecodeError:
-                t16 = None
-            if t16 is not None and _plausible(t16) and _control_share(t16) < _MAX_CONTROL_SHARE:
-                return _check_text(t16), enc, []
+                continue
+            score = _plausible_share(t16)
+            if score > best_score:
+                best_text, best_enc, best_score = t16, enc, score
+        if best_text is not None and best_score >= 0.9:
+            if _control_share(best_text) < _MAX_CONTROL_SHARE:
+                return _check_text(best_text), best_enc, []
         raise _err(
             ErrorCode.E002_BINARY,
             "文件内容不是文本（含大量空字节），可能是图片、压缩包或其他二进制文件",
             "binary content, not a text document",
         )
 
+    # Strict UTF-8 first: GBK bytes of real Chinese text are valid UTF-8 only by freak chance
+    # (a handful of hanzi such as 「隆」 C2 A1 are, but not a whole paragraph of them).
     try:
         return _check_text(data.decode("utf-8", errors="strict")), "utf-8", []
     except UnicodeDecodeError:
@@ -288,25 +296,15 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     )
 
 
-def _utf16_by_nul_parity(data: bytes) -> str | None:
-    """UTF-16 text holding any ASCII (newlines, digits) has NULs on one side of each pair."""
-    if len(data) % 2:
-        return None
-    even = data[0::2].count(0)
-    odd = data[1::2].count(0)
-    pairs = len(data) // 2
-    if odd > 2 * even and odd >= max(2, pairs // 1000):
-        return "utf-16-le"
-    if even > 2 * odd and even >= max(2, pairs // 1000):
-        return "utf-16-be"
-    return None
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
 
 
-def _plausible(text: str) -> bool:
-    """Most characters are ones a Chinese report uses; random bytes decode to anything."""
+def _plausible_share(text: str) -> float:
+    """Share of characters a Chinese report uses; random bytes decode to anything."""
     sample = [c for c in text[:20000] if not c.isspace()]
     if not sample:
-        return True
+        return 1.0
     good = sum(
         1
         for c in sample
@@ -317,11 +315,7 @@ def _plausible(text: str) -> bool:
         or "\u2000" <= c <= "\u206f"
         or "\u00a0" <= c <= "\u00ff"
     )
-    return good / len(sample) >= 0.9
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
+    return good / len(sample)
 
 
 def _cjk_share(text: str) -> float:
