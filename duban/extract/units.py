@@ -64,7 +64,7 @@ _BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 _LEVEL_PREFIX = re.compile(r"^(?:中华人民共和国|中共|中国共产党)?(?:国务院(?=[^办]))?")
 # A place name of two to seven characters before 省/市/自治区 (河南省, 青澜市);
 # 「城市管理局」 has only one before its 市.
-_PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,7}?(?=省|市|自治区)")
+_PLACE_PREFIX = re.compile(r"^(?![市省])[\u4e00-\u9fff]{2,7}?(?=省|市|自治区)")
 _SUFFIX_REWRITES = (
     ("委员会办公室", "委办"),
     ("委员会", "委"),
@@ -405,7 +405,8 @@ def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestio
     more, e.g. 「市财政局」) adds a large fixed amount, more when 「牵头/负责」 follows it.
     ``LeadSuggestion.score`` is the unit's share of all evidence found in the text (0–1,
     the scores of all candidates sum to 1), rounded to three decimals; ``matched`` lists
-    the words that counted, in text order; ``unit`` is the unit's short name. Units of kind
+    the words that counted, in text order; ``unit`` is the unit's full ``name`` (its
+    key in the catalog and in the ``org`` app; show ``Catalog.get(name).short`` to users). Units of kind
     ``district`` are never suggested. Ties keep catalog order. No match → ``[]``.
     """
     if k <= 0 or not text:
@@ -431,7 +432,7 @@ def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestio
     ranked = sorted(scores, key=lambda i: (-scores[i], i))[:k]
     return [
         LeadSuggestion(
-            unit=catalog.units[i].short,
+            unit=catalog.units[i].name,
             score=round(scores[i] / total, 3),
             matched=words[i],
         )
