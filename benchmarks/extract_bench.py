@@ -1,0 +1,156 @@
+"""How fast and how big the text engine is, measured against plain jieba.
+
+Prints figures; it is not a test and asserts nothing. Run from the repository root:
+
+    .venv/bin/python benchmarks/extract_bench.py
+
+It reports, for the corpus report ``national-2021.txt`` and for a 20,000-character and a
+1 MB text built by repeating it:
+
+* characters per second of the whole pipeline (``extract_text``), warm: after one
+  untimed run, so that dictionaries and regular expressions are loaded;
+* characters per second of ``jieba.lcut`` on the same text in the same process, and the
+  ratio of the two (how many times slower than plain word segmentation the engine is);
+
+then the cold-start time of ``python -m duban.extract`` on a 20,000-character report in a
+fresh process (goal < 2 s), and the peak resident memory of extracting a 10 MB input in a
+child process (goal < 1 GiB), read with ``resource.getrusage(RUSAGE_CHILDREN)``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CORPUS = Path(os.environ.get("DUBAN_CORPUS", REPO.parent / "shared" / "corpus"))
+DATE = datetime.date(2021, 3, 5)
+
+
+def repeat_to(text: str, n: int) -> str:
+    """``text`` repeated (at paragraph boundaries, so structure is still plausible) to ``n`` chars."""
+    out = (text + "\n") * (n // (len(text) + 1) + 1)
+    cut = out.rfind("\n", 0, n)
+    return out[: cut if cut > n // 2 else n]
+
+
+def repeat_to_bytes(text: str, n_bytes: int) -> str:
+    """``text`` repeated to about ``n_bytes`` of UTF-8, the size of the file a clerk would upload."""
+    per_char = len(text.encode("utf-8")) / len(text)
+    return repeat_to(text, int(n_bytes / per_char))
+
+
+def best_of(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@functools.cache
+def _tokenizer():  # type: ignore[no-untyped-def]
+    import jieba
+
+    tokenizer = jieba.Tokenizer()  # a private instance, as the engine itself uses
+    tokenizer.initialize()
+    return tokenizer
+
+
+def throughput(label: str, text: str, repeats: int) -> None:
+    import jieba
+
+    from duban.extract.pipeline import extract_text
+    from duban.extract.units import load_catalog
+
+    catalog = load_catalog("national")
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = _tokenizer()
+    extract_text(text, date=DATE, catalog=catalog)  # warm-up, untimed
+    tokenizer.lcut(text)
+    t_engine = best_of(lambda: extract_text(text, date=DATE, catalog=catalog), repeats)
+    t_jieba = best_of(lambda: tokenizer.lcut(text), repeats)
+    n = len(text)
+    print(
+        f"{label:<26} {n:>9,} chars  engine {n / t_engine:>10,.0f} chars/s ({t_engine:6.2f} s)  "
+        f"jieba {n / t_jieba:>10,.0f} chars/s ({t_jieba:6.2f} s)  "
+        f"engine/jieba time ratio {t_engine / t_jieba:5.1f}×"
+    )
+
+
+def cold_start(text: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report-20k.txt"
+        path.write_text(text, encoding="utf-8")
+        cmd = [sys.executable, "-m", "duban.extract", str(path), "--date", "2021-03-05"]
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, cwd=REPO, check=False)
+            times.append(time.perf_counter() - started)
+            if proc.returncode != 0:
+                print("cold start: command failed:", proc.stderr.decode("utf-8")[-300:])
+                return
+    verdict = "ok" if min(times) < 2 else "OVER GOAL"
+    print(
+        f"cold start  duban extract, {len(text):,} chars: best {min(times):.2f} s, "
+        f"worst {max(times):.2f} s (goal < 2 s: {verdict})"
+    )
+
+
+def peak_memory(text: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report-10mb.txt"
+        path.write_text(text, encoding="utf-8")
+        size = path.stat().st_size
+        cmd = [
+            sys.executable, "-m", "duban.extract", str(path), "--date", "2021-03-05",
+            "--max-size", "12", "-o", os.devnull,
+        ]  # fmt: skip
+        # A fresh wrapper process runs the command, so RUSAGE_CHILDREN holds only its peak
+        # and not that of the cold-start runs above.
+        wrapper = (
+            "import resource, subprocess, sys; "
+            "p = subprocess.run(sys.argv[1:], capture_output=True); "
+            "sys.stderr.buffer.write(p.stderr); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+            "sys.exit(p.returncode)"
+        )
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", wrapper, *cmd], capture_output=True, cwd=REPO, check=False
+        )
+        elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        print("peak memory: command failed:", proc.stderr.decode("utf-8")[-300:])
+        return
+    peak_kib = int(proc.stdout.decode().strip())  # ru_maxrss is in KiB on Linux
+    verdict = "ok" if peak_kib < 1024 * 1024 else "OVER GOAL"
+    print(
+        f"peak RSS    duban extract, {size / 2**20:.1f} MB ({len(text):,} chars): "
+        f"{peak_kib / 1024:,.0f} MiB in {elapsed:.1f} s (goal < 1 GiB: {verdict})"
+    )
+
+
+def main() -> None:
+    report = (CORPUS / "national-2021.txt").read_text(encoding="utf-8")
+    print(f"python {sys.version.split()[0]}, corpus {CORPUS}")
+    throughput("national-2021.txt", report, repeats=3)
+    throughput("20,000-char repeat", repeat_to(report, 20_000), repeats=3)
+    throughput("1 MB repeat", repeat_to_bytes(report, 1024 * 1024), repeats=1)
+    cold_start(repeat_to(report, 20_000))
+    peak_memory(repeat_to_bytes(report, 10 * 1024 * 1024))
+
+
+if __name__ == "__main__":
+    main()
