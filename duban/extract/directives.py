@@ -1,0 +1,331 @@
+"""Step 4: sentences → directives → atomic tasks (verb, pillar, actors, section).
+
+Which text may hold tasks is decided by :mod:`structure` (``doc.extras["blocks"]``): this
+year's work parts and forward-looking parts of a report, and the body of newspaper
+articles or plain texts. The review of past work never does, even though it uses the
+same verbs.
+
+Inside those blocks, a sentence (split at 。！？；) is a directive when it asks for action:
+
+* in a report's work part, any sentence led by an action verb (the whole part is a list
+  of things to do);
+* elsewhere (articles, plain text), only with an explicit cue (要、坚持、着力、加快、确保 …),
+  because articles mix directives with praise, poems and narration.
+
+A directive is cut at commas into clauses; a clause that starts with a verb opens a new
+task and the clauses without one (「以……为抓手」「让群众……」) stay with their neighbour.
+A clause whose verb governs a list of verb phrases (「着力抓项目强投资、促消费增活力、
+稳外资稳外贸」) becomes one task per phrase, all sharing the verb.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from duban.extract.frameworks import pillar_index
+from duban.extract.model import ParsedDocument, Task
+
+# Sentence ends; closing quotes and brackets after them stay with the sentence.
+_SENT_END = re.compile(r"[。！？!?；;]+[”’」』）)]*|\n")
+_CLAUSE_SEP = "，,；;：:"
+_OPEN, _CLOSE = "“‘（《【「『(", "”’）》】」』)"
+
+# Two-character action verbs and cues that open a directive clause.
+_VERBS = (
+    "着力 加快 加强 加大 加力 确保 抓好 抓实 抓紧 推动 推进 深化 实施 强化 健全 完善 扩大 落实 全力 持续 "
+    "积极 大力 统筹 坚持 坚定 坚决 推行 建立 建设 建成 构建 打造 培育 发展 提升 提高 优化 促进 支持 鼓励 "
+    "引导 保障 保持 稳定 稳住 守住 守牢 兜牢 兜住 筑牢 树牢 树立 开展 启动 制定 出台 编制 修订 研究 探索 "
+    "创建 创新 新建 改造 改善 开工 布局 谋划 规范 严格 严厉 严控 防范 防止 化解 治理 整治 管控 做好 做强 "
+    "做优 做大 办好 用好 发挥 激发 释放 增强 增加 扩容 拓展 拓宽 壮大 夯实 巩固 落细 压紧 压实 压降 降低 "
+    "减轻 取消 放宽 简化 清理 抓住 聚焦 围绕 紧扣 瞄准 依托 深入 全面 扎实 切实 主动 有序 稳步 加紧 "
+    "实行 执行 贯彻 组织 举办 召开 推广 普及 设立 组建 成立 引进 吸引 招引 培养 提供 实现 完成 形成 "
+    "畅通 打通 提速 扩围 扩展 延长 延续 下调 降至 提至 提前 力争 争取 努力 不断 继续 进一步 更好 更加 "
+    "重点 着重 注重 突出 强调 落地 保护 修复 防治 恢复 监测 开发 利用 接种 研制 帮扶 救助 关爱 "
+    "打好 打赢 唱响 打开 做实 实化 细化 加速 倒排 挂图 对标 补齐 补上 补强 破除 打破 消除 遏制 "
+    "严防 严守 严把 健康 推广 发放 落实好 抓牢 把握 处理好 谋 增 促 抓 保 稳 强 扩 提 优 建 推 降 "
+    "防 治 育 引 守 办 兜 控 进 抬 扛 惠"
+).split()
+_VERB_SET = frozenset(v for v in _VERBS if len(v) > 1)
+_ONE_CHAR_VERBS = frozenset(v for v in _VERBS if len(v) == 1)
+# Adverbs and modal words that may stand before the verb of a clause.
+_ADVERB = re.compile(
+    r"(?:要|必须|需要|须|将|还要|更要|也要|都要|就要|我们要|同时|并|并且|还|也|再|更|坚定不移|"
+    r"毫不动摇|千方百计|不折不扣|锲而不舍|持之以恒|久久为功|全力以赴|一以贯之|切实|深入|扎实|"
+    r"全面|积极|大力|持续|着力|加快|不断|进一步|继续|努力|稳步|有序|稳妥|稳妥有序|认真|严格|"
+    r"始终|有效|精准|加紧|抓紧|主动|更好|更加|更大力度|因地制宜|分类|统筹|重点|优先|率先|同步|"
+    r"适度|务实|坚决|全力|尽快|及早|进一步地|牢牢|紧紧|高质量|全方位|一体|协同|深度|加力|聚力|合力|"
+    r"用心用情用力|用心用情)+"
+)
+# Who is asked to act; recorded as the task's actors.
+_ACTORS = re.compile(
+    r"各级党组织|各级领导干部|各级党委(?:和|、)?政府|各级政府|各级干部|广大党员干部|党员干部|"
+    r"领导干部|政府工作人员|各地区各部门|各地各部门|各地|各部门|各级各部门|各市县|各区县|"
+    r"全省各级政府|全市各级政府|各级财政|各类市场主体"
+)
+_ACTOR_LEAD = re.compile(
+    rf"^(?:{_ACTORS.pattern}|我们|大家|全省|全市|全区|政府)(?:都|也|还)?(?=要|将|必须|须)"
+)
+# Cues required outside a report's work part.
+_CUE = re.compile(
+    r"要(?!看|是|素|求|害|点|闻)|必须|坚持|着力|加快|确保|抓好|抓实|推动|推进|深化|实施|强化|健全|"
+    r"完善|扩大|落实|全力|持续|积极|大力|统筹|进一步|将(?=[\u4e00-\u9fff]{0,3}(?:推进|加快|实施|"
+    r"持续|深化|加强|提升|推动|强化|聚焦|围绕|紧扣))"
+)
+# Sentences that are not directives whatever their verbs: praise, narration, observation.
+_NOT_DIRECTIVE = re.compile(
+    r"体现了|彰显了|阐明了|明晰了|凝聚起了|好报告|充分说明|坚定了|指明了|要看到|要看|一致认为，全会报告|"
+    r"报告(?:提到|指出)，|具有很强的|是一个[^，。]*报告|取得了|实现了|完成了|打好了|稳住了|"
+    r"来之不易的成绩|殊为不易|成绩的取得|分析了|提出了|作出了|部署了|召开了|举行了|审议了"
+)
+_REVIEW_OPENER = re.compile(
+    r"^(?:过去一年|过去五年|过去的五年|一年来|五年来|半年多来|去年以来|近年来|这一年|这五年|"
+    r"这是[^，。]{0,20}的(?:五|一)年|回顾|刚刚过去|我们深知|成绩来之不易|[\d]{4}年是)"
+)
+# A clause that opens with 「守住“保”的底线」 tags itself and the rest of its sentence.
+_PILLAR = re.compile(r"^[\u4e00-\u9fff]{0,4}“([^“”]{1,4})”的(?!关系)")
+# Verbs that frame what follows rather than ask for work themselves.
+_FRAME_VERBS = frozenset("围绕 紧扣 聚焦 按照 依托 瞄准 对标 立足 锚定".split())
+# Lead-in clauses kept with the task they introduce (「以……为抓手」「把……作为……」).
+_PREP = re.compile(
+    r"^(?:以|按照|围绕|通过|依托|在|对|把|将|借助|结合|针对|面向|着眼|立足|根据|坚持以)"
+)
+_STRONG_CUE = frozenset(
+    "坚持 着力 加快 确保 抓好 抓实 推动 推进 深化 实施 强化 健全 完善 扩大 落实 全力 持续 积极 大力 统筹 "
+    "加强 提升 提高 优化 建设 打造 构建 培育".split()
+)
+_TARGETS_PARA = re.compile(r"预期目标\s*是")
+
+
+@dataclass
+class Sentence:
+    start: int
+    end: int
+    kind: str
+    area: str | None
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans in ``text[start:end]``; trailing closers stay with their sentence."""
+    out: list[tuple[int, int]] = []
+    pos = start
+    for m in _SENT_END.finditer(text, start, end):
+        s, e = pos, m.end()
+        while s < e and text[s] in " \n\u3000":
+            s += 1
+        if e - s > 1:
+            out.append((s, e))
+        pos = m.end()
+    if end - pos > 1:
+        s = pos
+        while s < end and text[s] in " \n\u3000":
+            s += 1
+        if end - s > 1:
+            out.append((s, end))
+    return out
+
+
+def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Comma-separated clauses, not cutting inside quotes or brackets."""
+    out: list[tuple[int, int]] = []
+    depth = 0
+    s = start
+    for i in range(start, end):
+        c = text[i]
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth = max(0, depth - 1)
+        elif c in _CLAUSE_SEP and depth == 0:
+            if i > s:
+                out.append((s, i))
+            s = i + 1
+    # Drop the sentence-final marks from the last clause.
+    e = end
+    while e > s and text[e - 1] in "。！？!?；;…":
+        e -= 1
+    if e > s:
+        out.append((s, e))
+    return out
+
+
+def leading_verb(clause: str) -> tuple[str, int] | None:
+    """The clause's verb and where the verb's object starts, or None when not verb-led.
+
+    「要着力抓项目」 → ("着力", 3): adverbs and modals before the verb are skipped, and the
+    verb is the first cue or action verb after them.
+    """
+    i = 0
+    m = _ACTOR_LEAD.match(clause)
+    if m:
+        i = m.end()
+    m = _ADVERB.match(clause, i)
+    adverb_end = m.end() if m else i
+    # The adverb run may have swallowed the verb itself (着力, 加快, 统筹 are both).
+    for j in (i, adverb_end):
+        for n in (3, 2):
+            w = clause[j : j + n]
+            if (n == 2 and w in _VERB_SET) or (n == 3 and w in ("进一步", "处理好", "落实好")):
+                if j == i and adverb_end > i and w not in ("着力", "加快", "统筹", "坚持"):
+                    continue
+                return w, j + n
+    if adverb_end > i:
+        w = clause[i:adverb_end]
+        # Only adverbs: 「全面加强」 was matched as adverbs; the last word is the verb.
+        for n in (3, 2):
+            if len(w) >= n and w[-n:] in _VERB_SET:
+                return w[-n:], adverb_end
+    c = clause[adverb_end : adverb_end + 1]
+    # A one-character verb (稳, 抓, 促) only counts after an adverb: 「着力稳…」, while a
+    # clause that merely begins with 「进出口」 is no directive.
+    if c in _ONE_CHAR_VERBS and adverb_end > i and len(clause) - adverb_end >= 3:
+        return c, adverb_end + 1
+    return None
+
+
+def _verb_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split 「抓项目强投资、促消费增活力、稳外资稳外贸」 into its verb phrases, or []."""
+    parts: list[tuple[int, int]] = []
+    s = start
+    depth = 0
+    for i in range(start, end):
+        c = text[i]
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth = max(0, depth - 1)
+        elif c == "、" and depth == 0:
+            parts.append((s, i))
+            s = i + 1
+    parts.append((s, end))
+    if len(parts) < 2:
+        return []
+    for a, b in parts:
+        item = text[a:b]
+        if not 2 <= len(item) <= 14 or "的" in item:
+            return []  # 「引平台、引高校、引科研机构的支持体系」 is one object
+        head2 = item[:2]
+        if head2 not in _VERB_SET and item[0] not in _ONE_CHAR_VERBS:
+            return []
+    return parts
+
+
+def _sentences(doc: ParsedDocument) -> list[Sentence]:
+    text = doc.text
+    out: list[Sentence] = []
+    for start, end, kind, area in doc.extras.get("blocks", []):
+        if kind not in ("work", "mixed", "article"):
+            continue
+        para = text[start:end]
+        if kind == "mixed" and _REVIEW_OPENER.match(para):
+            continue
+        for s, e in split_sentences(text, start, end):
+            out.append(Sentence(s, e, kind, area))
+    return out
+
+
+def _is_directive(sent: str, kind: str) -> bool:
+    if _REVIEW_OPENER.match(sent) or _NOT_DIRECTIVE.search(sent):
+        return False
+    if _TARGETS_PARA.search(sent):
+        return False  # the targets paragraph becomes indicator tasks (targets.py)
+    if sent.startswith("“") and not _CUE.search(sent):
+        return False  # a quoted poem or saying
+    return True
+
+
+def _strong(clauses: list[tuple[str, str | None]]) -> bool:
+    """Outside a report's work part a directive needs 要/必须 or a strong leading verb."""
+    for clause, verb in clauses:
+        if verb in _STRONG_CUE or re.search(r"要(?!看|是|素|求|害|点|闻)|必须|务必", clause):
+            return True
+    return False
+
+
+def _article_index(doc: ParsedDocument, pos: int) -> int:
+    for i, a in enumerate(doc.articles):
+        if a.start <= pos < a.end:
+            return i
+    return 0
+
+
+def find_tasks(doc: ParsedDocument) -> ParsedDocument:
+    """Append one :class:`Task` per atomic directive to ``doc.tasks``."""
+    text = doc.text
+    pillars = pillar_index(doc)
+    tasks: list[Task] = []
+    sentences: list[tuple[int, int]] = []
+    for sent in _sentences(doc):
+        s_text = text[sent.start : sent.end]
+        if not _is_directive(s_text, sent.kind):
+            continue
+        actors = list(dict.fromkeys(_ACTORS.findall(s_text)))
+        c_start, c_end = sent.start, sent.end
+        if s_text.startswith("“") and s_text.rstrip("。！？；").endswith("”"):
+            # A quoted directive (「“……关键要加强党的建设。”」): split inside the quotes.
+            c_start, c_end = c_start + 1, c_start + len(s_text.rstrip("。！？；")) - 1
+        clauses = [(a, b, leading_verb(text[a:b])) for a, b in split_clauses(text, c_start, c_end)]
+        if sent.kind == "article" and not _strong(
+            [(text[a:b], lv[0] if lv else None) for a, b, lv in clauses]
+        ):
+            continue
+        # Group clauses: a verb-led clause opens a task; lead-ins (「以……为抓手」, framing
+        # verbs such as 围绕) go with the next task, other verbless clauses with the previous.
+        groups: list[list[tuple[int, int, str | None, int]]] = []
+        group_pillars: list[str | None] = []
+        pending: list[tuple[int, int, str | None, int]] = []
+        pillar: str | None = None
+        last = len(clauses) - 1
+        for n, (a, b, lv) in enumerate(clauses):
+            clause = text[a:b]
+            pm = _PILLAR.match(clause)
+            if pm and pm.group(1) in pillars:
+                pillar = pm.group(1)
+            if lv and lv[0] in _FRAME_VERBS and n < last:
+                pending.append((a, b, None, a))
+                continue
+            if lv and not _NOT_DIRECTIVE.search(clause):
+                groups.append([*pending, (a, b, lv[0], a + lv[1])])
+                group_pillars.append(pillar)
+                pending = []
+            elif _PREP.match(clause) and n < last:
+                pending.append((a, b, None, a))
+            elif groups and not pending:
+                groups[-1].append((a, b, None, a))
+            else:
+                pending = []  # narration before the directive (「大家纷纷表示」)
+        for group, gp in zip(groups, group_pillars, strict=True):
+            verb = next(v for _, _, v, _ in group if v)
+            g_start, g_end = group[0][0], group[-1][1]
+            spans: list[tuple[int, int]] = [(g_start, g_end)]
+            vi = next(i for i, (_, _, v, _) in enumerate(group) if v)
+            _, vb, _, obj = group[vi]
+            items = _verb_items(text, obj, vb)
+            if items:
+                # Lead-ins stay with the first phrase, trailing clauses with the last.
+                spans = list(items)
+                spans[0] = (g_start if vi else spans[0][0], spans[0][1])
+                spans[-1] = (spans[-1][0], g_end)
+            for a, b in spans:
+                t = text[a:b].strip()
+                if len(t) < 4 and not items:
+                    continue
+                tasks.append(
+                    Task(
+                        id="",
+                        text=t,
+                        verb=verb,
+                        start=a,
+                        end=b,
+                        article=_article_index(doc, a),
+                        framework=pillars.get(gp) if gp else None,
+                        pillar=gp,
+                        section=sent.area,
+                        actors=list(actors),
+                    )
+                )
+                sentences.append((sent.start, sent.end))
+    doc.tasks.extend(tasks)
+    # The sentence each task came from, aligned with doc.tasks (times.py reads it).
+    doc.extras.setdefault("task_sentences", []).extend(sentences)
+    return doc
