@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DUBAN_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint format eval bench lock clean
+.PHONY: demo test lint format eval bench docs lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "duban needs Python 3.11+"'
@@ -37,6 +37,9 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_bench.py
+
+docs: $(STAMP)
+	$(BIN)/python -c 'from duban.cli import cli_reference; print(cli_reference())' > docs/cli.md
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 lock:

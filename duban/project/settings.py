@@ -109,6 +109,7 @@ STATIC_ROOT = DUBAN_HOME / "static"
 # on a laptop, and nothing is ever fetched from a CDN.
 WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it even when serving from finders
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DUBAN_HOME / "media"
 

@@ -1,0 +1,62 @@
+"""The ``duban`` command: version, sub-commands, user creation, and its documentation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from duban import __version__
+from duban.cli import cli_reference, main
+
+REPO = Path(__file__).resolve().parents[3]
+EXPECTED = {"backup", "createuser", "demo", "extract", "manage", "migrate", "restore", "serve"}
+
+
+def test_version_and_commands():
+    runner = CliRunner()
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+    assert EXPECTED <= set(main.commands)
+
+
+def test_python_dash_m_is_the_same_command():
+    out = subprocess.run(
+        [sys.executable, "-m", "duban", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().endswith(__version__)
+
+
+def test_docs_cli_md_is_the_programs_own_help():
+    """Regenerate with `make docs` when this fails."""
+    documented = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert documented.strip() == cli_reference().strip()
+    for name in main.commands:
+        assert f"## duban {name}" in documented
+
+
+@pytest.mark.django_db
+def test_createuser_gives_a_login_with_a_role(units):
+    from duban.org.models import User
+
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["createuser", "zhao", "--password", "s3cret-pw", "--unit", "市发改委", "--role", "clerk"],
+    )
+    assert result.exit_code == 0, result.output
+    user = User.objects.get(username="zhao")
+    assert user.check_password("s3cret-pw")
+    assert [(m.unit.name, m.role) for m in user.memberships.all()] == [
+        ("市发展和改革委员会", "clerk")
+    ]
+    again = runner.invoke(main, ["createuser", "zhao", "--password", "x"])
+    assert again.exit_code != 0 and "已存在" in again.output
+    nowhere = runner.invoke(
+        main, ["createuser", "qian", "--password", "x", "--unit", "不存在局", "--role", "clerk"]
+    )
+    assert nowhere.exit_code != 0 and "找不到单位" in nowhere.output
+    assert not User.objects.filter(username="qian").exists()

@@ -1,0 +1,29 @@
+"""The login page, the landing page behind it, and the health check."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_login_page_then_home(client, office_user):
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'for="id_username"' in html and 'for="id_password"' in html
+    assert client.get("/").status_code == 302
+    bad = client.post("/accounts/login/", {"username": "office", "password": "wrong"})
+    assert "用户名或密码不正确" in bad.content.decode()
+    ok = client.post("/accounts/login/", {"username": "office", "password": "pw-office-1"})
+    assert ok.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "市委督查室 · 督查室" in home.content.decode()
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_database(client):
+    from django.db import connection
+
+    data = client.get("/healthz").json()
+    assert data == {"status": "ok", "version": data["version"], "db": connection.vendor}
