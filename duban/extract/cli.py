@@ -210,7 +210,7 @@ def _run(
     doc.warnings[:0] = src.warnings
 
     _note(f"读取 {src.path}（格式 {src.format}，编码 {src.encoding}，{len(doc.text)} 字）")
-    if doc.date:
+    if doc.date and not any(w.startswith("基准日期") for w in doc.warnings):
         how = _DATE_SOURCES.get(doc.date_source, doc.date_source)
         _note(f"基准日期 {doc.date.isoformat()}（{how}）")
     for warning in doc.warnings:

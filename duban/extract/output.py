@@ -68,29 +68,42 @@ def _heading(s: Section) -> str:
     return f"{s.number}{s.title}" if s.number else s.title
 
 
+def _scopes(article_sections: list[Section], article_end: int) -> list[tuple[Section, int, int]]:
+    """Each heading with the stretch of text it governs.
+
+    A heading's span may be just the heading line; what it governs runs until the next
+    heading of the same or a higher level (「三、」 ends at 「四、」, 「（一）」 at 「（二）」 or
+    「四、」), or the end of the article.
+    """
+    ordered = sorted(article_sections, key=lambda s: (s.start, s.level))
+    scopes = []
+    for i, s in enumerate(ordered):
+        end = next((o.start for o in ordered[i + 1 :] if o.level <= s.level), article_end)
+        scopes.append((s, s.start, max(end, s.end)))
+    return scopes
+
+
 def _group_path(doc: ParsedDocument, task: Task) -> tuple[str, ...]:
     """The headings a task sits under, outermost first, as printed (number + title)."""
     path: list[str] = []
-    if len(doc.articles) > 1 and 0 <= task.article < len(doc.articles):
-        path.append(doc.articles[task.article].title or f"第{task.article + 1}篇")
-    sections: list[Section] = []
-    if 0 <= task.article < len(doc.articles):
-        sections = doc.articles[task.article].sections
-    enclosing = sorted(
-        (s for s in sections if s.start <= task.start < max(s.end, s.start + 1) and s.level <= 2),
-        key=lambda s: (s.level, s.start),
-    )
-    top = next((s for s in enclosing if s.level == 1), None)
-    if top is not None:
-        path.append(_heading(top))
-    area = None
+    article = doc.articles[task.article] if 0 <= task.article < len(doc.articles) else None
+    if len(doc.articles) > 1 and article is not None:
+        path.append(article.title or f"第{task.article + 1}篇")
+    scopes = _scopes(article.sections, article.end) if article is not None else []
+    enclosing = {
+        s.level: s for s, start, end in scopes if start <= task.start < end and s.level <= 2
+    }
+    if 1 in enclosing:
+        path.append(_heading(enclosing[1]))
     if task.section:
-        area = next((s for s in sections if s.title == task.section and s.level >= 2), None)
+        # the pipeline's own filing wins; find its printed number when the heading is known
+        area = next(
+            (s for s, _, _ in scopes if s.level >= 2 and s.title.rstrip("。") == task.section),
+            None,
+        )
         path.append(_heading(area) if area else task.section)
-    else:
-        area = next((s for s in enclosing if s.level == 2), None)
-        if area is not None:
-            path.append(_heading(area))
+    elif 2 in enclosing:
+        path.append(_heading(enclosing[2]))
     if not path and task.framework and task.pillar:
         path.append(f"{task.framework}：{task.pillar}")
     return tuple(path)

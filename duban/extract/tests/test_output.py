@@ -21,7 +21,14 @@ from duban.extract.model import (
     Target,
     Task,
 )
-from duban.extract.output import COLUMNS, load_schema, to_json, to_markdown, write_xlsx
+from duban.extract.output import (
+    COLUMNS,
+    load_schema,
+    task_rows,
+    to_json,
+    to_markdown,
+    write_xlsx,
+)
 
 HEADERS = ["序号", "工作任务", "牵头单位", "责任单位", "完成时限", "来源"]
 
@@ -178,6 +185,29 @@ def test_xlsx_empty_document(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(path)["任务分解表"]
     assert [c.value for c in ws[2]] == HEADERS
     assert ws.max_row == 2
+
+
+def test_grouping_when_headings_span_only_their_own_line() -> None:
+    # The structure step may give a heading's span as the heading line alone; the heading
+    # still governs the text up to the next heading of its level.
+    doc = make_doc()
+    for s in doc.articles[0].sections:
+        s.end = doc.text.index("\n", s.start)
+    for t in doc.tasks:
+        t.section = None  # leave the filing to the headings alone
+    headings = [content for level, content in task_rows(doc) if level]
+    assert headings == ["二、2021年重点工作", "（一）保持宏观政策连续性稳定性", "（二）扩大内需"]
+
+
+def test_multi_article_documents_group_by_article_first() -> None:
+    doc = make_doc()
+    second = Article("评论员文章", len(doc.text) - 5, len(doc.text))
+    doc.articles.append(second)
+    doc.tasks[-1].article = 1
+    doc.tasks[-1].section = None
+    levels = [(level, content) for level, content in task_rows(doc) if level]
+    assert levels[0] == (1, "政府工作报告")
+    assert levels[-1] == (1, "评论员文章")
 
 
 # --------------------------------------------------------------------------- Markdown
