@@ -82,6 +82,16 @@ class Evidence(AuditedModel):
     report = models.ForeignKey(
         ProgressReport,
         verbose_name=_("进展报告"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    closure = models.ForeignKey(
+        "ClosureRequest",
+        verbose_name=_("销号申请"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="evidence",
     )
@@ -174,3 +184,55 @@ class SupervisionSettings(AuditedModel):
     def current(cls) -> SupervisionSettings:
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+
+class ClosureRequest(AuditedModel):
+    """办结/销号: the lead unit asks, the office decides; 整改 needs a verification note."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已销号")
+        RETURNED = "returned", _("已退回")
+
+    task = models.ForeignKey(
+        "plans.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="closures"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("完成情况"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    decision_note = models.TextField(_("审核意见"), blank=True)
+    verification_note = models.TextField(_("整改核验意见"), blank=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("销号申请")
+        verbose_name_plural = _("销号申请")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.get_status_display()}"
+
+
+class Comment(AuditedModel):
+    task = models.ForeignKey(
+        "plans.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作者"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("内容"))
+
+    class Meta:
+        verbose_name = _("批示与评论")
+        verbose_name_plural = _("批示与评论")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
