@@ -46,8 +46,12 @@ _VERBS = (
     "严防 严守 严把 健康 推广 发放 落实好 抓牢 把握 处理好 谋 增 促 抓 保 稳 强 扩 提 优 建 推 降 "
     "防 治 育 引 守 办 兜 控 进 抬 扛 惠"
 ).split()
-_VERB_SET = frozenset(v for v in _VERBS if len(v) > 1)
+_VERB_SET = frozenset(v for v in _VERBS if len(v) == 2)
+_THREE_CHAR_VERBS = frozenset("进一步 处理好 落实好 新开工 新改建 新建成 新增加".split())
+# A subject or a time before the modal: 「今年要基本实现」「企业和群众要」.
+_SUBJECT_MODAL = re.compile(r"^[^，。；“”]{1,10}?(?:要|将|必须|须|应)")
 _ONE_CHAR_VERBS = frozenset(v for v in _VERBS if len(v) == 1)
+_ANY_VERB = re.compile("|".join(sorted(_VERB_SET, key=len, reverse=True)))
 # Adverbs and modal words that may stand before the verb of a clause.
 _ADVERB = re.compile(
     r"(?:要|必须|需要|须|将|还要|更要|也要|都要|就要|我们要|同时|并|并且|还|也|再|更|坚定不移|"
@@ -55,7 +59,7 @@ _ADVERB = re.compile(
     r"全面|积极|大力|持续|着力|加快|不断|进一步|继续|努力|稳步|有序|稳妥|稳妥有序|认真|严格|"
     r"始终|有效|精准|加紧|抓紧|主动|更好|更加|更大力度|因地制宜|分类|统筹|重点|优先|率先|同步|"
     r"适度|务实|坚决|全力|尽快|及早|进一步地|牢牢|紧紧|高质量|全方位|一体|协同|深度|加力|聚力|合力|"
-    r"用心用情用力|用心用情)+"
+    r"用心用情用力|用心用情|基本|今年|明年|年内|年底前|下半年|上半年|到\d{4}年|\d{4}年底前)+"
 )
 # Who is asked to act; recorded as the task's actors.
 _ACTORS = re.compile(
@@ -159,13 +163,17 @@ def leading_verb(clause: str) -> tuple[str, int] | None:
     m = _ACTOR_LEAD.match(clause)
     if m:
         i = m.end()
+    elif not _ADVERB.match(clause) and clause[:2] not in _VERB_SET:
+        m = _SUBJECT_MODAL.match(clause)
+        if m:
+            i = m.end()
     m = _ADVERB.match(clause, i)
     adverb_end = m.end() if m else i
     # The adverb run may have swallowed the verb itself (着力, 加快, 统筹 are both).
     for j in (i, adverb_end):
         for n in (3, 2):
             w = clause[j : j + n]
-            if (n == 2 and w in _VERB_SET) or (n == 3 and w in ("进一步", "处理好", "落实好")):
+            if (n == 2 and w in _VERB_SET) or (n == 3 and w in _THREE_CHAR_VERBS):
                 if j == i and adverb_end > i and w not in ("着力", "加快", "统筹", "坚持"):
                     continue
                 return w, j + n
@@ -175,6 +183,17 @@ def leading_verb(clause: str) -> tuple[str, int] | None:
         for n in (3, 2):
             if len(w) >= n and w[-n:] in _VERB_SET:
                 return w[-n:], adverb_end
+    rest = clause[adverb_end:]
+    if (
+        adverb_end > i
+        and len(rest) >= 4
+        and re.match(r"[\u4e00-\u9fff]{2}", rest)
+        and rest[0] not in "的地得"
+    ):
+        # After an adverb (进一步, 积极, 持续) comes a verb even when our list lacks it
+        # (「进一步缩减」).
+        if clause[i:adverb_end] not in ("要", "将", "并", "同时", "还", "也"):
+            return rest[:2], adverb_end + 2
     c = clause[adverb_end : adverb_end + 1]
     # A one-character verb (稳, 抓, 促) only counts after an adverb: 「着力稳…」, while a
     # clause that merely begins with 「进出口」 is no directive.
@@ -294,6 +313,15 @@ def find_tasks(doc: ParsedDocument) -> ParsedDocument:
                 groups[-1].append((a, b, None, a))
             else:
                 pending = []  # narration before the directive (「大家纷纷表示」)
+        if not groups and sent.kind in ("work", "mixed"):
+            # In a work part every sentence asks for something even without a leading
+            # verb (「将小规模纳税人增值税起征点……提高到15万元」): keep it whole.
+            verb_m = _ANY_VERB.search(s_text)
+            if verb_m:
+                groups = [
+                    [(c_start, clauses[-1][1] if clauses else c_end, verb_m.group(0), c_start)]
+                ]
+                group_pillars = [pillar]
         for group, gp in zip(groups, group_pillars, strict=True):
             verb = next(v for _, _, v, _ in group if v)
             g_start, g_end = group[0][0], group[-1][1]

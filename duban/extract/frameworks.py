@@ -56,7 +56,7 @@ _LEAD_VERB = re.compile(
     r"按照|构建|形成|覆盖|涵盖|落实|突出|提升|优化)(.+)$"
 )
 _LAYOUT = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:、[\u4e00-\u9fff]{2,4}){2,9}$")
-_STRIP_QUOTES = str.maketrans("", "", "“”\"‘’")
+_STRIP_QUOTES = str.maketrans("", "", '“”"‘’')
 
 
 def _count(name: str) -> int | None:
@@ -96,7 +96,9 @@ def _items_before(text: str, start: int, want: int | None) -> list[str]:
 def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None:
     """Find 「key A、B、…」 (key as a leading verb) or 「A key、B key、…」 with ``n`` items."""
     k = re.escape(key)
-    lead = re.compile(rf"{k}((?:[^，。；：、\n]{{1,12}}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?)(?=[，。；：]|$)")
+    lead = re.compile(
+        rf"{k}((?:[^，。；：、\n]{{1,12}}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?)(?=[，。；：]|$)"
+    )
     m = lead.search(text)
     if m:
         return [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")], m.start()
@@ -126,14 +128,18 @@ def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
         if _LAYOUT.match(inner) and not _HAS_NUMERAL.search(inner):
             yield inner, m.start(1), m.end(1), True
             continue
-        if len(inner) > 6 and "、" not in inner and not re.match(rf"^[{_NUM}\d]+(?:个|项|大|条|字)", inner):
+        if (
+            len(inner) > 6
+            and "、" not in inner
+            and not re.match(rf"^[{_NUM}\d]+(?:个|项|大|条|字)", inner)
+        ):
             continue  # a quoted phrase (「一方水土难养一方人」), not a name
         if _QUOTED_FW.match(inner) and not _JUNK_QUOTED.search(inner):
             if inner[0] == "一" and "、" not in inner and not re.search(rf"[{_NUM}]", inner[1:]):
                 continue  # 「一件事」「一网通办」 name a single thing
             yield inner, m.start(1), m.end(1), True
     for m in _UNQUOTED_FW.finditer(text):
-        num, cls, noun = m.groups()
+        num, _cls, noun = m.groups()
         value = cn_number(num)
         if value is None or value < 2 or _JUNK_NOUN.match(noun):
             continue
@@ -173,7 +179,9 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
     for fw in seen.values():
         if fw.items or not fw.count or fw.count < 2 or fw.count > 12:
             continue
-        m = re.match(rf"^(?:[{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条)([\u4e00-\u9fff]{{2}})$", fw.name)
+        m = re.match(
+            rf"^(?:[{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条)([\u4e00-\u9fff]{{2}})$", fw.name
+        )
         if not m:
             continue
         found = _enumeration_of(text, m.group(1), fw.count)
@@ -189,9 +197,7 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
             fw.items, fw.items_from = list(entry.items), "glossary"
         if entry:
             fw.count = entry.count
-    doc.frameworks = sorted(
-        (f for f in seen.values() if f.count or f.items), key=lambda f: f.start
-    )
+    doc.frameworks = sorted((f for f in seen.values() if f.count or f.items), key=lambda f: f.start)
     return doc
 
 

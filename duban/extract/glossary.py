@@ -51,4 +51,6 @@ def load_glossary(path: str | None = None) -> dict[str, GlossaryEntry]:
                 out.setdefault(a, entry)
         return out
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ExtractError(ErrorCode.E012_BAD_CATALOG, f"术语表无法读取：{p.name}（{exc}）") from exc
+        raise ExtractError(
+            ErrorCode.E012_BAD_CATALOG, f"术语表无法读取：{p.name}（{exc}）"
+        ) from exc

@@ -57,7 +57,9 @@ _STRAIGHT_QUOTE = re.compile('"')
 
 # A line that ends a paragraph: sentence-final mark, optionally followed by closers.
 _FINAL = re.compile(r"[。！？!?：:；;…]['\"”’」』）)】]*$")
-_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[.．、](?!\d)|（\d{1,2}）)")
+_NUMBERED = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[.．、](?!\d)|（\d{1,2}）)"
+)
 _DELIVERY = re.compile(r"^(?:——|—)?\s*\d{4}年\d{1,2}月\d{1,2}日(?:在|，在)")
 _SPEAKER = re.compile(r"(?:总理|省长|市长|主席|区长|州长|县长|书记)\s*$")
 _ADDRESS = re.compile(r"^各位代表[：:！!，,]")

@@ -46,7 +46,7 @@ def _run(doc: ParsedDocument, name: str, step: Step) -> None:
         step(doc)
     except ExtractError:
         raise
-    except Exception as exc:  # noqa: BLE001 - an optional step must not sink the document
+    except Exception as exc:  # an optional step must not sink the document
         doc.warnings.append(f"步骤 {name} 出错，已跳过：{type(exc).__name__}: {exc}")
 
 

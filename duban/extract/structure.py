@@ -28,7 +28,18 @@ import re
 from duban.extract.model import Article, ParsedDocument, Section
 from duban.extract.normalize import Paragraph
 
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 _PART = re.compile(r"^([一二三四五六七八九十]{1,3})、\s*")
 _AREA = re.compile(r"^（([一二三四五六七八九十]{1,3})）\s*")
@@ -180,7 +191,7 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
                 or len(s) > 60
             ):
                 body_started = True
-                kind = "preamble" 
+                kind = "preamble"
             else:
                 m = _DELIVERY.match(s)
                 if m:
@@ -207,7 +218,9 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
             if num == expected:
                 title = _first_sentence(s[m.end() :])
                 art.sections.append(
-                    Section(title=title, start=p.start, end=p.end, level=1, number=m.group(0).strip())
+                    Section(
+                        title=title, start=p.start, end=p.end, level=1, number=m.group(0).strip()
+                    )
                 )
                 kind = part_kind(title)
                 expected += 1
