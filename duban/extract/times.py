@@ -31,6 +31,7 @@ _EXPR = re.compile(
     rf"本年度|上半年|下半年|近期|全年)"
     rf"|(?P<within>(?P<n>[{_CN}\d]{{1,3}})年(?:内|之内|时间)|(?P<n2>[{_CN}\d]{{1,3}})个月(?:内|之内))"
 )
+_HINT = re.compile("[五月季年期]")
 _PLAN_START = 1966  # 「三五」 began in 1966; each later plan follows five years on
 
 
@@ -142,6 +143,8 @@ def _resolve_match(m: re.Match[str], base: date) -> tuple[date, date] | None:
 
 def find_deadline(text: str, base: date) -> Deadline | None:
     """The first deadline expression in ``text`` (as written, with its date range)."""
+    if not _HINT.search(text):
+        return None  # cheap pre-check: every expression contains one of these characters
     for m in _EXPR.finditer(text):
         try:
             r = _resolve_match(m, base)
@@ -156,12 +159,15 @@ def assign_deadlines(doc: ParsedDocument) -> ParsedDocument:
     """Give each task a deadline from its own text, else from its sentence."""
     base = doc.date or date.today()
     sentences = doc.extras.get("task_sentences", [])
+    by_sentence: dict[tuple[int, int], Deadline | None] = {}
     for i, task in enumerate(doc.tasks):
         if task.deadline is not None:
             continue
         dl = find_deadline(task.text, base)
         if dl is None and i < len(sentences):
-            s, e = sentences[i]
-            dl = find_deadline(doc.text[s:e], base)
+            span = sentences[i]
+            if span not in by_sentence:  # tasks of one sentence share its deadline
+                by_sentence[span] = find_deadline(doc.text[span[0] : span[1]], base)
+            dl = by_sentence[span]
         task.deadline = dl
     return doc
