@@ -81,8 +81,10 @@ def throughput(label: str, text: str, repeats: int) -> None:
     t_engine = best_of(lambda: extract_text(text, date=DATE, catalog=catalog), repeats)
     t_jieba = best_of(lambda: tokenizer.lcut(text), repeats)
     n = len(text)
+    doc = extract_text(text, date=DATE, catalog=catalog)
+    label = f"{label} [{len(doc.text):,} read, {len(doc.tasks):,} tasks]"
     print(
-        f"{label:<26} {n:>9,} chars  engine {n / t_engine:>10,.0f} chars/s ({t_engine:6.2f} s)  "
+        f"{label:<52} {n:>9,} chars  engine {n / t_engine:>10,.0f} chars/s ({t_engine:6.2f} s)  "
         f"jieba {n / t_jieba:>10,.0f} chars/s ({t_jieba:6.2f} s)  "
         f"engine/jieba time ratio {t_engine / t_jieba:5.1f}×"
     )
@@ -143,13 +145,19 @@ def peak_memory(text: str) -> None:
 
 
 def main() -> None:
+    from duban.extract.pipeline import extract_text
+
     report = (CORPUS / "national-2021.txt").read_text(encoding="utf-8")
+    # The file ends with a licence notice, and the engine stops reading at such a notice, so
+    # repeating the raw file would time a text cut after its first copy. The longer texts
+    # repeat the report's normalized body instead.
+    body = extract_text(report, date=DATE).text
     print(f"python {sys.version.split()[0]}, corpus {CORPUS}")
     throughput("national-2021.txt", report, repeats=3)
-    throughput("20,000-char repeat", repeat_to(report, 20_000), repeats=3)
-    throughput("1 MB repeat", repeat_to_bytes(report, 1024 * 1024), repeats=1)
-    cold_start(repeat_to(report, 20_000))
-    peak_memory(repeat_to_bytes(report, 10 * 1024 * 1024))
+    throughput("20,000-char body repeat", repeat_to(body, 20_000), repeats=3)
+    throughput("1 MB body repeat", repeat_to_bytes(body, 1024 * 1024), repeats=1)
+    cold_start(repeat_to(body, 20_000))
+    peak_memory(repeat_to_bytes(body, 10 * 1024 * 1024))
 
 
 if __name__ == "__main__":
