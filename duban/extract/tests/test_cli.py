@@ -209,3 +209,48 @@ def test_python_m_error_exit_code(tmp_path: Path) -> None:
     assert stderr.startswith("错误 [E010]：")
     assert stderr.count("\n") == 1
     assert "Traceback" not in stderr
+
+
+# --------------------------------------------------------------------------- same report, any format
+
+
+def _tasks_of(result) -> list[str]:
+    assert result.exit_code == 0, result.stderr
+    return [t["text"] for t in json.loads(result.stdout)["tasks"]]
+
+
+@pytest.fixture(scope="module")
+def henan_lines() -> list[str]:
+    text = (corpus_dir() / "prov2026-河南省.txt").read_text(encoding="utf-8")
+    return [ln for ln in text.split("\n") if ln.strip()]
+
+
+def test_docx_and_html_give_the_same_tasks_as_text(tmp_path: Path, henan_lines: list[str]) -> None:
+    import docx
+
+    txt = tmp_path / "henan.txt"
+    txt.write_text("\n".join(henan_lines), encoding="utf-8")
+    expected = _tasks_of(run(str(txt), "--units", "none", "--date", "2026-01-26"))
+    assert len(expected) > 20
+
+    d = docx.Document()
+    for line in henan_lines:
+        d.add_paragraph(line)
+    d.save(str(tmp_path / "henan.docx"))
+    from_docx = _tasks_of(
+        run(str(tmp_path / "henan.docx"), "--units", "none", "--date", "2026-01-26")
+    )
+    assert from_docx == expected
+
+    body = "".join(f"<p>{line}</p>" for line in henan_lines)
+    page = (
+        '<html><head><meta charset="gbk"><title>报告</title></head><body>'
+        '<nav><a href="/">首页</a><a href="/x">政务公开</a></nav>'
+        f'<div class="content">{body}</div>'
+        "<footer>主办单位：省政府办公厅</footer></body></html>"
+    )
+    (tmp_path / "henan.html").write_bytes(page.encode("gb18030"))
+    from_html = _tasks_of(
+        run(str(tmp_path / "henan.html"), "--units", "none", "--date", "2026-01-26")
+    )
+    assert from_html == expected
