@@ -1,0 +1,44 @@
+"""Numbers with units and the indicator tasks of a 主要预期目标 paragraph."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from duban.extract.pipeline import extract_text
+from duban.extract.targets import find_targets
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("地区生产总值增长6%左右", ["6%"]),
+        ("新增就业12万人以上", ["12万人"]),
+        ("粮食产量稳定在50亿斤", ["50亿斤"]),
+        ("能耗降低2.5％", ["2.5%"]),
+        ("增长4.5%—5%", ["4.5%—5%"]),
+        ("PM2.5浓度下降，建成5G基站", []),
+        ("2024年", []),
+    ],
+)
+def test_find_targets(text: str, values: list[str]) -> None:
+    assert [t.value for t in find_targets(text)] == values
+
+
+def test_indicator_tasks_one_per_number() -> None:
+    text = (
+        "今年主要预期目标是：地区生产总值增长6%左右、力争更好；城镇新增就业12万人以上，"
+        "城镇调查失业率5.5%以内；城乡居民收入分别增长5%和7%；居民收入增长与经济增长同步。"
+    )
+    doc = extract_text(text, date=datetime.date(2024, 1, 20))
+    ind = [(t.text, t.targets[0].value) for t in doc.tasks if t.kind == "indicator"]
+    assert ind == [
+        ("地区生产总值增长6%左右", "6%"),
+        ("城镇新增就业12万人以上", "12万人"),
+        ("城镇调查失业率5.5%以内", "5.5%"),
+        ("城乡居民收入分别增长5%和7%", "5%"),
+        ("城乡居民收入分别增长5%和7%", "7%"),
+    ]
+    for t in doc.tasks:
+        assert t.text in doc.text[t.start : t.end]
