@@ -62,9 +62,10 @@ _LEAD_MARK = re.compile(r"^.{0,3}(?:牵头|负责|为主|主责)")
 _SPACE = re.compile(r"[\s\u200b\u3000“”\"'‘’《》〈〉·•]+")
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 _LEVEL_PREFIX = re.compile(r"^(?:中华人民共和国|中共|中国共产党)?(?:国务院(?=[^办]))?")
-# A place name of two to seven characters before 省/市/自治区 (河南省, 青澜市);
+# Whatever stands before the first 省/市/自治区: a place (河南省, 青澜市), or a vertically
+# managed system and its place (国家税务总局河南省税务局). Two to ten characters:
 # 「城市管理局」 has only one before its 市.
-_PLACE_PREFIX = re.compile(r"^(?![市省])[\u4e00-\u9fff]{2,7}?(?=省|市|自治区)")
+_PLACE_PREFIX = re.compile(r"^(?![市省])[\u4e00-\u9fff]{2,10}?(?=省|市|自治区)")
 _SUFFIX_REWRITES = (
     ("委员会办公室", "委办"),
     ("委员会", "委"),
@@ -76,6 +77,7 @@ _SUFFIX_REWRITES = (
     ("卫生健康", "卫健"),
     ("科学技术", "科技"),
     ("管理局", "局"),
+    ("总局", "局"),
     ("管理办公室", "办"),
     ("办公厅", "办"),
     ("办公室", "办"),

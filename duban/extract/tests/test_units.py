@@ -7,6 +7,7 @@ lead is the department a supervision office would name first.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,8 @@ RESOLVE = [
     ("national", "国资委", "国务院国有资产监督管理委员会"),
     ("national", "国家卫生健康委员会", "国家卫生健康委员会"),
     ("national", "市场监管总局", "国家市场监督管理总局"),
+    ("national", "市场监管局", "国家市场监督管理总局"),
+    ("province", "国家税务总局河南省税务局", "国家税务总局省税务局"),
 ]
 
 
@@ -231,6 +234,16 @@ def test_packaged_catalogs_are_well_formed(level: str) -> None:
         assert len(set(u.keywords)) == len(u.keywords), u.name
         assert resolve_unit_name(u.short, catalog) is u
         assert resolve_unit_name(u.name, catalog) is u
+
+
+def test_demo_city_matches_the_city_catalog() -> None:
+    """The demo loader takes departments from the catalog and districts from city.json."""
+    spec = json.loads(resources.files("duban.demo").joinpath("city.json").read_text("utf-8"))
+    catalog = load_catalog("city")
+    districts = [u.name for u in catalog.units if u.kind == "district"]
+    assert [d["name"] for d in spec["districts"]] == districts
+    for key in ("office", "demo_unit", "demo_other_unit"):
+        assert catalog.get(spec[key]) is not None, key
 
 
 def test_to_json_round_trip(tmp_path: Path) -> None:
