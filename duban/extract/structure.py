@@ -227,6 +227,8 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
                 area = None
                 blocks.append((p.start, p.start + m.end() + len(title), "heading", None))
                 rest_start = p.start + m.end() + len(title)
+                while rest_start < p.end and text[rest_start] in "。；：":
+                    rest_start += 1
                 if p.end - rest_start > 2:
                     blocks.append((rest_start, p.end, kind, area))
                 continue
@@ -242,6 +244,8 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
             )
             area = title
             head_end = p.start + m.end() + len(title)
+            while head_end < p.end and text[head_end] in "。；：":
+                head_end += 1  # the heading's own full stop belongs to the heading
             blocks.append((p.start, head_end, "area_heading", area))
             if p.end - head_end > 2:
                 blocks.append((head_end, p.end, kind, area))
