@@ -1,0 +1,178 @@
+"""Who may see and do what: the one place permission rules live.
+
+Every page, API endpoint, CLI command and service asks this module. A unit's people see
+only tasks where their unit leads or co-operates; another unit's task is *not found*
+(never "forbidden"), so ids do not reveal which tasks exist.
+
+Roles (``org.choices.Role``):
+
+- office (督查室): everything;
+- leader (分管领导): reads everything, comments, decides coordination requests;
+- unit_leader (单位负责人): own unit's tasks; approves the unit's reports; as lead unit,
+  splits the task and requests closure;
+- clerk (联络员): own unit's tasks; drafts and submits reports, answers notices;
+- viewer (只读): reads everything, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from duban.org.choices import Role
+
+# action → roles that may perform it, and whether the unit must be the task's lead
+# (``lead``), any of its units (``own``) or any task (``any``).
+RULES: dict[str, tuple[frozenset[str], str]] = {
+    "view": (frozenset({Role.OFFICE, Role.LEADER, Role.VIEWER}), "any"),
+    "comment": (frozenset({Role.OFFICE, Role.LEADER}), "any"),
+    "edit": (frozenset({Role.OFFICE}), "any"),
+    "assign": (frozenset({Role.OFFICE}), "any"),
+    "schedule": (frozenset({Role.OFFICE}), "any"),
+    "review_report": (frozenset({Role.OFFICE}), "any"),
+    "approve_closure": (frozenset({Role.OFFICE}), "any"),
+    "issue_notice": (frozenset({Role.OFFICE}), "any"),
+    "decide_coordination": (frozenset({Role.OFFICE, Role.LEADER}), "any"),
+}
+UNIT_RULES: dict[str, tuple[frozenset[str], str]] = {
+    "view": (frozenset({Role.UNIT_LEADER, Role.CLERK}), "own"),
+    "comment": (frozenset({Role.UNIT_LEADER, Role.CLERK}), "own"),
+    "report": (frozenset({Role.UNIT_LEADER, Role.CLERK}), "own"),
+    "approve_report": (frozenset({Role.UNIT_LEADER}), "own"),
+    "reply_notice": (frozenset({Role.UNIT_LEADER, Role.CLERK}), "own"),
+    "request_coordination": (frozenset({Role.UNIT_LEADER}), "own"),
+    "split": (frozenset({Role.UNIT_LEADER}), "lead"),
+    "schedule": (frozenset({Role.UNIT_LEADER}), "lead"),
+    "request_closure": (frozenset({Role.UNIT_LEADER}), "lead"),
+}
+ACTIONS = sorted(set(RULES) | set(UNIT_RULES))
+
+
+class NotFound(Exception):
+    """The object does not exist *for this user*; shown as 404 everywhere."""
+
+
+class NotAllowed(Exception):
+    """The user may see the object but not do this with it; shown as 403."""
+
+
+@dataclass(frozen=True)
+class Grants:
+    """A user's roles: global ones (office, leader, viewer) and per-unit ones."""
+
+    global_roles: frozenset[str]
+    unit_roles: dict[int, frozenset[str]]
+
+    @property
+    def unit_ids(self) -> set[int]:
+        return set(self.unit_roles)
+
+
+def grants(user: Any) -> Grants:
+    """The user's roles, cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Grants(frozenset(), {})
+    cached = getattr(user, "_duban_grants", None)
+    if cached is not None:
+        return cached
+    global_roles: set[str] = set()
+    unit_roles: dict[int, set[str]] = {}
+    for unit_id, role in user.memberships.values_list("unit_id", "role"):
+        if role in (Role.OFFICE, Role.LEADER, Role.VIEWER):
+            global_roles.add(role)
+        else:
+            unit_roles.setdefault(unit_id, set()).add(role)
+    if user.is_superuser:
+        global_roles.add(Role.OFFICE)
+    result = Grants(frozenset(global_roles), {k: frozenset(v) for k, v in unit_roles.items()})
+    user._duban_grants = result
+    return result
+
+
+def visible_tasks(user: Any, queryset: QuerySet | None = None) -> QuerySet:
+    """The tasks this user may see (the one filter every list uses)."""
+    from duban.plans.models import Task
+
+    qs = queryset if queryset is not None else Task.objects.all()
+    g = grants(user)
+    if g.global_roles & RULES["view"][0]:
+        return qs
+    if not g.unit_ids:
+        return qs.none()
+    units = g.unit_ids
+    return qs.filter(
+        Q(assignment__lead_unit_id__in=units) | Q(assignment__co_units__in=units)
+    ).distinct()
+
+
+def task_units(task: Any) -> tuple[int | None, set[int]]:
+    """(lead unit id, co-unit ids) of a task, or (None, set()) when not assigned."""
+    assignment = getattr(task, "assignment", None) if _has_assignment(task) else None
+    if assignment is None:
+        return None, set()
+    return assignment.lead_unit_id, {u.pk for u in assignment.co_units.all()}
+
+
+def _has_assignment(task: Any) -> bool:
+    from duban.plans.models import Assignment
+
+    try:
+        task.assignment  # noqa: B018 - the access raises when there is none
+    except Assignment.DoesNotExist:
+        return False
+    return True
+
+
+def can(user: Any, action: str, task: Any, *, unit_id: int | None = None) -> bool:
+    """May ``user`` do ``action`` on ``task`` (for ``unit_id``, when acting for a unit)?"""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    g = grants(user)
+    roles, _scope = RULES.get(action, (frozenset(), "any"))
+    # The office may do everything, including acting for a unit (a report sent by fax).
+    if Role.OFFICE in g.global_roles or g.global_roles & roles:
+        return True
+    unit_roles, scope = UNIT_RULES.get(action, (frozenset(), "own"))
+    if not unit_roles:
+        return False
+    lead, co = task_units(task)
+    allowed_units = {lead} if scope == "lead" else ({lead} | co)
+    allowed_units.discard(None)
+    candidates: Iterable[int] = [unit_id] if unit_id is not None else allowed_units
+    return any(
+        u in allowed_units and g.unit_roles.get(u, frozenset()) & unit_roles for u in candidates
+    )
+
+
+def get_task(user: Any, pk: Any, action: str = "view") -> Any:
+    """Fetch a task for an action: not visible → NotFound; visible but not allowed → NotAllowed."""
+    from duban.plans.models import Task
+
+    try:
+        task = visible_tasks(user, Task.objects.select_related("assignment", "plan")).get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+    require(user, action, task)
+    return task
+
+
+def require(user: Any, action: str, task: Any, *, unit_id: int | None = None) -> None:
+    if not can(user, action, task, unit_id=unit_id):
+        if not can(user, "view", task):
+            raise NotFound()
+        raise NotAllowed(action)
+
+
+def acting_unit(user: Any, task: Any, action: str) -> int:
+    """The unit a unit user acts for on this task (the lead unit first)."""
+    g = grants(user)
+    lead, co = task_units(task)
+    if Role.OFFICE in g.global_roles and lead is not None:
+        return lead
+    for unit in [lead, *sorted(co)]:
+        if unit is not None and g.unit_roles.get(unit, frozenset()) & UNIT_RULES[action][0]:
+            return unit
+    raise NotAllowed(action)

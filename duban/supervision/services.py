@@ -1,0 +1,374 @@
+"""The supervision office's daily rules: reports, approval, notices, coordination, closure.
+
+Each function is one transaction, checks permission through :mod:`duban.plans.access`,
+validates, and leaves an audit trail (row diffs from the models plus a business event).
+Pages, the API, the CLI and the worker call these functions and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from duban.core import audit
+from duban.core.models import ConflictError
+from duban.org.choices import Role
+from duban.org.models import Unit
+from duban.plans import access
+from duban.plans.choices import TaskKind, TaskStatus
+from duban.plans.models import Task
+from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
+from duban.supervision.models import (
+    ClosureRequest,
+    Comment,
+    Evidence,
+    Notice,
+    ProgressReport,
+    SupervisionSettings,
+)
+
+
+class ValidationError(ValueError):
+    """Input a clerk must correct; the message says what and where."""
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _check_version(obj: Any, expected_version: int | None) -> None:
+    """A form or API client sends the version it loaded; a mismatch is a conflict."""
+    if expected_version is not None and int(expected_version) != obj.version:
+        raise ConflictError(obj, int(expected_version), obj.version)
+
+
+def _store_evidence(files: Iterable[Any], **owner: Any) -> list[Evidence]:
+    stored = []
+    limit = settings.DUBAN_MAX_UPLOAD_BYTES
+    for f in files:
+        name, data = f if isinstance(f, tuple) else (f.name, f.read())
+        if len(data) > limit:
+            raise ValidationError(
+                _("文件“{name}”超过 {mb} MB 的上限，请压缩或拆分后再上传。").format(
+                    name=name, mb=limit // (1024 * 1024)
+                )
+            )
+        if not data:
+            raise ValidationError(_("文件“{name}”是空的。").format(name=name))
+        safe = get_valid_filename(name.replace("/", "_").replace("\\", "_"))[:200] or "file"
+        ev = Evidence(name=name[:255], sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        for key, value in owner.items():
+            setattr(ev, key, value)
+        ev.file.save(safe, ContentFile(data), save=False)
+        ev.save()
+        stored.append(ev)
+    return stored
+
+
+def _refresh_light(task: Task) -> None:
+    from duban.supervision.lights import recompute_task_light
+
+    recompute_task_light(task)
+
+
+@transaction.atomic
+def submit_report(
+    task: Task,
+    *,
+    actor: Any,
+    period_start: dt.date,
+    period_end: dt.date,
+    due_date: dt.date,
+    percent: int,
+    progress: str,
+    problems: str = "",
+    next_steps: str = "",
+    coordination_request: str = "",
+    files: Iterable[Any] = (),
+    expected_version: int | None = None,
+    draft: bool = False,
+) -> ProgressReport:
+    """进展报送 for the actor's unit and period. A unit leader's own report skips approval."""
+    access.require(actor, "report", task)
+    unit_id = access.acting_unit(actor, task, "report")
+    if not 0 <= int(percent) <= 100:
+        raise ValidationError(_("完成进度应在 0 到 100 之间。"))
+    if not progress.strip() and not draft:
+        raise ValidationError(_("请填写工作进展。"))
+    with audit.acting_as(actor):
+        report = (
+            ProgressReport.objects.select_for_update()
+            .filter(task=task, unit_id=unit_id, period_end=period_end)
+            .first()
+        )
+        if report is None:
+            report = ProgressReport(
+                task=task,
+                unit_id=unit_id,
+                period_start=period_start,
+                period_end=period_end,
+                due_date=due_date,
+            )
+        else:
+            _check_version(report, expected_version)
+            if report.status in (ReportStatus.ACCEPTED, ReportStatus.UNIT_APPROVED):
+                raise ValidationError(_("该期报告已审核，不能再修改。"))
+        report.percent = int(percent)
+        report.progress = progress
+        report.problems = problems
+        report.next_steps = next_steps
+        report.coordination_request = coordination_request
+        if draft:
+            report.status = ReportStatus.DRAFT
+        else:
+            now = timezone.now()
+            report.submitted_at = now
+            report.submitted_by = actor
+            report.is_late = timezone.localdate(now) > report.due_date
+            leader_roles = access.grants(actor).unit_roles.get(unit_id, frozenset())
+            report.status = (
+                ReportStatus.UNIT_APPROVED
+                if Role.UNIT_LEADER in leader_roles
+                else ReportStatus.SUBMITTED
+            )
+            report.return_reason = ""
+        report.save()
+        _store_evidence(files, report=report)
+        if coordination_request.strip() and not draft:
+            _open_coordination(task, unit_id, coordination_request, report)
+        if not draft:
+            audit.record_event(report, "report_submitted", data={"late": report.is_late})
+    return report
+
+
+@transaction.atomic
+def approve_report(report: ProgressReport, *, actor: Any) -> ProgressReport:
+    """The unit leader sends the clerk's report on to the office."""
+    access.require(actor, "approve_report", report.task, unit_id=report.unit_id)
+    if report.status != ReportStatus.SUBMITTED:
+        raise ValidationError(_("只有待单位审核的报告可以审核。"))
+    with audit.acting_as(actor):
+        report.status = ReportStatus.UNIT_APPROVED
+        report.save()
+        audit.record_event(report, "report_unit_approved")
+    return report
+
+
+@transaction.atomic
+def review_report(
+    report: ProgressReport, *, actor: Any, accept: bool, reason: str = ""
+) -> ProgressReport:
+    """The office accepts a report (the task's progress follows it) or returns it."""
+    access.require(actor, "review_report", report.task)
+    if report.status not in (ReportStatus.UNIT_APPROVED, ReportStatus.SUBMITTED):
+        raise ValidationError(_("该报告不在待审核状态。"))
+    if not accept and not reason.strip():
+        raise ValidationError(_("退回报告时请写明原因。"))
+    with audit.acting_as(actor):
+        if accept:
+            report.status = ReportStatus.ACCEPTED
+            report.save()
+            task = Task.objects.get(pk=report.task_id)
+            lead = task.assignment.lead_unit_id if access._has_assignment(task) else None
+            if report.unit_id == lead:
+                task.progress = report.percent
+                if task.status == TaskStatus.CONFIRMED:
+                    task.status = TaskStatus.IN_PROGRESS
+                task.save()
+            audit.record_event(report, "report_accepted")
+        else:
+            report.status = ReportStatus.RETURNED
+            report.return_reason = reason
+            report.save()
+            audit.record_event(report, "report_returned", note=reason)
+        _refresh_light(Task.objects.get(pk=report.task_id))
+    return report
+
+
+def _notice_unit(task: Task) -> Unit:
+    lead, _co = access.task_units(task)
+    if lead is None:
+        raise ValidationError(_("任务尚未交办，无法发出通知。"))
+    return Unit.objects.get(pk=lead)
+
+
+@transaction.atomic
+def issue_notice(
+    task: Task,
+    *,
+    level: str,
+    reason: str,
+    actor: Any = None,
+    unit: Unit | None = None,
+    event_key: str = "",
+    reply_days: int | None = None,
+) -> tuple[Notice, bool]:
+    """Issue a notice of ``level`` about ``task``; the same event never issues twice.
+
+    ``event_key`` names the event (e.g. the report period) so the worker can call this on
+    every run without piling up duplicates. Returns (notice, created).
+    """
+    if actor is not None:
+        access.require(actor, "issue_notice", task)
+    if level not in NoticeLevel.values:
+        raise ValidationError(_("未知的通知级别。"))
+    unit = unit or _notice_unit(task)
+    key = f"{task.pk}:{unit.pk}:{level}:{event_key or _today().isoformat()}"[:120]
+    existing = Notice.objects.filter(dedup_key=key).first()
+    if existing is not None:
+        return existing, False
+    limits = SupervisionSettings.current()
+    days = reply_days if reply_days is not None else limits.reply_days
+    deadline = _add_workdays(_today(), days)
+    with audit.acting_as(actor):
+        notice = Notice.objects.create(
+            task=task,
+            unit=unit,
+            level=level,
+            reason=reason,
+            reply_deadline=deadline,
+            dedup_key=key,
+        )
+        audit.record_event(task, f"notice_{level}", note=reason, data={"notice": notice.pk})
+    return notice, True
+
+
+def _add_workdays(day: dt.date, n: int) -> dt.date:
+    from duban.supervision.workdays import load_calendar
+
+    return load_calendar().add_workdays(day, n)
+
+
+@transaction.atomic
+def reply_notice(notice: Notice, *, actor: Any, reply: str) -> Notice:
+    access.require(actor, "reply_notice", notice.task, unit_id=notice.unit_id)
+    if not reply.strip():
+        raise ValidationError(_("请填写回复内容。"))
+    if notice.status != NoticeStatus.OPEN:
+        raise ValidationError(_("该通知已回复或已关闭。"))
+    with audit.acting_as(actor):
+        notice.reply = reply
+        notice.replied_at = timezone.now()
+        notice.status = NoticeStatus.REPLIED
+        notice.save()
+    return notice
+
+
+def _open_coordination(task: Task, unit_id: int, text: str, report: Any = None) -> Notice:
+    key = f"{task.pk}:{unit_id}:coordination:{report.pk if report else _today().isoformat()}"
+    notice, _created = Notice.objects.get_or_create(
+        dedup_key=key[:120],
+        defaults={
+            "task": task,
+            "unit_id": unit_id,
+            "level": NoticeLevel.COORDINATION,
+            "reason": text,
+        },
+    )
+    return notice
+
+
+@transaction.atomic
+def request_coordination(task: Task, *, actor: Any, text: str) -> Notice:
+    """协调事项: a problem the unit cannot solve alone goes to the leader in charge."""
+    access.require(actor, "request_coordination", task)
+    unit_id = access.acting_unit(actor, task, "request_coordination")
+    if not text.strip():
+        raise ValidationError(_("请写明需要协调的事项。"))
+    with audit.acting_as(actor):
+        notice = _open_coordination(task, unit_id, text)
+        audit.record_event(task, "coordination_requested", note=text)
+    return notice
+
+
+@transaction.atomic
+def decide_coordination(notice: Notice, *, actor: Any, decision: str) -> Notice:
+    access.require(actor, "decide_coordination", notice.task)
+    if notice.level != NoticeLevel.COORDINATION:
+        raise ValidationError(_("这不是协调事项。"))
+    with audit.acting_as(actor):
+        notice.reply = decision
+        notice.replied_at = timezone.now()
+        notice.status = NoticeStatus.CLOSED
+        notice.save()
+        audit.record_event(notice.task, "coordination_decided", note=decision)
+    return notice
+
+
+@transaction.atomic
+def add_comment(task: Task, *, actor: Any, text: str) -> Comment:
+    access.require(actor, "comment", task)
+    if not text.strip():
+        raise ValidationError(_("评论不能为空。"))
+    with audit.acting_as(actor):
+        return Comment.objects.create(task=task, author=actor, text=text)
+
+
+@transaction.atomic
+def request_closure(
+    task: Task, *, actor: Any, note: str, files: Iterable[Any] = ()
+) -> ClosureRequest:
+    """The lead unit asks to close its task with evidence; co-units cannot."""
+    access.require(actor, "request_closure", task)
+    if task.status in (TaskStatus.CLOSED, TaskStatus.CLOSURE_REQUESTED):
+        raise ValidationError(_("该任务已申请销号或已办结。"))
+    if not note.strip():
+        raise ValidationError(_("请填写完成情况。"))
+    unit_id = access.acting_unit(actor, task, "request_closure")
+    with audit.acting_as(actor):
+        closure = ClosureRequest.objects.create(task=task, unit_id=unit_id, note=note)
+        _store_evidence(files, closure=closure)
+        task.status = TaskStatus.CLOSURE_REQUESTED
+        task.save()
+        audit.record_event(task, "closure_requested", note=note)
+    return closure
+
+
+@transaction.atomic
+def decide_closure(
+    closure: ClosureRequest,
+    *,
+    actor: Any,
+    approve: bool,
+    note: str = "",
+    verification_note: str = "",
+) -> ClosureRequest:
+    """The office approves (销号) or returns a closure request.
+
+    A rectification task (整改) closes only with a verification note: the fix must have been
+    checked, not just reported.
+    """
+    task = Task.objects.select_for_update().get(pk=closure.task_id)
+    access.require(actor, "approve_closure", task)
+    if closure.status != ClosureRequest.Status.PENDING:
+        raise ValidationError(_("该销号申请已处理。"))
+    if approve and task.kind == TaskKind.RECTIFICATION and not verification_note.strip():
+        raise ValidationError(_("整改任务销号须填写核验意见。"))
+    if not approve and not note.strip():
+        raise ValidationError(_("退回销号申请时请写明原因。"))
+    with audit.acting_as(actor):
+        closure.status = (
+            ClosureRequest.Status.APPROVED if approve else ClosureRequest.Status.RETURNED
+        )
+        closure.decision_note = note
+        closure.verification_note = verification_note
+        closure.decided_at = timezone.now()
+        closure.save()
+        if approve:
+            task.status = TaskStatus.CLOSED
+            task.progress = 100
+        else:
+            task.status = TaskStatus.IN_PROGRESS
+        task.save()
+        audit.record_event(task, "task_closed" if approve else "closure_returned", note=note)
+        _refresh_light(task)
+    return closure
