@@ -236,3 +236,31 @@ class Comment(AuditedModel):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class LightDaily(models.Model):
+    """How many tasks of a plan showed each light on a day: the battle map's trend line.
+
+    Written by :func:`duban.supervision.lights.recompute_lights` (one row per plan and day,
+    overwritten by a later run the same day). Derived data, so not audited.
+    """
+
+    date = models.DateField(_("日期"))
+    plan = models.ForeignKey(
+        "plans.Plan", verbose_name=_("方案"), on_delete=models.CASCADE, related_name="+"
+    )
+    green = models.PositiveIntegerField(_("绿灯"), default=0)
+    yellow = models.PositiveIntegerField(_("黄灯"), default=0)
+    red = models.PositiveIntegerField(_("红灯"), default=0)
+    closed = models.PositiveIntegerField(_("已办结"), default=0)
+
+    class Meta:
+        verbose_name = _("每日亮灯统计")
+        verbose_name_plural = _("每日亮灯统计")
+        ordering = ["plan", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "plan"], name="supervision_lightdaily_one")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.plan_id}: {self.red}/{self.yellow}/{self.green}"
