@@ -5,29 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('plans', '0001_initial'),
-        ('supervision', '0003_alter_evidence_report_closurerequest_and_more'),
+        ("plans", "0001_initial"),
+        ("supervision", "0003_alter_evidence_report_closurerequest_and_more"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LightDaily',
+            name="LightDaily",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='日期')),
-                ('green', models.PositiveIntegerField(default=0, verbose_name='绿灯')),
-                ('yellow', models.PositiveIntegerField(default=0, verbose_name='黄灯')),
-                ('red', models.PositiveIntegerField(default=0, verbose_name='红灯')),
-                ('closed', models.PositiveIntegerField(default=0, verbose_name='已办结')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='plans.plan', verbose_name='方案')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="日期")),
+                ("green", models.PositiveIntegerField(default=0, verbose_name="绿灯")),
+                ("yellow", models.PositiveIntegerField(default=0, verbose_name="黄灯")),
+                ("red", models.PositiveIntegerField(default=0, verbose_name="红灯")),
+                ("closed", models.PositiveIntegerField(default=0, verbose_name="已办结")),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="plans.plan",
+                        verbose_name="方案",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '每日亮灯统计',
-                'verbose_name_plural': '每日亮灯统计',
-                'ordering': ['plan', 'date'],
-                'constraints': [models.UniqueConstraint(fields=('date', 'plan'), name='supervision_lightdaily_one')],
+                "verbose_name": "每日亮灯统计",
+                "verbose_name_plural": "每日亮灯统计",
+                "ordering": ["plan", "date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("date", "plan"), name="supervision_lightdaily_one"
+                    )
+                ],
             },
         ),
     ]
