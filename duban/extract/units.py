@@ -376,7 +376,7 @@ def _matches(text: str, catalog: Catalog) -> list[tuple[int, int, str]]:
     """Terms found in ``text`` as (start, end, term), dropping those inside a longer match.
 
     「财政贴息」 hides the 「财政」 and 「贴息」 inside it; two matches that only overlap
-    (「农村公路」/「公路建设」) are both kept.
+    (「农村公路」/「公路建设」) are both kept, unless one of them has two characters.
     """
     regex = catalog._regex
     if regex is None:
@@ -393,6 +393,14 @@ def _matches(text: str, catalog: Catalog) -> list[tuple[int, int, str]]:
         # Matches arrive in start order, each the longest at its start, so a match is
         # contained in an earlier one exactly when it ends no later than that one's end.
         if e > reach:
+            if kept and s < reach and min(e - s, reach - kept[-1][0]) <= 2:
+                # Two crossing matches where one is a two-character word: 「医学生物」
+                # holds 「医学」 and 「学生」, and only one of them is a word. Keep the
+                # longer, or the earlier when they are as long.
+                if e - s <= reach - kept[-1][0]:
+                    pos = s + 1
+                    continue
+                kept.pop()
             kept.append((s, e, m.group()))
             reach = e
         pos = s + 1

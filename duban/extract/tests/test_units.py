@@ -183,6 +183,19 @@ def test_overlapping_keywords_both_count() -> None:
     assert {s.unit for s in got} == {"甲", "乙"}
 
 
+def test_crossing_two_character_words_keep_one() -> None:
+    catalog = _catalog(
+        [
+            {"name": "甲", "keywords": ["医学"]},
+            {"name": "乙", "keywords": ["学生"]},
+            {"name": "丙", "keywords": ["生物医药"]},
+        ]
+    )
+    assert [s.unit for s in suggest_leads("医学生物信息库", catalog)] == ["甲"]
+    # the longer of two crossing words wins, wherever it starts
+    assert [s.unit for s in suggest_leads("学生物医药", catalog)] == ["丙"]
+
+
 def test_scores_are_shares_sorted_and_ties_keep_catalog_order() -> None:
     catalog = _catalog(
         [
