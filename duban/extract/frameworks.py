@@ -43,7 +43,7 @@ _UNQUOTED_FW = re.compile(
 # Nouns after a number that make a quantity or a duration, not a formulation.
 _JUNK_NOUN = re.compile(
     r"^(?:年|月|日|天|周|小时|分钟|岁|倍|次|批|人|万|亿|多|以上|左右|百分点|阶段|方面$|国家$|省|市|县|"
-    r"区|镇|村|家|所|企业|项目|城市$|地区$|部门$|地级|制造|经验|单位|重点)"
+    r"区|镇|村|家|所|企业|项目|城市$|地区$|部门$|地级|制造|经验|单位)"
 )
 _JUNK_QUOTED = re.compile(
     rf"(?:月|年|天|日|周|次|倍|岁|件事|个人)$|^一个|^一件|^一张网$|^一流|^[{_NUM}]+[年月天日周]"
@@ -145,6 +145,8 @@ def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
             continue
         if text[m.start() - 1 : m.start()] == "“" or text[m.end() : m.end() + 1] == "”":
             continue  # already seen as a quoted formulation
+        if num.isdigit() and m.start() > 0 and text[m.start() - 1] not in "以，。：；（\n、":
+            continue  # 「新建3个公园」 counts parks; 「以32个核心板块……为抓手」 names a plan
         yield m.group(0), m.start(), m.end(), False
 
 
