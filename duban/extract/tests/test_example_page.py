@@ -47,7 +47,17 @@ def test_two_articles_with_their_headings(doc: ParsedDocument) -> None:
         "用心用情用力 不断造福人民",
         "强化党建引领 推动工作落实落地",
     ]
-    assert report.authors == ["赵文静", "张昕", "王莹", "王治", "毛小玺", "侯爱敏", "张倩", "赵柳影", "肖雅文"]
+    assert report.authors == [
+        "赵文静",
+        "张昕",
+        "王莹",
+        "王治",
+        "毛小玺",
+        "侯爱敏",
+        "张倩",
+        "赵柳影",
+        "肖雅文",
+    ]
 
 
 def test_articles_do_not_overlap_and_cover_their_text(doc: ParsedDocument) -> None:
@@ -85,7 +95,13 @@ def test_six_overall_plans_linked_to_items_in_the_other_article(doc: ParsedDocum
 
 @pytest.mark.parametrize(
     ("name", "count"),
-    [("三个关系", 3), ("八个方面工作", 8), ("32个核心板块", 32), ("三项工程、一项管理", 4), ("十四五", 14)],
+    [
+        ("三个关系", 3),
+        ("八个方面工作", 8),
+        ("32个核心板块", 32),
+        ("三项工程、一项管理", 4),
+        ("十四五", 14),
+    ],
 )
 def test_other_formulations(doc: ParsedDocument, name: str, count: int) -> None:
     fw = next(f for f in doc.frameworks if f.name == name)
