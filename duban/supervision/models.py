@@ -264,3 +264,57 @@ class LightDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.plan_id}: {self.red}/{self.yellow}/{self.green}"
+
+
+def new_feed_token() -> str:
+    """A fresh calendar-feed secret: 32 random bytes, URL-safe (43 characters)."""
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(AuditedModel):
+    """A secret .ics address with one user's or one unit's deadlines (``/calendar/<token>.ics``).
+
+    Calendar programs cannot log in, so the token is the only credential: it is never written
+    to the audit log, and a leaked address is revoked (a new one is issued instead).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+    )
+    unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+    )
+    token = models.CharField(_("令牌"), max_length=64, unique=True, default=new_feed_token)
+    revoked_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    audit_exclude = ("updated_at", "version", "token")
+
+    class Meta:
+        verbose_name = _("日历订阅")
+        verbose_name_plural = _("日历订阅")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, unit__isnull=True)
+                    | models.Q(user__isnull=True, unit__isnull=False)
+                ),
+                name="supervision_calendarfeed_user_xor_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        owner = self.unit if self.unit_id else self.user
+        return f"{_('日历订阅')} · {owner}"
