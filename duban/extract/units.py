@@ -163,9 +163,19 @@ class Catalog:
     """
 
     def __init__(
-        self, units: Iterable[Unit], *, level: str = "", name: str = "", version: str = ""
+        self,
+        units: Iterable[Unit],
+        *,
+        level: str = "",
+        name: str = "",
+        version: str = "",
+        ignore: Iterable[str] = (),
     ):
         self.units: list[Unit] = list(units)
+        # Stock phrases that hold a keyword but are about no department (「健康发展」,
+        # 「深入学习」): matched like keywords so that they hide the word inside them,
+        # and then worth nothing.
+        self.ignore: list[str] = list(dict.fromkeys(ignore))
         self.level = level
         self.name = name
         self.version = version
@@ -211,6 +221,8 @@ class Catalog:
         for n, idx in name_units.items():
             # A name wins over a keyword spelled the same way.
             self._terms[n] = [(i, NAME_MENTION_SCORE, True) for i in sorted(idx)]
+        for phrase in self.ignore:
+            self._terms.setdefault(phrase, [])
         self._regex = _trie_regex(self._terms) if self._terms else None
 
     # -- saving ---------------------------------------------------------------------
@@ -219,6 +231,7 @@ class Catalog:
             "version": self.version,
             "level": self.level,
             "name": self.name,
+            "ignore": list(self.ignore),
             "units": [u.to_dict() for u in self.units],
         }
 
@@ -331,6 +344,7 @@ def catalog_from_dict(data: Any, *, source: str = "单位目录") -> Catalog:
         level=level,
         name=str(data.get("name", "")),
         version=str(data.get("version", "")),
+        ignore=_str_list(data.get("ignore"), "顶层", "ignore"),
     )
 
 
@@ -426,6 +440,8 @@ def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestio
     seen: set[str] = set()
     for _s, e, term in _matches(text, catalog):
         entries = catalog._terms[term]
+        if not entries:
+            continue  # an ignored phrase
         lead_mark = entries[0][2] and _LEAD_MARK.match(text, e) is not None
         if term in seen and not lead_mark:
             continue  # repeating a word is not more evidence

@@ -212,6 +212,23 @@ def test_scores_are_shares_sorted_and_ties_keep_catalog_order() -> None:
     assert suggest_leads("发展会展经济和电子商务", catalog, k=1)[0].unit == "丙"
 
 
+def test_ignored_phrases_hide_the_keyword_inside() -> None:
+    catalog = catalog_from_dict(
+        {"ignore": ["健康发展"], "units": [{"name": "卫健委", "keywords": ["健康"]}]}
+    )
+    assert suggest_leads("促进平台经济健康发展", catalog) == []
+    assert suggest_leads("实施健康城市行动", catalog)[0].unit == "卫健委"
+    assert catalog_from_dict(catalog.to_dict()).ignore == ["健康发展"]
+
+
+@pytest.mark.parametrize(
+    ("level", "sentence"),
+    [("city", "要深入学习贯彻全会精神"), ("national", "扎实开展党史学习教育")],
+)
+def test_stock_phrases_suggest_nobody(level: str, sentence: str) -> None:
+    assert suggest_leads(sentence, load_catalog(level)) == []
+
+
 def test_no_match_and_k_zero_give_nothing() -> None:
     catalog = load_catalog("city")
     assert suggest_leads("各位代表：", catalog) == []
@@ -288,6 +305,7 @@ BAD = [
     ('{"units": [{"name": "甲", "weights": {"预算": "高"}}]}', "weights"),
     ('{"units": [{"name": "甲"}, {"name": "乙", "short": "甲"}]}', "重复"),
     ('{"units": ["甲"]}', "第 0 个单位"),
+    ('{"ignore": "健康发展", "units": [{"name": "甲"}]}', "ignore"),
 ]
 
 
