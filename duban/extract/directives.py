@@ -53,14 +53,23 @@ _SUBJECT_MODAL = re.compile(r"^[^，。；“”]{1,10}?(?:要|将|必须|须|�
 _ONE_CHAR_VERBS = frozenset(v for v in _VERBS if len(v) == 1)
 _ANY_VERB = re.compile("|".join(sorted(_VERB_SET, key=len, reverse=True)))
 # Adverbs and modal words that may stand before the verb of a clause.
+_ADVERB_WORDS = (
+    "要 必须 需要 须 将 还要 更要 也要 都要 就要 我们要 同时 并 并且 还 也 再 更 坚定不移 毫不动摇 千方百计 "
+    "不折不扣 锲而不舍 持之以恒 久久为功 全力以赴 一以贯之 切实 深入 扎实 全面 积极 大力 持续 着力 加快 不断 "
+    "进一步 继续 努力 稳步 有序 稳妥 稳妥有序 认真 严格 始终 有效 精准 加紧 抓紧 主动 更好 更好地 更加 "
+    "更大力度 更高水平 高水平 高标准 因地制宜 分类 统筹 重点 优先 率先 同步 适度 务实 坚决 全力 尽快 及早 "
+    "牢牢 紧紧 高质量 全方位 一体 协同 深度 加力 聚力 合力 用心用情用力 用心用情 基本 带头 今年 明年 年内 "
+    "年底前 下半年 上半年"
+).split()
+# Adverbs and modal words that may stand before the verb of a clause; longest first so
+# that 「更加」 is not read as 「更」 + a verb 「加…」.
 _ADVERB = re.compile(
-    r"(?:要|必须|需要|须|将|还要|更要|也要|都要|就要|我们要|同时|并|并且|还|也|再|更|坚定不移|"
-    r"毫不动摇|千方百计|不折不扣|锲而不舍|持之以恒|久久为功|全力以赴|一以贯之|切实|深入|扎实|"
-    r"全面|积极|大力|持续|着力|加快|不断|进一步|继续|努力|稳步|有序|稳妥|稳妥有序|认真|严格|"
-    r"始终|有效|精准|加紧|抓紧|主动|更好|更加|更大力度|因地制宜|分类|统筹|重点|优先|率先|同步|"
-    r"适度|务实|坚决|全力|尽快|及早|进一步地|牢牢|紧紧|高质量|全方位|一体|协同|深度|加力|聚力|合力|"
-    r"用心用情用力|用心用情|基本|带头|率先|今年|明年|年内|年底前|下半年|上半年|到\d{4}年|\d{4}年底前)+"
+    "(?:"
+    + "|".join(sorted(map(re.escape, _ADVERB_WORDS), key=len, reverse=True))
+    + r"|到\d{4}年|\d{4}年底前)+"
 )
+# 「保障粮食安全的要害是种子和耕地」 explains; it asks for nothing.
+_COPULA = re.compile(r"的[^，。；]{0,8}是")
 # Who is asked to act; recorded as the task's actors.
 _ACTORS = re.compile(
     r"各级党组织|各级领导干部|各级党委(?:和|、)?政府|各级政府|各级干部|广大党员干部|党员干部|"
@@ -303,7 +312,9 @@ def find_tasks(doc: ParsedDocument) -> ParsedDocument:
             if lv and lv[0] in _FRAME_VERBS and n < last:
                 pending.append((a, b, None, a))
                 continue
-            if lv and not _NOT_DIRECTIVE.search(clause):
+            if lv and (_NOT_DIRECTIVE.search(clause) or _COPULA.search(clause)):
+                lv = None
+            if lv:
                 groups.append([*pending, (a, b, lv[0], a + lv[1])])
                 group_pillars.append(pillar)
                 pending = []

@@ -16,11 +16,11 @@ from duban.extract.model import ParsedDocument, Target, Task
 
 _UNIT = (
     r"(?:%|％|‰|个百分点|(?:万亿|千亿|百亿|亿|万|千)?(?:人次|人|斤|元|吨|亩|户|个|家|项|所|座|条|公里|千米|"
-    r"平方米|平方公里|米|千瓦时|千瓦|辆|套|张|台|公顷|标准箱|美元|度|床|间|部|场|批))"
+    r"微克/立方米|平方米|平方公里|米|千瓦时|千瓦|辆|套|张|台|公顷|标准箱|美元|度|床|间|部|场|批))"
 )
 _NUMBER = re.compile(rf"(?<![0-9A-Za-z.])(\d+(?:\.\d+)?)({_UNIT})(?![A-Za-z])")
 _RANGE = re.compile(rf"(\d+(?:\.\d+)?{_UNIT}?)\s*[－—–\-~～至到]\s*(\d+(?:\.\d+)?{_UNIT})")
-_TARGETS_INTRO = re.compile(r"预期目标\s*是\s*[：:]")
+_TARGETS_INTRO = re.compile(r"预期目标\s*[是为]\s*[：:]")
 _SEP = "；;，,、"
 _VERB = re.compile(r"增长|降低|下降|提高|达到|控制在|控制|保持在|保持|涨幅|失业率|新增")
 
