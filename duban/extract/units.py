@@ -4,7 +4,14 @@ A *catalog* lists the departments of one level of government (``city``, ``provin
 ``national``): their full name, customary short name, other spellings and a list of
 function keywords written by us from each department's remit (财政: 预算, 专项债, 贴息 …).
 The packaged catalogs live in ``duban/extract/data/units_<level>.json``; an office can
-export one with :meth:`Catalog.to_json`, edit it and load its own file by path.
+export one with :meth:`Catalog.to_json`, edit it and load its own file by path. The file::
+
+    {"version": "2026.1", "level": "city", "name": "…",
+     "ignore": ["健康发展", …],              # stock phrases worth nothing (optional)
+     "units": [{"name": "市财政局", "short": "市财政局", "aliases": ["财政局"],
+                "kind": "government",       # party | government | agency | district | other
+                "keywords": ["预算", "专项债", "贴息", …],
+                "weights": {"贴息": 2.0}}]}  # optional multipliers, default 1
 
 Three things use a catalog:
 
