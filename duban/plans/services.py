@@ -141,3 +141,27 @@ def assign_task(
         assignment.co_units.set([u for u in co_units if u.pk != lead_unit.pk])
         audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
     return assignment
+
+
+EDITABLE = ("text", "deadline", "deadline_text", "measures", "target_value")
+
+
+@transaction.atomic
+def update_task(task: Task, *, actor: Any, version: int, **values: Any) -> Task:
+    """The office edits a task; a stale ``version`` raises ConflictError and changes nothing."""
+    from duban.core.models import ConflictError
+    from duban.plans import access
+
+    access.require(actor, "edit", task)
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"不可修改的字段: {sorted(unknown)}")
+    if int(version) != task.version:
+        raise ConflictError(task, int(version), task.version)
+    if "text" in values and not str(values["text"]).strip():
+        raise ValueError("任务内容不能为空。")
+    with audit.acting_as(actor):
+        for key, value in values.items():
+            setattr(task, key, value)
+        task.save()
+    return task

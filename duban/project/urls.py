@@ -5,7 +5,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView
 
 from duban.core import views as core_views
 
@@ -23,7 +22,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("duban.project.api_urls")),
 ]
 
 if settings.DEBUG or getattr(settings, "DUBAN_SERVE_MEDIA", False):

@@ -6,61 +6,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0001_initial'),
-        ('plans', '0001_initial'),
-        ('supervision', '0002_calendarday_supervisionsettings'),
+        ("org", "0001_initial"),
+        ("plans", "0001_initial"),
+        ("supervision", "0002_calendarday_supervisionsettings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='evidence',
-            name='report',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='supervision.progressreport', verbose_name='进展报告'),
+            model_name="evidence",
+            name="report",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="evidence",
+                to="supervision.progressreport",
+                verbose_name="进展报告",
+            ),
         ),
         migrations.CreateModel(
-            name='ClosureRequest',
+            name="ClosureRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='版本')),
-                ('note', models.TextField(verbose_name='完成情况')),
-                ('status', models.CharField(choices=[('pending', '待审核'), ('approved', '已销号'), ('returned', '已退回')], default='pending', max_length=10, verbose_name='状态')),
-                ('decision_note', models.TextField(blank=True, verbose_name='审核意见')),
-                ('verification_note', models.TextField(blank=True, verbose_name='整改核验意见')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='审核时间')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closures', to='plans.task', verbose_name='任务')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='申请单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="版本"),
+                ),
+                ("note", models.TextField(verbose_name="完成情况")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待审核"),
+                            ("approved", "已销号"),
+                            ("returned", "已退回"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("decision_note", models.TextField(blank=True, verbose_name="审核意见")),
+                ("verification_note", models.TextField(blank=True, verbose_name="整改核验意见")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审核时间"),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="closures",
+                        to="plans.task",
+                        verbose_name="任务",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="申请单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '销号申请',
-                'verbose_name_plural': '销号申请',
-                'ordering': ['-created_at'],
+                "verbose_name": "销号申请",
+                "verbose_name_plural": "销号申请",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='evidence',
-            name='closure',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='supervision.closurerequest', verbose_name='销号申请'),
+            model_name="evidence",
+            name="closure",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="evidence",
+                to="supervision.closurerequest",
+                verbose_name="销号申请",
+            ),
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='版本')),
-                ('text', models.TextField(verbose_name='内容')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='作者')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='plans.task', verbose_name='任务')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="版本"),
+                ),
+                ("text", models.TextField(verbose_name="内容")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="作者",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="plans.task",
+                        verbose_name="任务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '批示与评论',
-                'verbose_name_plural': '批示与评论',
-                'ordering': ['created_at'],
+                "verbose_name": "批示与评论",
+                "verbose_name_plural": "批示与评论",
+                "ordering": ["created_at"],
             },
         ),
     ]

@@ -1,0 +1,24 @@
+"""The REST API under /api/, its OpenAPI 3 schema and the offline interactive docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from duban.org.api import UnitViewSet
+from duban.plans.api import PlanViewSet, TaskViewSet
+from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.register("plans", PlanViewSet, basename="plan")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("reports", ReportViewSet, basename="report")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("closures", ClosureViewSet, basename="closure")
+router.register("units", UnitViewSet, basename="unit")
+
+urlpatterns = [
+    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include(router.urls)),
+]
