@@ -443,3 +443,22 @@ def test_html_saved_with_unknown_extension_is_recognised(tmp_path: Path) -> None
     assert src.format == "html"
     assert "首页" not in src.text
     assert "坚持就业优先" in src.text
+
+
+def test_deeply_nested_html_does_not_overflow_the_stack() -> None:
+    depth = 5000  # deeper than Python's recursion limit
+    page = "<html><body>" + "<div>" * depth + "<p>坚持稳中求进工作总基调。</p>" + "</div>" * depth
+    src = read_bytes(page.encode("utf-8"), suffix=".html")
+    assert src.text == "坚持稳中求进工作总基调。"
+
+
+def test_furniture_wrapper_holding_the_article_is_kept() -> None:
+    # A class name that sounds like furniture must not take the whole article with it.
+    page = (
+        '<html><body><div class="header-and-content"><h1>标题</h1>'
+        "<p>加快建设现代化产业体系，着力扩大有效需求。</p></div>"
+        '<div class="menu">首页 政务公开 办事服务 互动交流</div></body></html>'
+    )
+    src = read_bytes(page.encode("utf-8"), suffix=".html")
+    assert "加快建设现代化产业体系" in src.text
+    assert "政务公开" not in src.text
