@@ -30,7 +30,9 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DOCX_MAX_MEMBERS = 5000
 DOCX_MAX_RATIO = 100
 DOCX_RATIO_MIN_SIZE = 5 * 1024 * 1024  # small members may compress very well, harmlessly
-DOCX_MAX_TOTAL_FACTOR = 10  # total uncompressed ≤ 10 × max_bytes
+# Total uncompressed ≤ 5 × max_bytes: python-docx holds the whole XML tree in memory, at
+# several times the XML's size, and the engine should stay well under 1 GiB.
+DOCX_MAX_TOTAL_FACTOR = 5
 
 PDF_MAX_PAGES = 2000
 
