@@ -63,7 +63,8 @@ LENGTH_EXPONENT = 1.5
 NAME_MENTION_SCORE = 40.0
 # A name next to 牵头/负责 is what a supervision office reads as the lead.
 LEAD_MARK_BONUS = 40.0
-_LEAD_MARK = re.compile(r"^.{0,3}(?:牵头|负责|为主|主责)")
+# Used with .match(text, pos), which anchors at pos; a "^" would not match there.
+_LEAD_MARK = re.compile(r".{0,3}?(?:牵头|负责|为主|主责)")
 
 # Characters removed or rewritten by loose_name(); see its docstring.
 _SPACE = re.compile(r"[\s\u200b\u3000“”\"'‘’《》〈〉·•]+")

@@ -164,6 +164,15 @@ def test_named_unit_outweighs_keywords() -> None:
     assert "市城市管理局" in named[0].matched
 
 
+def test_the_unit_marked_as_lead_comes_first() -> None:
+    catalog = load_catalog("city")
+    # without the mark the two names tie and catalog order would put 市财政局 first
+    got = suggest_leads("会同市财政局，由市商务局牵头办理", catalog)
+    assert [catalog.get(s.unit).short for s in got[:2]] == ["市商务局", "市财政局"]
+    got = suggest_leads("市财政局配合，市商务局负责", catalog)
+    assert catalog.get(got[0].unit).short == "市商务局"
+
+
 def test_longer_keyword_hides_the_words_inside_it() -> None:
     catalog = _catalog(
         [
