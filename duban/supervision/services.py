@@ -372,3 +372,139 @@ def decide_closure(
         audit.record_event(task, "task_closed" if approve else "closure_returned", note=note)
         _refresh_light(task)
     return closure
+
+
+@transaction.atomic
+def set_reporting_schedule(
+    task: Task,
+    *,
+    actor: Any,
+    frequency: str,
+    day: int,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+) -> Any:
+    """进展报送 rhythm of a task (weekly on a weekday, monthly or quarterly on day N, once)."""
+    from duban.supervision.choices import Frequency
+    from duban.supervision.models import ReportingSchedule
+
+    access.require(actor, "schedule", task)
+    if frequency not in Frequency.values:
+        raise ValidationError(_("未知的报送频次。"))
+    limit = 7 if frequency == Frequency.WEEKLY else 31
+    if not 1 <= int(day) <= limit:
+        raise ValidationError(_("报送日应在 1 到 {n} 之间。").format(n=limit))
+    with audit.acting_as(actor):
+        schedule, _created = ReportingSchedule.objects.get_or_create(
+            task=task,
+            defaults={"frequency": frequency, "day": day, "starts_on": starts_on},
+        )
+        schedule.frequency, schedule.day = frequency, int(day)
+        schedule.starts_on, schedule.ends_on = starts_on, ends_on
+        schedule.save()
+    return schedule
+
+
+ACTIVE = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+SENT = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
+
+
+def _ladder_level(late_workdays: int, limits: SupervisionSettings) -> str | None:
+    if late_workdays >= limits.criticize_after_days:
+        return NoticeLevel.CRITICISM
+    if late_workdays >= limits.supervise_after_days:
+        return NoticeLevel.SUPERVISE
+    if late_workdays >= limits.chase_after_days:
+        return NoticeLevel.CHASE
+    return None
+
+
+def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
+    """The chasing ladder (提醒 → 催办 → 督办 → 通报), safe to run as often as wanted.
+
+    For every active, assigned task with a reporting schedule: a report due within
+    ``reminder_before_days`` gets a reminder; a report not sent by its due date is recorded
+    as missing (a row with status ``missing``, so lateness is visible in the record, not just
+    in notices) and climbs the ladder by working days late. A task whose light is red gets a
+    督办 notice once per red spell. Every notice is keyed by its event, so reruns add nothing.
+    """
+    from duban.supervision.models import ReportingSchedule
+    from duban.supervision.periods import schedule_periods
+    from duban.supervision.workdays import load_calendar
+
+    today = today or _today()
+    calendar = load_calendar()
+    limits = SupervisionSettings.current()
+    counts = {"reminder": 0, "chase": 0, "supervise": 0, "criticism": 0, "missing": 0}
+    schedules = list(
+        ReportingSchedule.objects.select_related("task", "task__assignment").filter(
+            task__status__in=ACTIVE, task__assignment__isnull=False
+        )
+    )
+    task_ids = [s.task_id for s in schedules]
+    reports = {
+        (r.task_id, r.unit_id, r.period_end): r
+        for r in ProgressReport.objects.filter(task_id__in=task_ids)
+    }
+    horizon = today + dt.timedelta(days=limits.reminder_before_days)
+    for schedule in schedules:
+        task = schedule.task
+        lead_id = task.assignment.lead_unit_id
+        try:
+            periods = schedule_periods(
+                schedule, calendar=calendar, until=horizon + dt.timedelta(days=31)
+            )
+        except ValueError:
+            continue
+        for period in periods:
+            report = reports.get((task.pk, lead_id, period.period_end))
+            if report is not None and report.status in SENT:
+                continue
+            event = f"report:{period.period_end.isoformat()}"
+            if today < period.due_date <= horizon:
+                _notice, created = issue_notice(
+                    task,
+                    level=NoticeLevel.REMINDER,
+                    reason=_("{period}的进展情况请于{due}前报送。").format(
+                        period=period.period_end, due=period.due_date
+                    ),
+                    event_key=event,
+                )
+                counts["reminder"] += created
+                continue
+            if period.due_date >= today:
+                continue
+            with transaction.atomic():
+                if report is None:
+                    report = ProgressReport.objects.create(
+                        task=task,
+                        unit_id=lead_id,
+                        period_start=period.period_start,
+                        period_end=period.period_end,
+                        due_date=period.due_date,
+                        status=ReportStatus.MISSING,
+                    )
+                    reports[(task.pk, lead_id, period.period_end)] = report
+                    counts["missing"] += 1
+                late = calendar.workdays_between(period.due_date, today)
+                level = _ladder_level(late, limits)
+                if level is not None:
+                    _notice, created = issue_notice(
+                        task,
+                        level=level,
+                        reason=_("截至{today}，{period}进展情况逾期{n}个工作日未报送。").format(
+                            today=today, period=period.period_end, n=late
+                        ),
+                        event_key=f"{event}:{level}",
+                    )
+                    counts[level] += created
+    for task in Task.objects.filter(status__in=ACTIVE, light="red", assignment__isnull=False):
+        spell = task.light_updated_at.date().isoformat() if task.light_updated_at else ""
+        _notice, created = issue_notice(
+            task,
+            level=NoticeLevel.SUPERVISE,
+            reason=_("任务亮红灯：{reason}").format(reason=task.light_reason),
+            event_key=f"red:{spell}",
+        )
+        counts["supervise"] += created
+    return counts
