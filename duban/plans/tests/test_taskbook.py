@@ -1,0 +1,712 @@
+"""The task book import/export machine, against hand-made books like the office's own.
+
+Books are built with openpyxl in the tests: a title over the header, a two-row header
+(「责任单位」 over 「牵头单位 | 配合单位」), framework headings merged across the row, a lead
+unit merged over two task rows, several units in one cell, deadlines as text, as Excel
+serials and as real dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from openpyxl.styles import Font
+
+from duban.core.models import AuditEntry
+from duban.plans import taskbook
+from duban.plans.models import Assignment, FrameworkNode, Plan, Task
+from duban.plans.taskbook import (
+    TaskbookError,
+    commit_import,
+    export_csv,
+    export_json,
+    export_xlsx,
+    plan_import,
+    propose_mapping,
+    read_sheets,
+    resolve_deadline,
+    split_units,
+)
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def org(units):
+    """The conftest units plus two with the usual long names and aliases."""
+    from duban.org.models import Unit
+
+    root = units["root"]
+    units["zj"] = Unit.objects.create(
+        name="市住房和城乡建设局", short_name="市住建局", kind="government", parent=root
+    )
+    units["gx"] = Unit.objects.create(
+        name="市工业和信息化局",
+        short_name="市工信局",
+        aliases=["市工业信息化局"],
+        kind="government",
+        parent=root,
+    )
+    return units
+
+
+@pytest.fixture
+def leader(org):
+    from duban.org.services import create_user
+
+    return create_user("zhangming", password="pw-leader-1", display_name="张明")
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "plans": Plan.objects.count(),
+        "nodes": FrameworkNode.objects.count(),
+        "tasks": Task.objects.count(),
+        "assignments": Assignment.objects.count(),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
+def build_book(path: Path, *, bad_unit: str | None = None) -> Path:
+    """The customary layout, as a clerk makes it by hand."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "分解表"
+    ws["A1"] = "2026年市政府重点工作任务分解表"
+    ws.merge_cells("A1:G1")
+    ws["A2"] = "（市政府督查室 2026年2月）"
+    ws.merge_cells("A2:G2")
+    # Two-row header: 责任单位 spans 牵头单位 | 配合单位; the others span both rows.
+    for col, label in zip(
+        "ABEFG", ["序号", "工作任务", "责任领导", "完成时限", "阶段目标"], strict=True
+    ):
+        ws[f"{col}3"] = label
+        ws.merge_cells(f"{col}3:{col}4")
+    ws["C3"] = "责任单位"
+    ws.merge_cells("C3:D3")
+    ws["C4"] = "牵头单位"
+    ws["D4"] = "配合单位"
+    ws["A5"] = "一、着力扩大有效需求"
+    ws.merge_cells("A5:G5")
+    ws["A6"] = "（一）扩大有效投资"
+    ws.merge_cells("A6:G6")
+    ws.append(
+        [
+            1,
+            "加快重大项目建设，全年完成投资500亿元",
+            "市发改委",
+            "市财政局、市住建局",
+            "张明",
+            "6月底前",
+            "3月底前开工",
+        ]
+    )
+    ws.append([2, "推进城市更新行动", None, "市住房和城乡建设局；\n市商务局", "张明", 46203, None])
+    ws.merge_cells("C7:C8")  # one lead unit for both tasks
+    ws["A9"] = "二、着力稳定外贸外资"
+    ws.merge_cells("A9:G9")
+    ws.append([1, "稳住外贸基本盘", "市商务局", "发展和改革委员会", "李四副市长", "年底前", None])
+    ws.append([2, "持续优化营商环境", "市商务局", None, None, "长期坚持", None])
+    ws.append(
+        [
+            3,
+            "推进数字化转型",
+            bad_unit or "市工信局",
+            "市财政局,市商务局",
+            None,
+            dt.datetime(2026, 9, 30),
+            None,
+        ]
+    )
+    ws["A13"] = "注：各牵头单位于每月5日前报送进展。"
+    ws.merge_cells("A13:G13")
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    return build_book(tmp_path / "任务分解表.xlsx")
+
+
+def snapshot(plan: Plan) -> dict:
+    """What must survive export → import: nodes, texts, codes, units, leaders, deadlines."""
+    nodes = {
+        n.code: (n.name, n.parent.code if n.parent else None)
+        for n in plan.framework_nodes.select_related("parent")
+    }
+    tasks = {}
+    for t in plan.tasks.select_related("framework_node", "assignment__lead_unit"):
+        a = getattr(t, "assignment", None)
+        tasks[t.code] = {
+            "text": t.text,
+            "node": t.framework_node.code if t.framework_node else None,
+            "lead": a.lead_unit.name if a else None,
+            "co": sorted(u.name for u in a.co_units.all()) if a else [],
+            "leader": a.leader_in_charge_id if a else None,
+            "leader_text": (t.extracted.get("taskbook") or {}).get("leader_text", ""),
+            "deadline_text": t.deadline_text,
+            "deadline": t.deadline,
+            "measures": t.measures,
+            "stage_goals": (t.extracted.get("taskbook") or {}).get("stage_goals", ""),
+        }
+    return {"nodes": nodes, "tasks": tasks}
+
+
+# ---------------------------------------------------------------- mapping
+
+
+def test_mapping_finds_two_row_header_below_title(book):
+    sheet = read_sheets(book)[0]
+    m = propose_mapping(sheet)
+    assert (m.header_start, m.header_end) == (2, 3)  # 0-based rows 3 and 4
+    assert m.columns == {
+        "seq": 0,
+        "task": 1,
+        "lead": 2,
+        "co": 3,
+        "leader": 4,
+        "deadline": 5,
+        "milestones": 6,
+    }
+    assert m.combined_units is False
+    assert m.overall_confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            ["序号", "主要任务", "牵头单位", "协办单位", "分管领导", "时间节点"],
+            {"task": 1, "co": 3, "leader": 4, "deadline": 5},
+        ),
+        (
+            ["编号", "任务内容", "牵头部门", "配合单位", "牵头领导", "完成时间"],
+            {"seq": 0, "task": 1, "lead": 2, "leader": 4},
+        ),
+        (
+            ["序号", "具体任务", "责任单位", "责任领导", "完成时限", "工作措施"],
+            {"task": 1, "co": 2, "measures": 5},
+        ),
+        (
+            ["序 号", "工作\n任务", "牵头\n单位", "完成时限（2026年）"],
+            {"seq": 0, "task": 1, "lead": 2, "deadline": 3},
+        ),
+    ],
+)
+def test_mapping_reads_header_synonyms(headers, expected):
+    sheet = taskbook.Sheet("S", [["某某市2026年重点任务"], headers, ["1", "x"]], kind="csv")
+    m = propose_mapping(sheet)
+    assert m.header_start == 1
+    for key, col in expected.items():
+        assert m.columns[key] == col, key
+
+
+def test_mapping_one_unit_column_means_first_unit_leads(org, tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_text(
+        "序号,工作任务,责任单位,完成时限\n"
+        "1,扩大消费,市商务局、市财政局,年底前\n"
+        "2,招商引资,市财政局、市发改委（牵头）,9月底前\n",
+        encoding="utf-8",
+    )
+    pv = plan_import(p, year=2026)
+    assert pv.mapping.combined_units
+    assert [(t.lead_unit.name, [u.name for u in t.co_units]) for t in pv.tasks] == [
+        ("市商务局", ["市财政局"]),
+        ("市发展和改革委员会", ["市财政局"]),
+    ]
+
+
+def test_mapping_override_by_letter(org, tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_text("甲,乙,丙\n1,建设新城,市商务局\n", encoding="utf-8")
+    with pytest.raises(TaskbookError, match="找不到表头"):
+        plan_import(p, year=2026)
+    pv = plan_import(p, year=2026, mapping={"表头行": "1", "工作任务": "B", "牵头单位": "C"})
+    assert pv.ok, pv.errors
+    assert [(t.text, t.lead_unit.name) for t in pv.tasks] == [("建设新城", "市商务局")]
+
+
+# ---------------------------------------------------------------- units and deadlines
+
+
+@pytest.mark.parametrize(
+    ("written", "unit"),
+    [
+        ("市发改委", "fgw"),
+        ("市发展和改革委员会", "fgw"),
+        ("发展和改革委员会", "fgw"),
+        ("市发展改革委", "fgw"),
+        ("发改委", "fgw"),
+        ("市住建局", "zj"),
+        ("住房和城乡建设局", "zj"),
+        ("市工业信息化局", "gx"),
+        ("市财政局", "cz"),
+        (" 市商务局 ", "sw"),
+    ],
+)
+def test_unit_names_match_the_org_with_variants(org, written, unit):
+    assert taskbook.UnitResolver().resolve(written.strip()) == org[unit]
+
+
+def test_split_units_keeps_brackets_whole():
+    assert split_units("市发改委、市财政局；\n市商务局,市工信局 市住建局") == [
+        "市发改委",
+        "市财政局",
+        "市商务局",
+        "市工信局",
+        "市住建局",
+    ]
+    assert split_units("各县（市、区）政府") == ["各县（市、区）政府"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("6月底前", ("6月底前", dt.date(2026, 6, 30))),
+        ("年底前", ("年底前", dt.date(2026, 12, 31))),
+        ("2026年9月", ("2026年9月", dt.date(2026, 9, 30))),
+        ("2027年3月底", ("2027年3月底", dt.date(2027, 3, 31))),
+        ("三季度末", ("三季度末", dt.date(2026, 9, 30))),
+        ("上半年", ("上半年", dt.date(2026, 6, 30))),
+        ("2026年10月15日", ("2026年10月15日", dt.date(2026, 10, 15))),
+        ("2026/5/8", ("2026/5/8", dt.date(2026, 5, 8))),
+        ("长期坚持", ("长期坚持", None)),
+        ("持续推进", ("持续推进", None)),
+        (46203, ("", dt.date(2026, 6, 30))),
+        ("46203", ("", dt.date(2026, 6, 30))),
+        (dt.datetime(2026, 9, 30), ("", dt.date(2026, 9, 30))),
+        ("2026-11-30", ("", dt.date(2026, 11, 30))),
+        (None, ("", None)),
+    ],
+)
+def test_deadlines_resolve_with_the_plan_year(value, expected):
+    text, date, problem = resolve_deadline(value, 2026)
+    assert (text, date) == expected
+    assert problem is None
+
+
+def test_deadline_problems_are_reported():
+    assert resolve_deadline(12, 2026)[2] == "无法识别的完成时限“12”（不是日期）"
+    text, date, problem = resolve_deadline("按上级要求", 2026)
+    assert (text, date) == ("按上级要求", None)
+    assert problem == "“按上级要求”无法识别为日期，按文字保存"
+
+
+# ---------------------------------------------------------------- dry run
+
+
+def test_dry_run_shows_exactly_what_will_be_created_and_writes_nothing(org, leader, book):
+    before = _counts()
+    pv = plan_import(book, year=2026)
+    assert _counts() == before
+    assert pv.ok, [str(e) for e in pv.errors]
+    assert pv.title == "2026年市政府重点工作任务分解表"
+    assert [(n.code, n.name, n.parent_code) for n in pv.nodes] == [
+        ("1", "着力扩大有效需求", None),
+        ("1.1", "扩大有效投资", "1"),
+        ("2", "着力稳定外贸外资", None),
+    ]
+    got = [
+        (
+            t.row,
+            t.code,
+            t.node_code,
+            t.lead_unit.short_name or t.lead_unit.name,
+            sorted(u.name for u in t.co_units),
+            t.leader,
+            t.leader_text,
+            t.deadline_text,
+            t.deadline,
+        )
+        for t in pv.tasks
+    ]
+    assert got == [
+        (
+            7,
+            "1.1.1",
+            "1.1",
+            "市发改委",
+            ["市住房和城乡建设局", "市财政局"],
+            leader,
+            "",
+            "6月底前",
+            dt.date(2026, 6, 30),
+        ),
+        (
+            8,
+            "1.1.2",
+            "1.1",
+            "市发改委",
+            ["市住房和城乡建设局", "市商务局"],
+            leader,
+            "",
+            "",
+            dt.date(2026, 6, 30),
+        ),
+        (
+            10,
+            "2.1",
+            "2",
+            "市商务局",
+            ["市发展和改革委员会"],
+            None,
+            "李四副市长",
+            "年底前",
+            dt.date(2026, 12, 31),
+        ),
+        (11, "2.2", "2", "市商务局", [], None, "", "长期坚持", None),
+        (12, "2.3", "2", "市工信局", ["市商务局", "市财政局"], None, "", "", dt.date(2026, 9, 30)),
+    ]
+    assert pv.tasks[0].stage_goals == "3月底前开工"
+    assert len(pv.assignments) == 5
+    assert [str(w) for w in pv.warnings] == [
+        "第10行 责任领导：“李四副市长”不是系统用户，按文字保存"
+    ]
+    assert pv.summary() == (
+        "新建方案“2026年市政府重点工作任务分解表”（2026年度）：框架节点 3 个，任务 5 项，交办 5 项；"
+        "错误 0 处，提示 1 处。"
+    )
+
+
+def test_unknown_unit_is_a_row_error_naming_row_and_column(org, tmp_path):
+    book = build_book(tmp_path / "b.xlsx", bad_unit="市大数据局")
+    pv = plan_import(book, year=2026)
+    assert [str(e) for e in pv.errors] == ["第12行 牵头单位：找不到单位“市大数据局”"]
+    assert pv.errors[0].letter == "C"
+
+
+def test_progress_is_reported(org, book):
+    calls = []
+    plan_import(book, year=2026, on_progress=lambda d, t: calls.append((d, t)))
+    assert calls and calls[-1][0] == calls[-1][1] > 0
+
+
+# ---------------------------------------------------------------- commit
+
+
+def test_commit_writes_every_row_audited(org, leader, office_user, book):
+    pv = plan_import(book, year=2026)
+    plan = commit_import(pv, actor=office_user)
+    assert plan.title == "2026年市政府重点工作任务分解表" and plan.year == 2026
+    assert plan.framework_nodes.count() == 3
+    assert plan.tasks.count() == 5
+    assert Assignment.objects.filter(task__plan=plan).count() == 5
+    t = plan.tasks.get(code="1.1.2")
+    assert t.framework_node.name == "扩大有效投资"
+    assert t.framework_node.parent.name == "着力扩大有效需求"
+    assert t.assignment.lead_unit == org["fgw"]
+    assert set(t.assignment.co_units.all()) == {org["zj"], org["sw"]}
+    assert t.assignment.leader_in_charge == leader
+    entries = AuditEntry.for_object(t)
+    assert entries.filter(action="create", actor=office_user).exists()
+    assert AuditEntry.objects.filter(event="task_assigned", actor=office_user).count() == 5
+    assert AuditEntry.for_object(plan).filter(event="taskbook_imported").exists()
+
+
+def test_commit_refuses_a_book_with_one_bad_row(org, office_user, tmp_path):
+    book = build_book(tmp_path / "b.xlsx", bad_unit="市大数据局")
+    before = _counts()
+    pv = plan_import(book, year=2026)
+    with pytest.raises(TaskbookError, match="有 1 处错误，未导入任何内容"):
+        commit_import(pv, actor=office_user)
+    assert _counts() == before
+
+
+def test_commit_is_all_or_none_when_a_write_fails(org, office_user, book, monkeypatch):
+    calls = {"n": 0}
+    real = taskbook.assign_task
+
+    def failing(task, **kw):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk full")
+        return real(task, **kw)
+
+    monkeypatch.setattr(taskbook, "assign_task", failing)
+    before = _counts()
+    pv = plan_import(book, year=2026)
+    with pytest.raises(RuntimeError):
+        commit_import(pv, actor=office_user)
+    assert _counts() == before
+
+
+def test_import_into_existing_plan_refuses_duplicate_codes(org, office_user, book, plan):
+    commit_import(plan_import(book, plan=plan), actor=office_user)
+    again = plan_import(book, plan=plan)
+    assert again.errors and str(again.errors[0]) == "第7行 序号：编号“1.1.1”与方案中已有任务重复"
+    # The headings exist already: they are found, not created again.
+    assert again.new_nodes == []
+
+
+# ---------------------------------------------------------------- export and round trip
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "json"])
+def test_export_then_import_gives_back_the_same_plan(org, leader, office_user, book, tmp_path, fmt):
+    original = commit_import(plan_import(book, year=2026), actor=office_user)
+    Task.objects.filter(plan=original, code="2.2").update(measures="建立“一企一策”机制\n按月调度")
+    out = tmp_path / f"out.{fmt}"
+    if fmt == "xlsx":
+        export_xlsx(original, out)
+    elif fmt == "csv":
+        with out.open("w", encoding="utf-8-sig", newline="") as fh:
+            export_csv(original, fh)
+    else:
+        out.write_text(json.dumps(export_json(original), ensure_ascii=False), encoding="utf-8")
+    pv = plan_import(out, year=2026)
+    assert pv.ok, [str(e) for e in pv.errors]
+    copy = commit_import(pv, actor=office_user)
+    assert copy.pk != original.pk
+    assert copy.title == original.title
+    assert snapshot(copy) == snapshot(original)
+
+
+def test_export_xlsx_layout(org, leader, office_user, book, tmp_path):
+    plan = commit_import(plan_import(book, year=2026), actor=office_user)
+    out = tmp_path / "out.xlsx"
+    export_xlsx(plan, out)
+    ws = openpyxl.load_workbook(out).active
+    assert ws["A1"].value == plan.title and ws["A1"].font.b
+    assert [c.value for c in ws[2]] == [
+        "序号",
+        "工作任务",
+        "牵头单位",
+        "责任单位",
+        "责任领导",
+        "完成时限",
+        "阶段目标",
+    ]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A1:G1", "A3:G3", "A4:G4", "A7:G7"} <= merged
+    assert ws["A3"].value == "一、着力扩大有效需求" and ws["A3"].font.b
+    assert ws["A4"].value == "（一）扩大有效投资"
+    assert ws["A5"].value == "1.1.1" and ws["C5"].value == "市发改委"
+    assert ws["D5"].value == "市财政局、市住建局"
+    assert ws["F6"].value.date() == dt.date(2026, 6, 30)  # a date kept as a date cell
+    assert ws["B5"].alignment.wrap_text
+    assert ws["B5"].border.left.style == "thin"
+    assert ws.freeze_panes == "A3"
+    assert ws.page_setup.orientation == "landscape"
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
+    assert ws.print_title_rows == "$2:$2"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.column_dimensions["B"].width == 50
+
+
+def test_export_never_writes_a_formula(org, office_user, tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_text("序号,工作任务,牵头单位\n1,'=1+1 是测试,市商务局\n", encoding="utf-8")
+    plan = commit_import(plan_import(p, year=2026), actor=office_user)
+    assert plan.tasks.get().text == "=1+1 是测试"
+    out = tmp_path / "o.xlsx"
+    export_xlsx(plan, out)
+    cell = openpyxl.load_workbook(out).active["B3"]
+    assert cell.data_type == "s" and cell.value == "=1+1 是测试"
+    buf = io.StringIO()
+    export_csv(plan, buf)
+    assert "'=1+1 是测试" in buf.getvalue()
+
+
+# ---------------------------------------------------------------- reading formats
+
+
+def test_csv_in_gb18030_and_utf8_bom(org, tmp_path):
+    text = "工作任务,牵头单位,完成时限\n建设新城,市商务局,46203\n"
+    for enc in ("gb18030", "utf-8-sig", "utf-8"):
+        p = tmp_path / f"b-{enc}.csv"
+        p.write_bytes(text.encode(enc))
+        pv = plan_import(p, year=2026)
+        assert [(t.text, t.lead_unit.name, t.deadline) for t in pv.tasks] == [
+            ("建设新城", "市商务局", dt.date(2026, 6, 30))
+        ], enc
+
+
+def test_xls_without_libreoffice_asks_to_save_as_xlsx(tmp_path, monkeypatch):
+    monkeypatch.setattr(taskbook.shutil, "which", lambda name: None)
+    p = tmp_path / "old.xls"
+    p.write_bytes(taskbook._CFB_MAGIC + b"\0" * 1024 + "Workbook".encode("utf-16-le"))
+    with pytest.raises(TaskbookError, match=r"请另存为 \.xlsx 后再导入"):
+        plan_import(p, year=2026)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_password_protected_workbook(db, tmp_path):
+    p = tmp_path / "secret.xlsx"
+    # Excel wraps an encrypted .xlsx in an OLE container holding EncryptionInfo.
+    p.write_bytes(
+        taskbook._CFB_MAGIC + b"\0" * 512 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 512
+    )
+    before = _counts()
+    with pytest.raises(TaskbookError, match="工作簿设置了打开密码"):
+        plan_import(p, year=2026)
+    assert _counts() == before
+
+
+def test_renamed_docx(db, tmp_path):
+    p = tmp_path / "not-excel.xlsx"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(TaskbookError, match=r"这是 Word 文档（\.docx）改了扩展名"):
+        plan_import(p, year=2026)
+
+
+def test_file_over_the_size_limit_is_refused_before_reading(db, tmp_path, settings, monkeypatch):
+    settings.DUBAN_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+    p = tmp_path / "huge.xlsx"
+    with p.open("wb") as f:
+        f.truncate(200 * 1024 * 1024)  # sparse: nothing big is written
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("must not read"))
+    with pytest.raises(TaskbookError, match=r"文件过大（200.0 MB），超过导入上限 20.0 MB"):
+        plan_import(p, year=2026)
+
+
+def test_zip_bomb_is_refused_from_the_central_directory(db, tmp_path, monkeypatch):
+    p = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (30 * 1024 * 1024))
+    assert p.stat().st_size < 200_000
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("opened"))
+    with pytest.raises(TaskbookError, match="压缩比超过 100:1"):
+        plan_import(p, year=2026)
+
+
+def test_formula_without_a_result_where_text_is_expected(org, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "工作任务", "牵头单位", "完成时限"])
+    ws.append([1, "建设新城", "市商务局", "年底前"])
+    ws.append([2, '=CONCAT("推进","改革")', "市商务局", "年底前"])  # never calculated
+    p = tmp_path / "f.xlsx"
+    wb.save(p)
+    pv = plan_import(p, year=2026)
+    assert [str(e) for e in pv.errors] == [
+        "第3行 工作任务：单元格是公式，但文件中没有计算结果；请在 Excel 中打开并保存后再导入，或改为文字"
+    ]
+
+
+def test_dates_as_serials_and_text_in_one_column(org, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["工作任务", "牵头单位", "完成时限"])
+    ws.append(["甲", "市商务局", 46203])
+    ws.append(["乙", "市商务局", "46203"])
+    ws.append(["丙", "市商务局", dt.date(2026, 7, 1)])
+    ws.append(["丁", "市商务局", "10月底前"])
+    ws.append(["戊", "市商务局", 7])
+    p = tmp_path / "d.xlsx"
+    wb.save(p)
+    pv = plan_import(p, year=2026)
+    assert [t.deadline for t in pv.tasks] == [
+        dt.date(2026, 6, 30),
+        dt.date(2026, 6, 30),
+        dt.date(2026, 7, 1),
+        dt.date(2026, 10, 31),
+        None,
+    ]
+    assert [str(e) for e in pv.errors] == ["第6行 完成时限：无法识别的完成时限“7”（不是日期）"]
+
+
+def test_empty_sheet(db, tmp_path):
+    p = tmp_path / "empty.xlsx"
+    openpyxl.Workbook().save(p)
+    with pytest.raises(TaskbookError, match="是空的"):
+        plan_import(p, year=2026)
+
+
+def test_header_not_found(db, tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "电话"])
+    wb.active.append(["张三", "123"])
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    with pytest.raises(TaskbookError, match=r"找不到表头.*--map 工作任务=C"):
+        plan_import(p, year=2026)
+
+
+def test_text_file_named_xlsx(db, tmp_path):
+    p = tmp_path / "t.xlsx"
+    p.write_text("序号,工作任务\n", encoding="utf-8")
+    with pytest.raises(TaskbookError, match="内容不是 Excel 工作簿"):
+        plan_import(p, year=2026)
+
+
+def test_rows_with_missing_task_or_lead(org, tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_text(
+        "序号,工作任务,牵头单位,配合单位\n1,,市商务局,\n2,建新城,,市财政局\n3,修路,,\n",
+        encoding="utf-8",
+    )
+    pv = plan_import(p, year=2026)
+    assert [str(e) for e in pv.errors] == [
+        "第2行 工作任务：未填写工作任务",
+        "第3行 牵头单位：填写了责任单位但未填写牵头单位",
+    ]
+    assert [str(w) for w in pv.warnings] == ["第4行 牵头单位：未填写牵头单位，导入后需另行交办"]
+
+
+def test_bold_heading_rows_without_merge_in_the_numbering_column(org, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "工作任务", "牵头单位"])
+    ws.append(["一", "稳增长"])  # numbering in 序号, heading in 工作任务
+    ws.append([1, "扩大投资", "市发改委"])
+    ws.append(["第二部分 保民生"])
+    ws["A4"].font = Font(bold=True)
+    ws.append([1, "稳就业", "市商务局"])
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    pv = plan_import(p, year=2026)
+    assert pv.ok
+    assert [(n.code, n.name) for n in pv.nodes] == [("1", "稳增长"), ("2", "保民生")]
+    assert [(t.code, t.node_code) for t in pv.tasks] == [("1.1", "1"), ("2.1", "2")]
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_dry_run_then_import_then_export(org, leader, book, tmp_path):
+    from duban.plans.cli import export_command, import_command
+
+    runner = CliRunner()
+    before = _counts()
+    r = runner.invoke(import_command, [str(book), "--dry-run", "--year", "2026"])
+    assert r.exit_code == 0, r.output
+    assert "框架节点 3 个，任务 5 项，交办 5 项；错误 0 处" in r.output
+    assert "工作任务 ← B列“工作任务”" in r.output
+    assert _counts() == before
+    r = runner.invoke(import_command, [str(book), "--new", "测试方案"])
+    assert r.exit_code == 0, r.output
+    plan = Plan.objects.get(title="测试方案")
+    assert plan.tasks.count() == 5
+    out = tmp_path / "o.json"
+    r = runner.invoke(export_command, [str(plan.pk), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(out.read_text(encoding="utf-8"))["tasks"]) == 5
+
+
+def test_cli_exits_2_with_row_errors_and_writes_nothing(org, tmp_path):
+    from duban.plans.cli import import_command
+
+    book = build_book(tmp_path / "b.xlsx", bad_unit="市大数据局")
+    before = _counts()
+    r = CliRunner().invoke(import_command, [str(book)])
+    assert r.exit_code == 2
+    assert "第12行 牵头单位：找不到单位“市大数据局”" in r.output
+    assert _counts() == before
+    r = CliRunner().invoke(import_command, [str(tmp_path / "b.xlsx"), "--map", "工作任务"])
+    assert r.exit_code == 2
