@@ -120,12 +120,32 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {username:<12} {label}")
     if no_serve:
         return
-    click.echo(f"open http://{host}:{port}/")
+    import subprocess
+
+    # The worker runs beside the server for as long as the demo does.
+    worker_proc = subprocess.Popen([sys.executable, "-m", "duban", "worker"])
+    click.echo(f"worker started (pid {worker_proc.pid}); open http://{host}:{port}/")
     from waitress import serve as waitress_serve
 
     from duban.project.wsgi import application
 
-    waitress_serve(application, host=host, port=port, threads=8, ident="duban")
+    try:
+        waitress_serve(application, host=host, port=port, threads=8, ident="duban")
+    finally:
+        worker_proc.terminate()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the due jobs, then exit.")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between queue checks.")
+def worker(once: bool, poll: float) -> None:
+    """Run background jobs: nightly light recompute, reminders and escalation, bulletins."""
+    setup_django()
+    from duban.core.jobs import work
+
+    ran = work(once=once, poll=poll)
+    if once:
+        click.echo(f"ran {ran} jobs")
 
 
 @main.command()

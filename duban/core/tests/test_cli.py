@@ -13,7 +13,9 @@ from duban import __version__
 from duban.cli import cli_reference, main
 
 REPO = Path(__file__).resolve().parents[3]
-EXPECTED = {"backup", "createuser", "demo", "extract", "manage", "migrate", "restore", "serve"}
+EXPECTED = {
+    "backup", "createuser", "demo", "extract", "manage", "migrate", "restore", "serve", "worker",
+}  # fmt: skip
 
 
 def test_version_and_commands():

@@ -1,0 +1,24 @@
+"""The built-in background jobs: each one only calls a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from duban.core.jobs import job
+
+
+@job("recompute_lights")
+def recompute_lights_job(today: str | None = None) -> dict[str, Any]:
+    from duban.supervision.lights import recompute_lights
+
+    day = dt.date.fromisoformat(today) if today else None
+    return {"counts": recompute_lights(today=day)}
+
+
+@job("run_chasing")
+def run_chasing_job(today: str | None = None) -> dict[str, Any]:
+    from duban.supervision.services import run_chasing
+
+    day = dt.date.fromisoformat(today) if today else None
+    return run_chasing(today=day)
