@@ -6,6 +6,7 @@ Loading is idempotent: running ``duban demo`` twice leaves one copy of everythin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from importlib import resources
 from typing import Any
@@ -71,8 +72,8 @@ def load_units() -> dict[str, Unit]:
         )
     for d in spec["districts"]:
         order += 1
-        name = d["name"] if isinstance(d, dict) else d
-        _unit(name, kind=UnitKind.DISTRICT, parent=root, order=order)
+        name, short = (d["name"], d.get("short", "")) if isinstance(d, dict) else (d, "")
+        _unit(name, kind=UnitKind.DISTRICT, parent=root, short=short, order=order)
     return {"root": root, "party": party, "government": government, "office": office}
 
 
@@ -111,7 +112,13 @@ def load_demo() -> dict[str, Any]:
     if plan is None:
         with audit.acting_as(office_user):
             data = _read("sample_report.md").encode("utf-8")
-            document = ingest_document(data, filename="sample_report.md")
+            document = ingest_document(
+                data,
+                filename=spec.get("report", "sample_report.md"),
+                date=dt.date.fromisoformat(spec["report_date"])
+                if spec.get("report_date")
+                else None,
+            )
             plan = propose_plan(document, title=spec["plan_title"])
             confirm_plan(plan, actor=office_user)
             for task in plan.tasks.all():
