@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "duban.core.context_processors.navigation",
             ],
         },
     },
@@ -122,6 +123,11 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 DUBAN_MAX_UPLOAD_BYTES = int(os.environ.get("DUBAN_MAX_UPLOAD_MB", "20")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Formal documents (bulletins, notices): the issuing organ printed in red and the prefix of
+# document numbers such as 青督办〔2026〕3号.
+DUBAN_OFFICE_ORGAN = os.environ.get("DUBAN_OFFICE_ORGAN", "青澜市人民政府督查室")
+DUBAN_DOC_PREFIX = os.environ.get("DUBAN_DOC_PREFIX", "青督办")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
