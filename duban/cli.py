@@ -84,6 +84,25 @@ def createuser(
 
 
 @main.command()
+@click.argument("username")
+@click.option("--rotate", is_flag=True, help="Replace an existing token.")
+def token(username: str, rotate: bool) -> None:
+    """Print the API token of a user (for integrations: Authorization: Token <key>)."""
+    setup_django()
+    from rest_framework.authtoken.models import Token
+
+    from duban.org.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise click.ClickException(f"找不到用户“{username}” (no such user)")
+    if rotate:
+        Token.objects.filter(user=user).delete()
+    key, _created = Token.objects.get_or_create(user=user)
+    click.echo(key.key)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)

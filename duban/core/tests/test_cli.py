@@ -14,7 +14,8 @@ from duban.cli import cli_reference, main
 
 REPO = Path(__file__).resolve().parents[3]
 EXPECTED = {
-    "backup", "createuser", "demo", "extract", "manage", "migrate", "restore", "serve", "worker",
+    "backup", "createuser", "demo", "extract", "manage", "migrate", "restore", "serve",
+    "token", "worker",
 }  # fmt: skip
 
 
@@ -62,3 +63,18 @@ def test_createuser_gives_a_login_with_a_role(units):
     )
     assert nowhere.exit_code != 0 and "找不到单位" in nowhere.output
     assert not User.objects.filter(username="qian").exists()
+
+
+@pytest.mark.django_db
+def test_token_prints_a_working_api_key(units):
+    from duban.org.services import create_user
+
+    create_user("robot", password="x", unit=units["office"], role="viewer")
+    runner = CliRunner()
+    first = runner.invoke(main, ["token", "robot"])
+    assert first.exit_code == 0 and len(first.output.strip()) == 40
+    assert runner.invoke(main, ["token", "robot"]).output == first.output
+    rotated = runner.invoke(main, ["token", "robot", "--rotate"]).output
+    assert rotated != first.output
+    missing = runner.invoke(main, ["token", "ghost"])
+    assert missing.exit_code != 0 and "找不到用户" in missing.output
