@@ -26,7 +26,6 @@ The layout (see ``docs/official-documents.md`` for the reasoning and deviations)
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import datetime as dt
 import html
@@ -351,6 +350,8 @@ def render_docx(doc: OfficialDocument, target: str | os.PathLike[str] | IO[bytes
         body.recipients(doc.recipients)
     for block, number in numbered_headings(doc.blocks):
         body.block(block, number)
+    # The signature never stands alone on a page: the last line of text goes with it.
+    word.paragraphs[-1].paragraph_format.keep_with_next = True
     body.signature(doc.signature, format_date(doc.date))
     if doc.cc or doc.printed_by:
         body.colophon(doc.cc, doc.printed_by, doc.printed_date or doc.date)
@@ -854,7 +855,10 @@ table.grid th, table.grid td {{ border: 0.75pt solid #000; padding: 1pt 3pt; tex
 table.grid th {{ font-family: {f_hei}; font-weight: normal; }}
 .figure {{ text-align: center; line-height: normal; break-inside: avoid; }}
 .figure img {{ display: block; margin: 0 auto; }}
-.signature {{ text-align: right; margin-top: {two_lines}pt; padding-right: {sig_pad}pt; }}
+.signature {{
+  text-align: right; margin-top: {two_lines}pt; padding-right: {sig_pad}pt;
+  break-before: avoid; break-after: avoid;
+}}
 .date {{ text-align: right; padding-right: {date_pad}pt; }}
 .colophon {{
   float: footnote; footnote-display: block; font-size: {s4}pt; letter-spacing: 0;
@@ -1049,10 +1053,3 @@ class BarChart:
         out = io.BytesIO()
         img.save(out, format="PNG", dpi=(300, 300), optimize=True)
         return out.getvalue()
-
-
-def replace_blocks(doc: OfficialDocument, blocks: list[Block]) -> OfficialDocument:
-    """A copy of ``doc`` with other blocks (for previews and tests)."""
-    clone = copy.copy(doc)
-    clone.blocks = list(blocks)
-    return clone
