@@ -21,6 +21,7 @@ A clause whose verb governs a list of verb phrases (「着力抓项目强投资�
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from duban.extract.frameworks import pillar_index
@@ -30,6 +31,8 @@ from duban.extract.model import ParsedDocument, Task
 _SENT_END = re.compile(r"[。！？!?；;]+[”’」』）)]*|\n")
 _CLAUSE_SEP = "，,；;：:"
 _OPEN, _CLOSE = "“‘（《【「『(", "”’）》】」』)"
+_CLAUSE_MARKS = re.compile("[" + re.escape(_OPEN + _CLOSE + _CLAUSE_SEP) + "]")
+_ITEM_MARKS = re.compile("[" + re.escape(_OPEN + _CLOSE) + "、]")
 
 # Two-character action verbs and cues that open a directive clause.
 _VERBS = (
@@ -107,7 +110,10 @@ _STRONG_CUE = frozenset(
     "坚持 着力 加快 确保 抓好 抓实 推动 推进 深化 实施 强化 健全 完善 扩大 落实 全力 持续 积极 大力 统筹 "
     "加强 提升 提高 优化 建设 打造 构建 培育".split()
 )
-_TARGETS_PARA = re.compile(r"预期目标\s*是")
+_TARGETS_PARA = re.compile(r"预期目标\s*[是为]")
+# A task book is at most tens of thousands of rows; past this the input is not a report
+# (or is many reports pasted together) and memory, not insight, would grow.
+MAX_TASKS = 50_000
 
 
 @dataclass
@@ -119,23 +125,35 @@ class Sentence:
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans in ``text[start:end]``; trailing closers stay with their sentence."""
+    """Sentence spans in ``text[start:end]``; trailing closers stay with their sentence.
+
+    A "sentence" longer than :data:`MAX_SENTENCE` characters is not one (a list pasted
+    without full stops, a broken file); it is cut at commas so that work per sentence
+    stays bounded.
+    """
     out: list[tuple[int, int]] = []
     pos = start
     for m in _SENT_END.finditer(text, start, end):
-        s, e = pos, m.end()
-        while s < e and text[s] in " \n\u3000":
-            s += 1
-        if e - s > 1:
-            out.append((s, e))
+        _add_sentence(text, pos, m.end(), out)
         pos = m.end()
     if end - pos > 1:
-        s = pos
-        while s < end and text[s] in " \n\u3000":
-            s += 1
-        if end - s > 1:
-            out.append((s, end))
+        _add_sentence(text, pos, end, out)
     return out
+
+
+MAX_SENTENCE = 600
+
+
+def _add_sentence(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
+    while s < e and text[s] in " \n\u3000":
+        s += 1
+    while e - s > MAX_SENTENCE:
+        cut = max(text.rfind("，", s, s + MAX_SENTENCE), text.rfind("、", s, s + MAX_SENTENCE))
+        cut = cut + 1 if cut > s else s + MAX_SENTENCE
+        out.append((s, cut))
+        s = cut
+    if e - s > 1:
+        out.append((s, e))
 
 
 def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -143,13 +161,16 @@ def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     depth = 0
     s = start
-    for i in range(start, end):
-        c = text[i]
+    # Visit only brackets and separators: a regex finds them far faster than a loop
+    # over every character.
+    for m in _CLAUSE_MARKS.finditer(text, start, end):
+        c = m.group(0)
+        i = m.start()
         if c in _OPEN:
             depth += 1
         elif c in _CLOSE:
             depth = max(0, depth - 1)
-        elif c in _CLAUSE_SEP and depth == 0:
+        elif depth == 0:
             if i > s:
                 out.append((s, i))
             s = i + 1
@@ -216,15 +237,17 @@ def _verb_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     parts: list[tuple[int, int]] = []
     s = start
     depth = 0
-    for i in range(start, end):
-        c = text[i]
+    for m in _ITEM_MARKS.finditer(text, start, end):
+        c = m.group(0)
         if c in _OPEN:
             depth += 1
         elif c in _CLOSE:
             depth = max(0, depth - 1)
-        elif c == "、" and depth == 0:
-            parts.append((s, i))
-            s = i + 1
+        elif depth == 0:
+            parts.append((s, m.start()))
+            s = m.end()
+        if len(parts) > 12:
+            return []  # a long list is an inventory, not verb phrases sharing a verb
     parts.append((s, end))
     if len(parts) < 2:
         return []
@@ -270,20 +293,22 @@ def _strong(clauses: list[tuple[str, str | None]]) -> bool:
     return False
 
 
-def _article_index(doc: ParsedDocument, pos: int) -> int:
-    for i, a in enumerate(doc.articles):
-        if a.start <= pos < a.end:
-            return i
-    return 0
+def _article_index(starts: list[int], pos: int) -> int:
+    """Index of the article holding ``pos`` (articles are in text order)."""
+    return max(0, bisect_right(starts, pos) - 1)
 
 
 def find_tasks(doc: ParsedDocument) -> ParsedDocument:
     """Append one :class:`Task` per atomic directive to ``doc.tasks``."""
     text = doc.text
     pillars = pillar_index(doc)
+    starts = [a.start for a in doc.articles]
     tasks: list[Task] = []
     sentences: list[tuple[int, int]] = []
     for sent in _sentences(doc):
+        if len(tasks) >= MAX_TASKS:
+            doc.warnings.append(f"任务超过 {MAX_TASKS} 条，其余部分未分解。")
+            break
         s_text = text[sent.start : sent.end]
         if not _is_directive(s_text, sent.kind):
             continue
@@ -346,6 +371,8 @@ def find_tasks(doc: ParsedDocument) -> ParsedDocument:
                 spans[0] = (g_start if vi else spans[0][0], spans[0][1])
                 spans[-1] = (spans[-1][0], g_end)
             for a, b in spans:
+                if len(tasks) >= MAX_TASKS:
+                    break
                 t = text[a:b].strip()
                 if len(t) < 4 and not items:
                     continue
@@ -356,7 +383,7 @@ def find_tasks(doc: ParsedDocument) -> ParsedDocument:
                         verb=verb,
                         start=a,
                         end=b,
-                        article=_article_index(doc, a),
+                        article=_article_index(starts, a),
                         framework=pillars.get(gp) if gp else None,
                         pillar=gp,
                         section=sent.area,

@@ -66,7 +66,7 @@ _ADDRESS = re.compile(r"^各位代表[：:！!，,]")
 _OPENERS = "“‘（《【「『"
 
 
-@dataclass
+@dataclass(slots=True)
 class Paragraph:
     """One paragraph of the normalized text; ``heading`` is the ``#`` level, 0 if none."""
 
@@ -149,8 +149,10 @@ def _clean_lines(raw: str, doc: ParsedDocument) -> list[tuple[str, int]]:
     return out
 
 
-def _continues(para: str, last: str, nxt: str, nxt_level: int) -> bool:
-    """Whether line ``nxt`` continues the paragraph ``para`` (whose last line is ``last``)."""
+def _continues(para: str, last: str, nxt: str, nxt_level: int, length: int) -> bool:
+    """Whether line ``nxt`` continues the paragraph begun by ``para`` (its first line plus
+    its last line when longer) whose last line is ``last`` and total length ``length``.
+    Only the ends of the paragraph matter, which keeps joining linear in the input size."""
     if nxt_level or _FINAL.search(para):
         return False
     if _NUMBERED.match(nxt) or _DELIVERY.match(nxt) or _ADDRESS.match(nxt):
@@ -169,20 +171,26 @@ def _continues(para: str, last: str, nxt: str, nxt_level: int) -> bool:
         return True
     # Print columns break long lines; a short unpunctuated line is a title or a label,
     # unless the next piece is a tiny remainder (「政府工作报」/「告」).
-    return len(para) >= 16 or len(nxt) <= 2
+    return length >= 16 or len(nxt) <= 2
 
 
 def normalize(doc: ParsedDocument) -> ParsedDocument:
     """Replace ``doc.text`` with the normalized text; paragraphs go to ``extras``."""
     lines = _clean_lines(doc.text, doc)
     paras: list[tuple[list[str], int]] = []
+    length = 0
     for line, level in lines:
         if paras:
             parts, plevel = paras[-1]
-            if not plevel and _continues("".join(parts), parts[-1], line, level):
+            # The paragraph's first line (for its numbering) joined to its last line (for
+            # its ending) stands in for the whole paragraph.
+            ends = parts[0] if len(parts) == 1 else parts[0][:60] + parts[-1]
+            if not plevel and _continues(ends, parts[-1], line, level, length):
                 parts.append(line)
+                length += len(line)
                 continue
         paras.append(([line], level))
+        length = len(line)
     pieces: list[str] = []
     spans: list[Paragraph] = []
     pos = 0

@@ -20,8 +20,10 @@ _UNIT = (
 )
 _NUMBER = re.compile(rf"(?<![0-9A-Za-z.])(\d+(?:\.\d+)?)({_UNIT})(?![A-Za-z])")
 _RANGE = re.compile(rf"(\d+(?:\.\d+)?{_UNIT}?)\s*[－—–\-~～至到]\s*(\d+(?:\.\d+)?{_UNIT})")
+_DIGIT = re.compile(r"\d")
 _TARGETS_INTRO = re.compile(r"预期目标\s*[是为]\s*[：:]")
 _SEP = "；;，,、"
+_PIECE_MARKS = re.compile("[“（(《”）)》；;，,、]")
 _VERB = re.compile(r"增长|降低|下降|提高|达到|控制在|控制|保持在|保持|涨幅|失业率|新增")
 
 
@@ -32,6 +34,8 @@ def _value(num: str, unit: str) -> str:
 def find_targets(text: str) -> list[Target]:
     """Numbers with units in ``text``, as :class:`Target` objects (text = ``text``)."""
     out: list[Target] = []
+    if not _DIGIT.search(text):
+        return out
     taken: list[tuple[int, int]] = []
     for m in _RANGE.finditer(text):
         hi = _NUMBER.search(m.group(2))
@@ -63,13 +67,13 @@ def find_targets(text: str) -> list[Target]:
 
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out, s, depth = [], start, 0
-    for i in range(start, end):
-        c = text[i]
+    for m in _PIECE_MARKS.finditer(text, start, end):
+        c, i = m.group(0), m.start()
         if c in "“（(《":
             depth += 1
         elif c in "”）)》":
             depth = max(0, depth - 1)
-        elif c in _SEP and depth == 0:
+        elif depth == 0:
             out.append((s, i))
             s = i + 1
     out.append((s, end))
