@@ -29,19 +29,33 @@ def _parse_maps(maps: tuple[str, ...]) -> dict[str, str]:
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--plan", "plan_id", type=int, default=None, help="导入到已有方案（编号）。")
-@click.option("--new", "new_title", default=None, help="新建方案并指定名称（默认取表格标题）。")
-@click.option("--year", type=int, default=None, help="年度，用于解析「6月底前」等时限。")
-@click.option("--dry-run", is_flag=True, help="只预览将要导入的内容，不写入。")
+@click.option("--plan", "plan_id", type=int, default=None, help="Add to an existing plan (its id).")
+@click.option(
+    "--new",
+    "new_title",
+    default=None,
+    help="Create a new plan with this title (default: the book's title row).",
+)
+@click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="Plan year for deadlines such as 6月底前 (default: the plan's, or the title's).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be created and the row errors; write nothing."
+)
 @click.option(
     "--map",
     "maps",
     multiple=True,
-    metavar="列名=列",
-    help="指定列，如 --map 工作任务=C --map 牵头单位=D；--map 表头行=3 指定表头行。",
+    metavar="COLUMN=LETTER",
+    help="Override a column: --map 工作任务=C; the header row: --map 表头行=3. Repeatable.",
 )
-@click.option("--as", "username", default=None, help="以该用户身份记录审计（用户名）。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出预览。")
+@click.option(
+    "--as", "username", default=None, help="Username recorded as the actor in the audit log."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the preview as JSON.")
 def import_command(
     path: Path,
     plan_id: int | None,
@@ -125,7 +139,7 @@ def import_command(
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="输出文件：.xlsx、.csv 或 .json。",
+    help="Output file; the format follows its suffix: .xlsx, .csv or .json.",
 )
 def export_command(plan_id: int, output: Path) -> None:
     """Export a plan as a task book (.xlsx, .csv or .json, by the file name)."""

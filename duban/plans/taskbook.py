@@ -30,8 +30,9 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -313,8 +314,9 @@ class Sheet:
     formula_gaps: set[tuple[int, int]] = field(default_factory=set)
     kind: str = "xlsx"
 
-    @property
+    @cached_property
     def width(self) -> int:
+        # Cached: the importer asks once per row, and rows never change after reading.
         return max((len(r) for r in self.rows), default=0)
 
     def value(self, r: int, c: int) -> Any:
@@ -1850,8 +1852,3 @@ def export_json(plan: Plan) -> dict[str, Any]:
         ],
         "tasks": out_tasks,
     }
-
-
-def iter_columns() -> Iterable[Column]:
-    """The column definitions, for documentation and forms."""
-    return iter(COLUMNS)
