@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from duban.core.jobs import job
+from duban.supervision import notify  # noqa: F401 - registers send_email, deliver_webhook
 
 
 @job("recompute_lights")

@@ -157,3 +157,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DUBAN_LOG_LEVEL", "WARNING")},
 }
+
+# Mail for notices (督办通知). Unset host = mail is not sent (the inbox still works).
+EMAIL_HOST = os.environ.get("DUBAN_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DUBAN_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DUBAN_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DUBAN_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = conf.env_bool("DUBAN_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = conf.env_bool("DUBAN_SMTP_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DUBAN_MAIL_FROM", "duban@localhost")

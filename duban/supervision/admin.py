@@ -4,9 +4,11 @@ from duban.supervision.models import (
     CalendarDay,
     Evidence,
     Notice,
+    Notification,
     ProgressReport,
     ReportingSchedule,
     SupervisionSettings,
+    WebhookEndpoint,
 )
 
 
@@ -53,3 +55,17 @@ class CalendarDayAdmin(admin.ModelAdmin):
 class SupervisionSettingsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return not SupervisionSettings.objects.exists()
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "url", "is_active")
+    list_filter = ("kind", "is_active")
+    filter_horizontal = ("units",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("title", "user", "created_at", "read_at")
+    list_filter = ("read_at",)
+    raw_id_fields = ("user", "notice")

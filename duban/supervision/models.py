@@ -318,3 +318,62 @@ class CalendarFeed(AuditedModel):
     def __str__(self) -> str:
         owner = self.unit if self.unit_id else self.user
         return f"{_('日历订阅')} · {owner}"
+
+
+class Notification(models.Model):
+    """The in-app inbox: one row per recipient; e-mail and webhooks are sent by jobs."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    notice = models.ForeignKey(
+        Notice, verbose_name=_("督办通知"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class WebhookEndpoint(AuditedModel):
+    """An outgoing webhook: a generic JSON receiver, or a 企业微信 / 钉钉 group robot."""
+
+    class Kind(models.TextChoices):
+        GENERIC = "generic", _("通用 JSON")
+        WECOM = "wecom", _("企业微信机器人")
+        DINGTALK = "dingtalk", _("钉钉机器人")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    url = models.URLField(_("地址"), max_length=500)
+    secret = models.CharField(_("签名密钥"), max_length=200, blank=True)
+    units = models.ManyToManyField(
+        "org.Unit",
+        verbose_name=_("只推送这些单位"),
+        blank=True,
+        related_name="+",
+        help_text=_("留空表示推送全部单位的通知。"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    audit_exclude = ("updated_at", "version", "secret")
+
+    class Meta:
+        verbose_name = _("消息推送地址")
+        verbose_name_plural = _("消息推送地址")
+
+    def __str__(self) -> str:
+        return self.name

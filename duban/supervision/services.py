@@ -239,6 +239,9 @@ def issue_notice(
             dedup_key=key,
         )
         audit.record_event(task, f"notice_{level}", note=reason, data={"notice": notice.pk})
+        from duban.supervision.notify import notify_notice
+
+        notify_notice(notice)
     return notice, True
 
 
