@@ -94,23 +94,34 @@ def _items_before(text: str, start: int, want: int | None) -> list[str]:
 
 
 def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None:
-    """Find 「key A、B、…」 (key as a leading verb) or 「A key、B key、…」 with ``n`` items."""
+    """Find 「key A、B、…」 (key as a leading verb) or 「A key、B key、…」 with ``n`` items.
+
+    Only the places where ``key`` occurs are examined, with the pattern applied to a small
+    window around each: searching the whole page with these patterns backtracks a lot.
+    """
     k = re.escape(key)
     lead = re.compile(
-        rf"{k}((?:[^，。；：、\n]{{1,12}}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?)(?=[，。；：]|$)"
+        rf"{k}((?:[^，。；：、\n]{{1,12}}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?)(?=[，。；：\n]|$)"
     )
-    m = lead.search(text)
-    if m:
-        return [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")], m.start()
-    tail = re.compile(rf"((?:[^，。；：、\n]{{1,12}}?{k}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?{k})")
-    m = tail.search(text)
-    if m:
-        items = [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")]
-        # 「处理好“保”与“稳”的关系」: drop a leading verb before the first quote.
-        first = m.group(1).split("、")[0]
-        if "“" in first:
-            items[0] = first[first.index("“") :].translate(_STRIP_QUOTES)
-        return items, m.start()
+    tail = re.compile(
+        rf"((?:[^，。；：、\n]{{1,12}}?{k}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?{k})$"
+    )
+    width = 14 * n + 2 * len(key)
+    pos = text.find(key)
+    while pos >= 0:
+        m = lead.match(text[pos : pos + width + 20])
+        if m:
+            return [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")], pos
+        window_start = max(0, pos - width)
+        m = tail.search(text[window_start : pos + len(key)])
+        if m:
+            raw = m.group(1).split("、")
+            items = [x.translate(_STRIP_QUOTES) for x in raw]
+            # 「处理好“保”与“稳”的关系」: drop a leading verb before the first quote.
+            if "“" in raw[0]:
+                items[0] = raw[0][raw[0].index("“") :].translate(_STRIP_QUOTES)
+            return items, window_start + m.start()
+        pos = text.find(key, pos + 1)
     return None
 
 
