@@ -586,12 +586,16 @@ def read_sheets(file: Any, *, filename: str | None = None) -> list[Sheet] | dict
     Raises :class:`TaskbookError` for every file-level problem, before parsing when the
     problem can be seen from the size or the first bytes.
     """
+    return _load(file, filename)[0]
+
+
+def _load(file: Any, filename: str | None) -> tuple[list[Sheet] | dict[str, Any], str]:
     data, name = _read_input(file, filename)
     kind = _sniff(data, Path(name).suffix.lower())
     if kind == "xls":
-        return _read_xls(data)
+        return _read_xls(data), name
     if kind == "xlsx":
-        return _read_xlsx(data)
+        return _read_xlsx(data), name
     if kind == "json":
         try:
             obj = json.loads(data.decode("utf-8-sig"))
@@ -601,8 +605,8 @@ def read_sheets(file: Any, *, filename: str | None = None) -> list[Sheet] | dict
             raise TaskbookError(
                 f"JSON 文件不是本系统导出的任务分解表（缺少 format: {JSON_FORMAT}）。"
             )
-        return obj
-    return _read_csv(data)
+        return obj, name
+    return _read_csv(data), name
 
 
 # -- mapping --------------------------------------------------------------------------
@@ -1070,6 +1074,7 @@ class ImportPreview:
     tasks: list[TaskDraft] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
+    committed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -1469,10 +1474,7 @@ def plan_import(
     ``{"工作任务": "C"}``. File-level problems raise :class:`TaskbookError`; row problems
     are listed in ``preview.errors``.
     """
-    book = read_sheets(file, filename=filename)
-    source = filename or (
-        os.path.basename(str(file)) if isinstance(file, str | os.PathLike) else ""
-    )
+    book, source = _load(file, filename)
     if isinstance(book, dict):
         return _plan_json(
             book, plan=plan, year=year, source=source, title=title, on_progress=on_progress
@@ -1499,6 +1501,22 @@ def plan_import(
         mapping=chosen,
     )
     builder = _Builder(preview, combined_units=chosen.combined_units)
+    for c in range(sheet.width):
+        # Columns we do not know (备注, 联系人 …) are left out; say so once, not per row.
+        header = " ".join(
+            dict.fromkeys(
+                _text(sheet.value(r, c)) for r in range(chosen.header_start, chosen.header_end + 1)
+            )
+        ).strip()
+        if header and c not in chosen.columns.values():
+            preview.warnings.append(
+                RowIssue(
+                    chosen.header_end + 1,
+                    header,
+                    f"{column_letter(c)}列不是任务分解表的标准列，导入时忽略",
+                    column_letter(c),
+                )
+            )
     total = max(0, len(sheet.rows) - chosen.header_end - 1)
     step = max(1, total // 100)
     for rec in _sheet_records(sheet, chosen):
@@ -1588,6 +1606,8 @@ def commit_import(
     Refuses (:class:`TaskbookError`) when the preview has errors. Tasks are created as
     proposals (待审核) like the engine's, so 立项 (:func:`confirm_plan`) stays one step.
     """
+    if preview.committed:
+        raise TaskbookError("这份预览已经导入过了，请勿重复导入。")
     if preview.errors:
         raise TaskbookError(f"有 {len(preview.errors)} 处错误，未导入任何内容；请修改后重新导入。")
     total = len(preview.tasks)
@@ -1660,6 +1680,7 @@ def commit_import(
                 "assignments": len(preview.assignments),
             },
         )
+    preview.committed = True
     return plan
 
 

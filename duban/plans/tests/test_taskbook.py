@@ -412,6 +412,32 @@ def test_commit_writes_every_row_audited(org, leader, office_user, book):
     assert AuditEntry.for_object(plan).filter(event="taskbook_imported").exists()
 
 
+def test_a_preview_commits_once(org, office_user, book):
+    pv = plan_import(book, year=2026)
+    commit_import(pv, actor=office_user)
+    before = _counts()
+    with pytest.raises(TaskbookError, match="已经导入过了"):
+        commit_import(pv, actor=office_user)
+    assert _counts() == before
+
+
+def test_upload_as_file_object(org, book):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("上传.xlsx", book.read_bytes())
+    pv = plan_import(upload, year=2026)
+    assert pv.source == "上传.xlsx" and len(pv.tasks) == 5
+    pv = plan_import(io.BytesIO(book.read_bytes()), filename="b.xlsx", year=2026)
+    assert len(pv.tasks) == 5
+
+
+def test_unknown_columns_are_named_once(org, tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_text("工作任务,牵头单位,备注\n甲,市商务局,无\n乙,市商务局,无\n", encoding="utf-8")
+    pv = plan_import(p, year=2026)
+    assert [str(w) for w in pv.warnings] == ["第1行 备注：C列不是任务分解表的标准列，导入时忽略"]
+
+
 def test_commit_refuses_a_book_with_one_bad_row(org, office_user, tmp_path):
     book = build_book(tmp_path / "b.xlsx", bad_unit="市大数据局")
     before = _counts()
