@@ -51,8 +51,9 @@ _VERBS = (
 ).split()
 _VERB_SET = frozenset(v for v in _VERBS if len(v) == 2)
 _THREE_CHAR_VERBS = frozenset("进一步 处理好 落实好 新开工 新改建 新建成 新增加".split())
+_LEADER = re.compile(r"(?:[—\-·•\s]+|[一二三四五六七八九十]是|首先|其次|再次|最后|同时|此外|另外)+")
 # A subject or a time before the modal: 「今年要基本实现」「企业和群众要」.
-_SUBJECT_MODAL = re.compile(r"^[^，。；“”]{1,10}?(?:要|将|必须|须|应)")
+_SUBJECT_MODAL = re.compile(r"[^，。；“”]{1,10}?(?:要|将|必须|须|应)")
 _ONE_CHAR_VERBS = frozenset(v for v in _VERBS if len(v) == 1)
 _ANY_VERB = re.compile("|".join(sorted(_VERB_SET, key=len, reverse=True)))
 # Adverbs and modal words that may stand before the verb of a clause.
@@ -92,7 +93,8 @@ _CUE = re.compile(
 _NOT_DIRECTIVE = re.compile(
     r"体现了|彰显了|阐明了|明晰了|凝聚起了|好报告|充分说明|坚定了|指明了|要看到|要看|一致认为，全会报告|"
     r"报告(?:提到|指出)，|具有很强的|是一个[^，。]*报告|取得了|实现了|完成了|打好了|稳住了|"
-    r"来之不易的成绩|殊为不易|成绩的取得|分析了|提出了|作出了|部署了|召开了|举行了|审议了"
+    r"来之不易的成绩|殊为不易|成绩的取得|分析了|提出了|作出了|部署了|召开了|举行了|审议了|编制了|"
+    r"进行了|制定了|出台了|印发了|了《|必将|必然会|只要我们"
 )
 _REVIEW_OPENER = re.compile(
     r"^(?:过去一年|过去五年|过去的五年|一年来|五年来|半年多来|去年以来|近年来|这一年|这五年|"
@@ -190,11 +192,14 @@ def leading_verb(clause: str) -> tuple[str, int] | None:
     verb is the first cue or action verb after them.
     """
     i = 0
-    m = _ACTOR_LEAD.match(clause)
+    m = _LEADER.match(clause)
     if m:
         i = m.end()
-    elif not _ADVERB.match(clause) and clause[:2] not in _VERB_SET:
-        m = _SUBJECT_MODAL.match(clause)
+    m = _ACTOR_LEAD.match(clause, i)
+    if m:
+        i = m.end()
+    elif not _ADVERB.match(clause, i) and clause[i : i + 2] not in _VERB_SET:
+        m = _SUBJECT_MODAL.match(clause, i)
         if m:
             i = m.end()
     m = _ADVERB.match(clause, i)
@@ -253,7 +258,7 @@ def _verb_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
         return []
     for a, b in parts:
         item = text[a:b]
-        if not 2 <= len(item) <= 14 or "的" in item:
+        if not 3 <= len(item) <= 14 or "的" in item:
             return []  # 「引平台、引高校、引科研机构的支持体系」 is one object
         head2 = item[:2]
         if head2 not in _VERB_SET and item[0] not in _ONE_CHAR_VERBS:
@@ -373,8 +378,12 @@ def find_tasks(doc: ParsedDocument) -> ParsedDocument:
             for a, b in spans:
                 if len(tasks) >= MAX_TASKS:
                     break
+                # Leading dashes and enumerators (「——」「一是」) are layout, not task.
+                lead = _LEADER.match(text, a, b)
+                if lead:
+                    a = lead.end()
                 t = text[a:b].strip()
-                if len(t) < 4 and not items:
+                if not t or (len(t) < 4 and not items):
                     continue
                 tasks.append(
                     Task(
