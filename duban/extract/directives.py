@@ -74,6 +74,12 @@ _ADVERB = re.compile(
 )
 # 「保障粮食安全的要害是种子和耕地」 explains; it asks for nothing.
 _COPULA = re.compile(r"的[^，。；]{0,8}是")
+# Achievements told with figures, and the words that make such a sentence a plan instead.
+_PAST_FIGURES = re.compile(
+    r"从[^，。；]{1,24}(?:增加|提高|提升|增长|下降|减少|扩大|跃升)到|累计(?:超过|下降|达到|完成)|"
+    r"成为全国首个|跻身|位居|居全国"
+)
+_FUTURE = re.compile(r"要|将|力争|确保|争取|目标|预期|计划|今年|明年|到20\d\d年")
 # Who is asked to act; recorded as the task's actors.
 _ACTORS = re.compile(
     r"各级党组织|各级领导干部|各级党委(?:和|、)?政府|各级政府|各级干部|广大党员干部|党员干部|"
@@ -94,7 +100,8 @@ _NOT_DIRECTIVE = re.compile(
     r"体现了|彰显了|阐明了|明晰了|凝聚起了|好报告|充分说明|坚定了|指明了|要看到|要看|一致认为，全会报告|"
     r"报告(?:提到|指出)，|具有很强的|是一个[^，。]*报告|取得了|实现了|完成了|打好了|稳住了|"
     r"来之不易的成绩|殊为不易|成绩的取得|分析了|提出了|作出了|部署了|召开了|举行了|审议了|编制了|"
-    r"进行了|制定了|出台了|印发了|了《|必将|必然会|只要我们"
+    r"进行了|制定了|出台了|印发了|了《|必将|必然会|只要我们|考虑了|提供了|营造了|积累了|兼顾了|设置了|"
+    r"明确了|具备了"
 )
 _REVIEW_OPENER = re.compile(
     r"^(?:过去一年|过去五年|过去的五年|一年来|五年来|半年多来|去年以来|近年来|这一年|这五年|"
@@ -284,6 +291,8 @@ def _sentences(doc: ParsedDocument) -> list[Sentence]:
 def _is_directive(sent: str, kind: str) -> bool:
     if _REVIEW_OPENER.match(sent) or _NOT_DIRECTIVE.search(sent):
         return False
+    if _PAST_FIGURES.search(sent) and not _FUTURE.search(sent):
+        return False  # 「从4.16万亿元增加到5.67万亿元」 reports what was done
     if _TARGETS_PARA.search(sent):
         return False  # the targets paragraph becomes indicator tasks (targets.py)
     if sent.startswith("“") and not _CUE.search(sent):

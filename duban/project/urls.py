@@ -23,6 +23,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("duban.project.api_urls")),
+    path("", include("duban.battlemap.urls")),
 ]
 
 if settings.DEBUG or getattr(settings, "DUBAN_SERVE_MEDIA", False):
