@@ -52,11 +52,22 @@ def _check_version(obj: Any, expected_version: int | None) -> None:
 
 
 def _store_evidence(files: Iterable[Any], **owner: Any) -> list[Evidence]:
-    stored = []
+    """Check every file first, then write them: a refused file leaves no other file behind."""
     limit = settings.DUBAN_MAX_UPLOAD_BYTES
+    checked = []
     for f in files:
-        name, data = f if isinstance(f, tuple) else (f.name, f.read())
-        if len(data) > limit:
+        if isinstance(f, tuple):
+            name, data = f
+        else:
+            if f.size is not None and f.size > limit:
+                data = b""  # do not read a huge upload into memory just to refuse it
+                name = f.name
+                checked.append((name, None))
+                continue
+            name, data = f.name, f.read()
+        checked.append((name, data))
+    for name, data in checked:
+        if data is None or len(data) > limit:
             raise ValidationError(
                 _("文件“{name}”超过 {mb} MB 的上限，请压缩或拆分后再上传。").format(
                     name=name, mb=limit // (1024 * 1024)
@@ -64,6 +75,8 @@ def _store_evidence(files: Iterable[Any], **owner: Any) -> list[Evidence]:
             )
         if not data:
             raise ValidationError(_("文件“{name}”是空的。").format(name=name))
+    stored = []
+    for name, data in checked:
         safe = get_valid_filename(name.replace("/", "_").replace("\\", "_"))[:200] or "file"
         ev = Evidence(name=name[:255], sha256=hashlib.sha256(data).hexdigest(), size=len(data))
         for key, value in owner.items():

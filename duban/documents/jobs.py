@@ -1,0 +1,88 @@
+"""The ``extract_document`` job: read an uploaded report, store it, propose its tasks.
+
+The upload page saves the raw bytes under ``MEDIA_ROOT/uploads/`` and enqueues this job;
+the worker (or the request itself when ``DUBAN_INLINE_JOBS`` is on) runs it. The job only
+calls services: ``ingest_document`` and then ``propose_plan`` (a new plan) or
+``review.reextract`` (a re-upload into an existing plan).
+
+A bad file is not a crash: the engine's ``ExtractError`` becomes the job's result
+(``{"error": code, "message": …}``), the job is done, no Document is created, and the
+page shows the one-line message. Anything else is a bug: the job's transaction rolls back
+and the queue retries it, so the upload file is kept until the job has succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from duban.core import audit
+from duban.core.jobs import job
+from duban.extract.errors import ExtractError
+
+UPLOAD_DIR = "uploads"
+
+
+def upload_path(name: str) -> Path:
+    """The file of an upload token; refuses anything outside ``MEDIA_ROOT/uploads``."""
+    base = (Path(settings.MEDIA_ROOT) / UPLOAD_DIR).resolve()
+    path = (base / Path(name).name).resolve()
+    if path.parent != base:
+        raise ValueError(f"bad upload name {name!r}")
+    return path
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+@job("extract_document")
+def extract_document_job(
+    *,
+    upload: str,
+    filename: str,
+    title: str = "",
+    date: str | None = None,
+    user_id: int | None = None,
+    plan_id: int | None = None,
+) -> dict[str, Any]:
+    from duban.documents.services import ingest_document
+    from duban.org.models import User
+    from duban.plans import review
+    from duban.plans.models import Plan
+    from duban.plans.services import propose_plan
+
+    path = upload_path(upload)
+    if not path.exists():
+        return {"error": "missing", "message": "上传的文件已不存在，请重新上传（upload is gone）"}
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    # Delete the raw bytes only once the outcome is committed: a crash keeps them for the retry.
+    transaction.on_commit(lambda: _discard(path))
+    with audit.acting_as(user):
+        try:
+            document = ingest_document(
+                path.read_bytes(),
+                filename=filename,
+                title=title,
+                date=dt.date.fromisoformat(date) if date else None,
+            )
+        except ExtractError as exc:
+            return {"error": exc.code.value, "message": exc.message}
+        if plan_id:
+            plan = Plan.objects.get(pk=plan_id)
+            outcome = review.reextract(plan, document, actor=user)
+            added = outcome.added
+        else:
+            plan = propose_plan(document)
+            added = plan.tasks.count()
+    return {
+        "document": document.pk,
+        "plan": plan.pk,
+        "title": document.title,
+        "tasks": added,
+        "warnings": list((document.metadata or {}).get("warnings", []))[:10],
+    }

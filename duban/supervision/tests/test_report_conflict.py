@@ -1,0 +1,65 @@
+"""Two people editing the same report: the second, stale write is refused and loses nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from duban.core.models import ConflictError
+from duban.org.services import create_user
+from duban.plans.models import Assignment, Plan, Task
+from duban.supervision import services
+from duban.supervision.models import ProgressReport
+
+PERIOD = {
+    "period_start": dt.date(2026, 3, 1),
+    "period_end": dt.date(2026, 3, 31),
+    "due_date": dt.date(2099, 3, 31),
+}
+
+
+@pytest.mark.django_db
+def test_two_clerks_saving_one_draft(units):
+    plan = Plan.objects.create(title="冲突方案")
+    task = Task.objects.create(plan=plan, code="1.1", text="推进政务服务一网通办")
+    Assignment.objects.create(task=task, lead_unit=units["sw"])
+    a = create_user("clerk_a", password="x", unit=units["sw"], role="clerk")
+    b = create_user("clerk_b", password="x", unit=units["sw"], role="clerk")
+
+    draft = services.submit_report(task, actor=a, percent=10, progress="", draft=True, **PERIOD)
+    loaded_version = draft.version  # both clerks open the form at this version
+    services.submit_report(
+        task, actor=a, percent=30, progress="甲：完成需求调研", expected_version=loaded_version,
+        **PERIOD,
+    )  # fmt: skip
+    with pytest.raises(ConflictError):
+        services.submit_report(
+            task, actor=b, percent=50, progress="乙：完成系统上线",
+            expected_version=loaded_version, **PERIOD,
+        )  # fmt: skip
+    stored = ProgressReport.objects.get(task=task)
+    assert (stored.percent, stored.progress) == (30, "甲：完成需求调研")
+    assert stored.version == loaded_version + 1
+
+
+@pytest.mark.django_db
+def test_bad_report_input_is_refused_whole(units, media_root):
+    plan = Plan.objects.create(title="校验方案")
+    task = Task.objects.create(plan=plan, code="1.1", text="推进政务服务一网通办")
+    Assignment.objects.create(task=task, lead_unit=units["sw"])
+    clerk = create_user("clerk", password="x", unit=units["sw"], role="clerk")
+    with pytest.raises(services.ValidationError, match="0 到 100"):
+        services.submit_report(task, actor=clerk, percent=140, progress="x", **PERIOD)
+    with pytest.raises(services.ValidationError, match="是空的"):
+        services.submit_report(
+            task,
+            actor=clerk,
+            percent=40,
+            progress="x",
+            files=[("进展.pdf", b"%PDF-1.4 ok"), ("空.pdf", b"")],
+            **PERIOD,
+        )
+    # The failed upload rolled back the report it came with.
+    assert not ProgressReport.objects.filter(task=task).exists()
+    assert not [p for p in media_root.rglob("*") if p.is_file()]
