@@ -74,6 +74,10 @@ _ADVERB = re.compile(
 )
 # 「保障粮食安全的要害是种子和耕地」 explains; it asks for nothing.
 _COPULA = re.compile(r"的[^，。；]{0,8}是")
+# A paragraph that opens by calling the past period extraordinary reviews it.
+_PERIOD_REVIEW = re.compile(
+    r"^[^。！]{0,30}(?:极不平凡|很不平凡|极不寻常|很不寻常|殊为不易)[^。！]{0,12}[。！]"
+)
 # Achievements told with figures, and the words that make such a sentence a plan instead.
 _PAST_FIGURES = re.compile(
     r"从[^，。；]{1,24}(?:增加|提高|提升|增长|下降|减少|扩大|跃升)到|累计(?:超过|下降|达到|完成)|"
@@ -281,7 +285,7 @@ def _sentences(doc: ParsedDocument) -> list[Sentence]:
         if kind not in ("work", "mixed", "article"):
             continue
         para = text[start:end]
-        if kind == "mixed" and _REVIEW_OPENER.match(para):
+        if (kind == "mixed" and _REVIEW_OPENER.match(para)) or _PERIOD_REVIEW.match(para):
             continue
         for s, e in split_sentences(text, start, end):
             out.append(Sentence(s, e, kind, area))
