@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "duban.plans",
     "duban.supervision",
     "duban.bulletins",
+    "duban.battlemap",
 ]
 
 MIDDLEWARE = [
@@ -123,9 +124,9 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 DUBAN_MAX_UPLOAD_BYTES = int(os.environ.get("DUBAN_MAX_UPLOAD_MB", "20")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-
 # Run a background job inside the request that enqueued it (tests, a demo without worker).
 DUBAN_INLINE_JOBS = conf.env_bool("DUBAN_INLINE_JOBS", False)
+
 # Formal documents (bulletins, notices): the issuing organ printed in red and the prefix of
 # document numbers such as 青督办〔2026〕3号.
 DUBAN_OFFICE_ORGAN = os.environ.get("DUBAN_OFFICE_ORGAN", "青澜市人民政府督查室")
