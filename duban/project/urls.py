@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("duban.project.api_urls")),
     path("", include("duban.battlemap.urls")),
+    path("", include("duban.supervision.urls")),
 ]
 
 if settings.DEBUG or getattr(settings, "DUBAN_SERVE_MEDIA", False):

@@ -1,0 +1,10 @@
+"""Supervision URLs, included at the site root by ``duban.project.urls``."""
+
+from django.urls import path
+
+from duban.supervision import views
+
+urlpatterns = [
+    # token_urlsafe tokens are exactly the slug alphabet (letters, digits, - and _).
+    path("calendar/<slug:token>.ics", views.calendar_feed, name="calendar-feed"),
+]
