@@ -48,6 +48,9 @@ _DATELINE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _SPEAKER = re.compile(
     r"^(?:\S{0,20}?(?:总理|省长|市长|主席|区长|州长|县长|书记))\s*(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff\s]{0,5})?$"
 )
+_SPEAKER_NAME = re.compile(
+    r"(?:总理|省长|市长|主席|区长|州长|县长|书记)\s*([\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){1,4})\s*$"
+)
 _BYLINE = re.compile(r"^[□■◎●]\s*(\S.{0,20})$")
 _REPORTER = re.compile(r"^(\S{0,12}(?:记者|通讯员|实习生))[：:\s]*(.*)$")
 _NAME_LINE = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})*$")
@@ -259,11 +262,18 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
             if (
                 len(s) <= 40
                 and "。" not in s
+                and not _PART.match(s)
+                and not _AREA.match(s)
                 and not _DELIVERY.match(s)
                 and not s.startswith("各位代表")
             ):
                 art.title = s
                 break
+    speaker = doc.extras.get("speaker", "")
+    m = _SPEAKER_NAME.search(speaker)
+    if m:
+        # The speaker is the report's author: 「国务院总理 李克强」 → 「李克强」.
+        art.authors = [re.sub(r"\s+", "", m.group(1))]
     if expected == 1:
         # No numbered parts: a plain text whose every paragraph may hold directives.
         blocks = [(a, b, "article" if k == "preamble" else k, ar) for a, b, k, ar in blocks]

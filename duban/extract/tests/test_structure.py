@@ -44,6 +44,7 @@ def test_report_front_matter_and_parts() -> None:
     assert doc.extras["delivery_date"] == (2024, 1, 10)
     assert doc.extras["published"] == (2024, 1, 15)
     assert doc.extras["speaker"] == "某某市市长 张三"
+    assert art.authors == ["张三"]
     assert [(s.level, s.number, s.title) for s in art.sections] == [
         (1, "一、", "2023年工作回顾"),
         (1, "二、", "2024年重点工作"),
