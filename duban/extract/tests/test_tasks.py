@@ -119,3 +119,41 @@ def test_sentences_keep_closing_quotes() -> None:
         "他说：“要干。”",
         "我们干。",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "source", "expected"),
+    [
+        (
+            "政府工作报告\n——2021年3月5日在第十三届全国人民代表大会第四次会议上\n要办实事。",
+            None,
+            "document",
+            datetime.date(2021, 3, 5),
+        ),
+        (
+            "某市报告\n时间：2026-02-03\n要办实事。" + "正文。" * 3,
+            None,
+            "document",
+            datetime.date(2026, 2, 3),
+        ),
+        ("要办实事。", BASE, "argument", BASE),
+        ("要办实事。", None, "today", datetime.date.today()),
+    ],
+)
+def test_base_date_source(
+    text: str, given: datetime.date | None, source: str, expected: datetime.date
+) -> None:
+    doc = extract_text(text, date=given)
+    assert (doc.date, doc.date_source) == (expected, source)
+    assert any(expected.isoformat() in w for w in doc.warnings)
+
+
+def test_relative_deadline_uses_the_delivery_date() -> None:
+    text = "政府工作报告\n——2021年3月5日在第十三届全国人民代表大会第四次会议上\n各位代表：\n年底前要完成老旧小区改造。"
+    (task,) = extract_text(text).tasks
+    assert task.deadline is not None
+    assert (task.deadline.text, task.deadline.start, task.deadline.end) == (
+        "年底前",
+        datetime.date(2021, 3, 5),
+        datetime.date(2021, 12, 31),
+    )
