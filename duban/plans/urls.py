@@ -1,0 +1,18 @@
+"""URLs of the task page and the actions posted from it."""
+
+from django.urls import path
+
+from duban.plans import views
+
+urlpatterns = [
+    path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
+    path("tasks/<int:pk>/edit/", views.task_edit, name="task-edit"),
+    path("tasks/<int:pk>/assign/", views.task_assign, name="task-assign"),
+    path("tasks/<int:pk>/milestones/", views.task_milestones, name="task-milestones"),
+    path("tasks/<int:pk>/reporting/", views.task_reporting, name="task-reporting"),
+    path("tasks/<int:pk>/comment/", views.task_comment, name="task-comment"),
+    path("tasks/<int:pk>/closure/", views.task_closure, name="task-closure"),
+    path("tasks/<int:pk>/notice/", views.task_notice, name="task-notice"),
+    path("closures/<int:pk>/decide/", views.closure_decide, name="closure-decide"),
+    path("notices/<int:pk>/reply/", views.notice_reply, name="notice-reply"),
+]

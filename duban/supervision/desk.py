@@ -1,0 +1,597 @@
+"""The unit desk (我的任务, ``/desk/``) and the office desk (督查台, ``/office/``).
+
+The unit desk lists what a unit owes — reports due now and soon (computed from each task's
+reporting schedule), notices to answer, returned reports — the report form, and the unit
+leader's approval queue. The office desk is the office's daily queue: reports to review,
+closure requests, the chasing ladder, and the leader's coordination requests.
+
+Both pages read everything they list with a fixed number of queries (tested), and every
+action goes through ``duban.supervision.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from duban.core.models import ConflictError
+from duban.org.choices import Role
+from duban.org.models import Unit
+from duban.plans import access
+from duban.plans.choices import TaskStatus
+from duban.plans.forms import ClosureDecisionForm, NoticeReplyForm
+from duban.plans.models import Task
+from duban.plans.views import (
+    check_version,
+    forbidden,
+    guarded,
+    has_global_role,
+    rebind_with_version,
+)
+from duban.supervision import services
+from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
+from duban.supervision.forms import NoticeIssueForm, ReportForm, ReviewForm
+from duban.supervision.models import (
+    ClosureRequest,
+    Evidence,
+    Notice,
+    ProgressReport,
+    ReportingSchedule,
+    SupervisionSettings,
+)
+from duban.supervision.periods import Period, schedule_periods
+from duban.supervision.workdays import load_calendar
+
+UNIT_ROLES = frozenset({Role.UNIT_LEADER, Role.CLERK})
+ACTIVE = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+SENT = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
+# "Soon" on the unit desk: at least a week ahead, more when the office reminds earlier.
+MIN_HORIZON_DAYS = 7
+LEVEL_RANK = {
+    NoticeLevel.CRITICISM: 0,
+    NoticeLevel.SUPERVISE: 1,
+    NoticeLevel.CHASE: 2,
+    NoticeLevel.REMINDER: 3,
+}
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _schedule_of(task: Task) -> ReportingSchedule | None:
+    try:
+        return task.reporting_schedule
+    except ReportingSchedule.DoesNotExist:
+        return None
+
+
+def _evidence() -> Prefetch:
+    return Prefetch("evidence", queryset=Evidence.objects.order_by("id"))
+
+
+# --- the unit desk -------------------------------------------------------------------------
+
+
+def _unit_sections(user: Any) -> list[dict[str, Any]]:
+    """One section per unit the user acts for, each with what that unit owes."""
+    g = access.grants(user)
+    unit_roles = {u: r & UNIT_ROLES for u, r in g.unit_roles.items() if r & UNIT_ROLES}
+    if not unit_roles:
+        return []
+    ids = sorted(unit_roles)
+    units = Unit.objects.in_bulk(ids)
+    today = _today()
+    limits = SupervisionSettings.current()
+    horizon = today + dt.timedelta(days=max(MIN_HORIZON_DAYS, limits.reminder_before_days))
+    calendar = load_calendar()
+
+    tasks = list(
+        Task.objects.filter(Q(assignment__lead_unit_id__in=ids) | Q(assignment__co_units__in=ids))
+        .distinct()
+        .select_related("assignment", "assignment__lead_unit", "reporting_schedule")
+        .prefetch_related("assignment__co_units")
+        .order_by("plan_id", "sort_order", "id")
+    )
+    task_by_pk = {t.pk: t for t in tasks}
+    # Only the columns needed to tell which periods are sent: reports accumulate for years.
+    sent_status = {
+        (task_id, unit_id, period_end): (status, pk)
+        for task_id, unit_id, period_end, status, pk in ProgressReport.objects.filter(
+            unit_id__in=ids, task_id__in=list(task_by_pk)
+        ).values_list("task_id", "unit_id", "period_end", "status", "pk")
+    }
+    returned = list(
+        ProgressReport.objects.filter(unit_id__in=ids, status=ReportStatus.RETURNED)
+        .select_related("task")
+        .order_by("due_date")
+    )
+    notices = list(
+        Notice.objects.filter(unit_id__in=ids, status=NoticeStatus.OPEN)
+        .exclude(level=NoticeLevel.COORDINATION)
+        .select_related("task")
+        .order_by("reply_deadline", "id")
+    )
+    leader_units = [u for u, r in unit_roles.items() if Role.UNIT_LEADER in r]
+    approvals = list(
+        ProgressReport.objects.filter(unit_id__in=leader_units, status=ReportStatus.SUBMITTED)
+        .select_related("task", "submitted_by")
+        .prefetch_related(_evidence())
+        .order_by("due_date", "id")
+        if leader_units
+        else []
+    )
+
+    sections: dict[int, dict[str, Any]] = {
+        uid: {
+            "unit": units.get(uid),
+            "roles": sorted(unit_roles[uid]),
+            "is_leader": Role.UNIT_LEADER in unit_roles[uid],
+            "tasks": [],
+            "due_now": [],
+            "due_soon": [],
+            "returned": [],
+            "notices": [],
+            "approvals": [],
+        }
+        for uid in ids
+    }
+    for task in tasks:
+        assignment = task.assignment
+        co_ids = {u.pk for u in assignment.co_units.all()}
+        schedule = _schedule_of(task)
+        for uid in ids:
+            if uid == assignment.lead_unit_id:
+                role = "lead"
+            elif uid in co_ids:
+                role = "co"
+            else:
+                continue
+            sections[uid]["tasks"].append({"task": task, "role": role, "schedule": schedule})
+            if schedule is None or task.status not in ACTIVE:
+                continue
+            if role == "co" and not schedule.co_units_report:
+                continue
+            try:
+                periods = schedule_periods(
+                    schedule,
+                    calendar=calendar,
+                    until=horizon + dt.timedelta(days=31),
+                    end=task.deadline,
+                )
+            except ValueError:
+                continue
+            for period in periods:
+                if period.due_date > horizon:
+                    break
+                status, _pk = sent_status.get((task.pk, uid, period.period_end), ("", None))
+                if status in SENT:
+                    continue
+                item = {"task": task, "period": period, "status": status, "role": role}
+                key = "due_now" if period.due_date <= today else "due_soon"
+                sections[uid][key].append(item)
+    for report in returned:
+        sections[report.unit_id]["returned"].append(report)
+    for notice in notices:
+        notice.overdue = notice.reply_deadline is not None and notice.reply_deadline < today
+        sections[notice.unit_id]["notices"].append(notice)
+    for report in approvals:
+        sections[report.unit_id]["approvals"].append(report)
+    for section in sections.values():
+        section["due_now"].sort(key=lambda i: (i["period"].due_date, i["task"].sort_order))
+        section["due_soon"].sort(key=lambda i: (i["period"].due_date, i["task"].sort_order))
+        section["lights"] = _count_lights(t["task"] for t in section["tasks"])
+    return [sections[uid] for uid in ids]
+
+
+def _count_lights(tasks: Any) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for task in tasks:
+        counts[task.light] += 1
+    return dict(counts)
+
+
+@guarded
+def desk(request: HttpRequest) -> HttpResponse:
+    sections = _unit_sections(request.user)
+    if not sections and has_global_role(request.user, Role.OFFICE, Role.LEADER):
+        return redirect("office-desk")
+    for section in sections:
+        for notice in section["notices"]:
+            notice.form = NoticeReplyForm(
+                initial={"version": notice.version}, auto_id=f"notice{notice.pk}_%s"
+            )
+    return render(request, "supervision/desk.html", {"sections": sections, "today": _today()})
+
+
+def _period_for(task: Task, raw: str) -> Period:
+    """The reporting period a report form is for, from ``?period_end=YYYY-MM-DD``."""
+    today = _today()
+    schedule = ReportingSchedule.objects.filter(task=task).first()
+    wanted = None
+    if raw:
+        try:
+            wanted = dt.date.fromisoformat(raw)
+        except ValueError as exc:
+            raise Http404(_("报送周期日期无效。")) from exc
+    if schedule is None:
+        # No schedule: an ad-hoc report for the period ending on the given day or today.
+        day = wanted or today
+        return Period(day, day, day)
+    until = max(wanted or today, today) + dt.timedelta(days=62)
+    try:
+        periods = schedule_periods(schedule, until=until)
+    except ValueError:
+        periods = []
+    if wanted is not None:
+        for period in periods:
+            if period.period_end == wanted:
+                return period
+        raise Http404(_("该任务没有这个报送周期。"))
+    # No period asked for: the first one due from today on, else the last one.
+    upcoming = [p for p in periods if p.due_date >= today]
+    if upcoming:
+        return upcoming[0]
+    if periods:
+        return periods[-1]
+    return Period(today, today, today)
+
+
+@guarded
+def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
+    """进展报送 for one task and period; a clerk of another unit gets a 404."""
+    task = access.get_task(request.user, task_id, "report")
+    unit_id = access.acting_unit(request.user, task, "report")
+    raw = request.POST.get("period_end") or request.GET.get("period_end", "")
+    period = _period_for(task, raw)
+    existing = ProgressReport.objects.filter(
+        task=task, unit_id=unit_id, period_end=period.period_end
+    ).first()
+    locked = existing is not None and existing.status in (
+        ReportStatus.UNIT_APPROVED,
+        ReportStatus.ACCEPTED,
+    )
+    status = 200
+    conflict = ""
+    if request.method == "POST" and not locked:
+        form = ReportForm(request.POST, request.FILES, auto_id="report_%s")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = services.submit_report(
+                    task,
+                    actor=request.user,
+                    period_start=period.period_start,
+                    period_end=period.period_end,
+                    due_date=period.due_date,
+                    percent=data["percent"],
+                    progress=data["progress"],
+                    problems=data["problems"],
+                    next_steps=data["next_steps"],
+                    coordination_request=data["coordination_request"],
+                    files=data["files"],
+                    expected_version=data["version"] if existing is not None else None,
+                    draft="draft" in request.POST,
+                )
+            except ConflictError as exc:
+                status, conflict = 409, str(exc)
+                form = ReportForm(rebind_with_version(request.POST, exc.found), auto_id="report_%s")
+            except services.ValidationError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                if report.status == ReportStatus.DRAFT:
+                    messages.success(request, _("草稿已保存。"))
+                else:
+                    messages.success(
+                        request,
+                        _("{task}的进展已报送（{status}）。").format(
+                            task=task.code, status=report.get_status_display()
+                        ),
+                    )
+                return HttpResponseRedirect(reverse("desk"))
+        else:
+            status = 400
+    else:
+        initial: dict[str, Any] = {"percent": task.progress}
+        if existing is not None:
+            initial = {
+                "progress": existing.progress,
+                "percent": existing.percent,
+                "problems": existing.problems,
+                "next_steps": existing.next_steps,
+                "coordination_request": existing.coordination_request,
+                "version": existing.version,
+            }
+        form = ReportForm(initial=initial, auto_id="report_%s")
+    return render(
+        request,
+        "supervision/report_form.html",
+        {
+            "task": task,
+            "unit": Unit.objects.get(pk=unit_id),
+            "period": period,
+            "existing": existing,
+            "locked": locked,
+            "form": form,
+            "conflict": conflict,
+        },
+        status=status,
+    )
+
+
+@guarded
+@require_POST
+def approve(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The unit leader passes a clerk's report on to the office."""
+    report = get_object_or_404(ProgressReport, pk=report_id)
+    access.get_task(request.user, report.task_id, "view")
+    try:
+        check_version(report, _int(request.POST.get("version")))
+        services.approve_report(report, actor=request.user)
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+    except services.ValidationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已审核通过，报送督查室。"))
+    return HttpResponseRedirect(reverse("desk"))
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- the office desk -------------------------------------------------------------------------
+
+
+def _office_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
+    user = request.user
+    is_office = has_global_role(user, Role.OFFICE)
+    today = _today()
+    ctx: dict[str, Any] = {"is_office": is_office, "today": today}
+    review_forms = bound.get("review_forms", {})
+    decision_forms = bound.get("decision_forms", {})
+    if is_office:
+        reviews = list(
+            ProgressReport.objects.filter(status=ReportStatus.UNIT_APPROVED)
+            .select_related("task", "unit", "submitted_by")
+            .prefetch_related(_evidence())
+            .order_by("due_date", "id")[:100]
+        )
+        for report in reviews:
+            report.form = review_forms.get(report.pk) or ReviewForm(
+                initial={"version": report.version, "decision": "accept"}
+            )
+            report.form.auto_id = f"review{report.pk}_%s"
+        closures = list(
+            ClosureRequest.objects.filter(status=ClosureRequest.Status.PENDING)
+            .select_related("task", "unit")
+            .prefetch_related(_evidence())
+            .order_by("created_at")[:100]
+        )
+        for closure in closures:
+            closure.form = decision_forms.get(closure.pk) or ClosureDecisionForm(
+                initial={"version": closure.version}
+            )
+            closure.form.auto_id = f"closure{closure.pk}_%s"
+        open_notices = list(
+            Notice.objects.filter(status=NoticeStatus.OPEN)
+            .exclude(level=NoticeLevel.COORDINATION)
+            .select_related("task", "unit")
+            .order_by("reply_deadline", "id")[:300]
+        )
+        for notice in open_notices:
+            notice.overdue = notice.reply_deadline is not None and notice.reply_deadline < today
+        # Overdue replies first, then the higher rungs of the ladder.
+        open_notices.sort(
+            key=lambda n: (not n.overdue, LEVEL_RANK.get(n.level, 9), n.reply_deadline or today)
+        )
+        ladder: dict[str, dict[str, int]] = defaultdict(dict)
+        for level, status, n in (
+            Notice.objects.exclude(level=NoticeLevel.COORDINATION)
+            .order_by()
+            .values_list("level", "status")
+            .annotate(n=Count("id"))
+        ):
+            ladder[level][status] = n
+        ctx.update(
+            reviews=reviews,
+            review_total=ProgressReport.objects.filter(status=ReportStatus.UNIT_APPROVED).count(),
+            closures=closures,
+            open_notices=open_notices,
+            ladder=[
+                {
+                    "level": level,
+                    "label": label,
+                    "open": ladder[level].get(NoticeStatus.OPEN, 0),
+                    "replied": ladder[level].get(NoticeStatus.REPLIED, 0),
+                    "closed": ladder[level].get(NoticeStatus.CLOSED, 0),
+                }
+                for level, label in NoticeLevel.choices
+                if level != NoticeLevel.COORDINATION
+            ],
+            notice_form=bound.get("notice_form") or NoticeIssueForm(auto_id="issue_%s"),
+        )
+    coordination = list(
+        Notice.objects.filter(level=NoticeLevel.COORDINATION, status=NoticeStatus.OPEN)
+        .select_related("task", "unit")
+        .order_by("created_at")[:100]
+    )
+    reply_forms = bound.get("reply_forms", {})
+    for notice in coordination:
+        notice.form = reply_forms.get(notice.pk) or NoticeReplyForm(
+            initial={"version": notice.version}
+        )
+        notice.form.auto_id = f"coord{notice.pk}_%s"
+    lights = dict(
+        Task.objects.filter(status__in=ACTIVE)
+        .order_by()
+        .values_list("light")
+        .annotate(n=Count("id"))
+        .values_list("light", "n")
+    )
+    try:
+        bulletins_url = reverse("bulletins")
+    except NoReverseMatch:
+        bulletins_url = ""
+    ctx.update(
+        coordination=coordination,
+        lights=lights,
+        bulletins_url=bulletins_url,
+        conflict=bound.get("conflict", ""),
+    )
+    return ctx
+
+
+def _office_only(request: HttpRequest) -> HttpResponse | None:
+    if not has_global_role(request.user, Role.OFFICE):
+        return forbidden(request, _("只有督查室可以执行此操作。"))
+    return None
+
+
+@guarded
+def office_desk(request: HttpRequest) -> HttpResponse:
+    if not has_global_role(request.user, Role.OFFICE, Role.LEADER):
+        return forbidden(request, _("督查台仅供督查室和分管领导使用。"))
+    return render(request, "supervision/office_desk.html", _office_context(request))
+
+
+def _render_office(request: HttpRequest, status: int, **bound: Any) -> HttpResponse:
+    return render(
+        request, "supervision/office_desk.html", _office_context(request, **bound), status=status
+    )
+
+
+@guarded
+@require_POST
+def review(request: HttpRequest, report_id: int) -> HttpResponse:
+    """Accept a report or return it with a reason."""
+    report = get_object_or_404(ProgressReport, pk=report_id)
+    access.get_task(request.user, report.task_id, "review_report")
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            check_version(report, form.cleaned_data["version"])
+            services.review_report(
+                report,
+                actor=request.user,
+                accept=form.cleaned_data["decision"] == "accept",
+                reason=form.cleaned_data["reason"],
+            )
+        except ConflictError as exc:
+            fresh = ReviewForm(rebind_with_version(request.POST, exc.found))
+            return _render_office(request, 409, conflict=str(exc), review_forms={report.pk: fresh})
+        except services.ValidationError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        return _render_office(request, 400, review_forms={report.pk: form})
+    accepted = form.cleaned_data["decision"] == "accept"
+    messages.success(
+        request,
+        (_("已采纳{task}的报告。") if accepted else _("已退回{task}的报告。")).format(
+            task=report.task.code
+        ),
+    )
+    return HttpResponseRedirect(reverse("office-desk") + "#reviews")
+
+
+@guarded
+@require_POST
+def chase_now(request: HttpRequest) -> HttpResponse:
+    """立即催办: run the chasing ladder now (it is idempotent)."""
+    denied = _office_only(request)
+    if denied:
+        return denied
+    counts = services.run_chasing()
+    messages.success(
+        request,
+        _(
+            "催办完成：提醒 {reminder} 条，催办 {chase} 条，督办 {supervise} 条，"
+            "通报 {criticism} 条，新记缺报 {missing} 期。"
+        ).format(**counts),
+    )
+    return HttpResponseRedirect(reverse("office-desk") + "#ladder")
+
+
+@guarded
+@require_POST
+def recompute_now(request: HttpRequest) -> HttpResponse:
+    """重新计算亮灯 for every task, now rather than at the worker's next run."""
+    denied = _office_only(request)
+    if denied:
+        return denied
+    from duban.supervision.lights import recompute_lights
+
+    counts = recompute_lights()
+    messages.success(
+        request,
+        _(
+            "已重新计算 {tasks} 项任务的亮灯，{changed} 项有变化：红灯 {red}，黄灯 {yellow}，绿灯 {green}。"
+        ).format(**counts),
+    )
+    return HttpResponseRedirect(reverse("office-desk"))
+
+
+def _resolve_task(user: Any, ref: str) -> Task | None:
+    ref = ref.strip()
+    visible = access.visible_tasks(user, Task.objects.select_related("assignment"))
+    if ref.isdigit():
+        task = visible.filter(pk=int(ref)).first()
+        if task is not None:
+            return task
+    matches = list(visible.filter(code=ref)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+@guarded
+@require_POST
+def issue(request: HttpRequest) -> HttpResponse:
+    """Issue a notice by hand from the office desk."""
+    denied = _office_only(request)
+    if denied:
+        return denied
+    form = NoticeIssueForm(request.POST)
+    task = None
+    if form.is_valid():
+        task = _resolve_task(request.user, form.cleaned_data["task"])
+        if task is None:
+            form.add_error("task", _("找不到该任务（编号重复时请填写任务ID）。"))
+    if task is not None and not form.errors:
+        try:
+            notice, created = services.issue_notice(
+                task,
+                level=form.cleaned_data["level"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                reply_days=form.cleaned_data["reply_days"],
+                event_key="manual:" + _today().isoformat(),
+            )
+        except services.ValidationError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        form.auto_id = "issue_%s"
+        return _render_office(request, 400, notice_form=form)
+    if created:
+        messages.success(
+            request,
+            _("已就{task}向{unit}发出{level}。").format(
+                task=task.code, unit=notice.unit, level=notice.get_level_display()
+            ),
+        )
+    else:
+        messages.warning(request, _("今天已就此任务发出过同级通知，未重复发出。"))
+    return HttpResponseRedirect(reverse("office-desk") + "#ladder")
