@@ -72,6 +72,11 @@ _ADVERB = re.compile(
     + "|".join(sorted(map(re.escape, _ADVERB_WORDS), key=len, reverse=True))
     + r"|到\d{4}年|\d{4}年底前)+"
 )
+# Modals and times in the adverb run say nothing about what follows being a verb
+# (「今年赤字率……」); manner adverbs (进一步, 积极, 持续) do.
+_NOT_MANNER = re.compile(
+    r"要|将|并且|并|同时|还|也|再|今年|明年|年内|年底前|下半年|上半年|基本|到\d{4}年|\d{4}年底前"
+)
 # 「保障粮食安全的要害是种子和耕地」 explains; it asks for nothing.
 _COPULA = re.compile(r"的[^，。；]{0,8}是")
 # A paragraph that opens by calling the past period extraordinary reviews it.
@@ -239,7 +244,7 @@ def leading_verb(clause: str) -> tuple[str, int] | None:
     ):
         # After an adverb (进一步, 积极, 持续) comes a verb even when our list lacks it
         # (「进一步缩减」).
-        if clause[i:adverb_end] not in ("要", "将", "并", "同时", "还", "也"):
+        if _NOT_MANNER.sub("", clause[i:adverb_end]):
             return rest[:2], adverb_end + 2
     c = clause[adverb_end : adverb_end + 1]
     # A one-character verb (稳, 抓, 促) only counts after an adverb: 「着力稳…」, while a
