@@ -17,6 +17,7 @@ import codecs
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,11 @@ DOCX_RATIO_MIN_SIZE = 5 * 1024 * 1024  # small members may compress very well, h
 DOCX_MAX_TOTAL_FACTOR = 5
 
 PDF_MAX_PAGES = 2000
+# The same kind of bomb fits in a PDF: one Flate stream of a few KB that inflates to GBs.
+# pdfminer inflates each stream whole, so streams are measured (not kept) beforehand.
+PDF_MAX_RATIO = 100
+PDF_RATIO_MIN_SIZE = 5 * 1024 * 1024
+PDF_MAX_TOTAL_FACTOR = 5  # all non-image streams together ≤ 5 × max_bytes
 
 TEXT_EXTENSIONS = {".txt", ".md", ".text", ".markdown"}
 HTML_EXTENSIONS = {".html", ".htm", ".shtml", ".xhtml"}
@@ -144,7 +150,7 @@ def read_bytes(
     if fmt == "docx":
         src = _read_docx(data, path, max_bytes)
     elif fmt == "pdf":
-        src = _read_pdf(data, path)
+        src = _read_pdf(data, path, max_bytes)
     elif fmt == "html":
         src = _read_html(data, path)
     elif fmt == "text":
@@ -495,9 +501,50 @@ def _docx_table_lines(table) -> list[str]:  # type: ignore[no-untyped-def]
 NO_TEXT_LAYER = "此 PDF 没有文字层，请先进行 OCR 识别 (this PDF has no text layer; run OCR first)"
 
 
-def _read_pdf(data: bytes, path: str) -> SourceText:
+_PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+
+
+def _inflated_size(chunk: bytes, cap: int) -> int:
+    """How many bytes ``chunk`` inflates to, counting at most a little past ``cap``."""
+    inflater = zlib.decompressobj()
+    size = 0
+    try:
+        while chunk and size <= cap:
+            size += len(inflater.decompress(chunk, 1 << 20))  # output dropped at once
+            chunk = inflater.unconsumed_tail
+    except zlib.error:
+        pass  # a damaged stream is pdfminer's to report
+    return size
+
+
+def _check_pdf_streams(data: bytes, max_bytes: int) -> None:
+    total = 0
+    total_cap = PDF_MAX_TOTAL_FACTOR * max_bytes
+    for m in _PDF_STREAM.finditer(data):
+        end = data.find(b"endstream", m.end())
+        if end < 0:
+            break
+        head = data[max(0, m.start() - 2048) : m.start()]
+        head = head[head.rfind(b"obj") + 1 :]  # the stream's own dictionary
+        # Images are decoded only if drawn to a bitmap, which text extraction never does.
+        if b"/Fl" not in head or b"/Image" in head:
+            continue
+        chunk = data[m.end() : end]
+        cap = max(PDF_RATIO_MIN_SIZE, PDF_MAX_RATIO * len(chunk))
+        size = _inflated_size(chunk, min(cap, total_cap - total))
+        total += size
+        if size > cap or total > total_cap:
+            raise _err(
+                ErrorCode.E008_ZIP_BOMB,
+                "PDF 文件解压后异常膨胀，已拒绝",
+                "a compressed PDF stream expands too much",
+            )
+
+
+def _read_pdf(data: bytes, path: str, max_bytes: int) -> SourceText:
     if _MAGIC_PDF not in data[:1024]:
         raise _err(ErrorCode.E006_BAD_PDF, "这不是有效的 PDF 文件", "not a PDF")
+    _check_pdf_streams(data, max_bytes)
     from pdfminer.high_level import extract_text
     from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect

@@ -6,6 +6,8 @@ the standard Helvetica font needs no embedding, which keeps a text layer to a fe
 
 from __future__ import annotations
 
+import zlib
+
 
 def _pdf(objects: list[bytes]) -> bytes:
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -25,12 +27,38 @@ def _pdf(objects: list[bytes]) -> bytes:
     return bytes(out)
 
 
-def _stream(content: bytes) -> bytes:
+def _stream(content: bytes, *, flate: bool = False) -> bytes:
+    if flate:
+        content = zlib.compress(content, 6)
+        return (
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
+            + content
+            + b"\nendstream"
+        )
     return b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
 
 
-def text_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF whose text layer holds ``lines`` (ASCII/Latin-1 only)."""
+def _padded_stream(content: bytes, padding: int) -> bytes:
+    """A Flate stream of ``content`` and ``padding`` spaces, compressed piecewise (fast)."""
+    z = zlib.compressobj(1)
+    parts = [z.compress(content)]
+    block = b" " * (1 << 20)
+    for _ in range(padding >> 20):
+        parts.append(z.compress(block))
+    parts.append(z.compress(b" " * (padding & ((1 << 20) - 1))))
+    parts.append(z.flush())
+    packed = b"".join(parts)
+    return (
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
+    )
+
+
+def text_pdf(lines: list[str], *, flate: bool = False, padding: int = 0) -> bytes:
+    """A one-page PDF whose text layer holds ``lines`` (ASCII/Latin-1 only).
+
+    ``flate`` compresses the content stream; ``padding`` appends that many spaces to it
+    (harmless to a PDF reader, and a way to build a stream that inflates enormously).
+    """
     ops = [b"BT /F1 12 Tf 72 720 Td 14 TL"]
     for line in lines:
         esc = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
@@ -43,7 +71,9 @@ def text_pdf(lines: list[str]) -> bytes:
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
             b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-            _stream(b"\n".join(ops)),
+            _padded_stream(b"\n".join(ops), padding)
+            if padding
+            else _stream(b"\n".join(ops), flate=flate),
         ]
     )
 

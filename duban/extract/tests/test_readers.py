@@ -472,3 +472,25 @@ def test_furniture_wrapper_holding_the_article_is_kept() -> None:
     src = read_bytes(page.encode("utf-8"), suffix=".html")
     assert "加快建设现代化产业体系" in src.text
     assert "政务公开" not in src.text
+
+
+def test_flate_compressed_pdf_text_is_read(tmp_path: Path) -> None:
+    src = read_document(write(tmp_path, "z.pdf", text_pdf(["Compressed words"], flate=True)))
+    assert src.text.strip() == "Compressed words"
+
+
+def test_pdf_stream_bomb_is_e008_before_pdfminer(tmp_path: Path, monkeypatch) -> None:
+    import pdfminer.high_level
+
+    data = text_pdf(["x"], padding=200 * 1024 * 1024)  # 200 MB of spaces in a few hundred KB
+    assert len(data) < 2 * 1024 * 1024
+
+    def never(*a, **k):
+        raise AssertionError("pdfminer must not be reached for a bomb")
+
+    monkeypatch.setattr(pdfminer.high_level, "extract_text", never)
+    started = time.perf_counter()
+    with pytest.raises(ExtractError) as e:
+        read_document(write(tmp_path, "bomb.pdf", data))
+    assert code_of(e) == ErrorCode.E008_ZIP_BOMB
+    assert time.perf_counter() - started < 2.0
