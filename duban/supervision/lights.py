@@ -38,12 +38,12 @@ import datetime as dt
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -274,6 +274,8 @@ _TASK_FIELDS = (
     "plan_id",
     "plan__period_start",
     "assignment__lead_unit",
+    "lead_percent",
+    "any_percent",
 )
 
 
@@ -289,106 +291,220 @@ class _Row:
     plan_id: int
     plan_start: dt.date | None
     lead_unit_id: int | None
+    lead_percent: int | None
+    any_percent: int | None
 
 
-def _report_state(report: tuple[Any, ...] | None, due: dt.date) -> str:
-    if report is None:
-        return ReportState.MISSING
-    status, submitted_at, is_late = report
-    if status == ReportStatus.RETURNED:
-        return ReportState.RETURNED
-    if status not in SUBMITTED_STATUSES:
-        return ReportState.MISSING  # a draft, or marked missing by the office
-    if is_late or (submitted_at is not None and timezone.localtime(submitted_at).date() > due):
-        return ReportState.LATE
-    return ReportState.ON_TIME
+def _rows(qs: QuerySet, today: dt.date) -> list[_Row]:
+    """Task rows with their latest accepted percent, read in the same query.
+
+    The subqueries walk the (task, unit, period_end) unique index backwards, one step per
+    task, instead of loading every report ever accepted.
+    """
+    accepted = ProgressReport.objects.filter(
+        task=OuterRef("pk"), status=ReportStatus.ACCEPTED, period_end__lte=today
+    ).order_by("-period_end", "-pk")
+    lead = accepted.filter(unit=OuterRef("assignment__lead_unit"))
+    annotated = qs.annotate(
+        lead_percent=Subquery(lead.values("percent")[:1]),
+        any_percent=Subquery(accepted.values("percent")[:1]),
+    )
+    return [_Row(*values) for values in annotated.values_list(*_TASK_FIELDS)]
 
 
-def _facts_for(rows: list[_Row], today: dt.date, calendar: WorkCalendar) -> dict[int, TaskFacts]:
-    """Facts for one chunk of tasks: three queries, whatever the chunk's size."""
-    ids = [r.pk for r in rows]
-    milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
-    for task_id, name, due, done_at, proportion in (
-        Milestone.objects.filter(task_id__in=ids)
-        .order_by()
-        .values_list("task_id", "name", "due_date", "done_at", "proportion")
-    ):
-        milestones[task_id].append(MilestoneFact(name, due, done_at, proportion))
+class _FactLoader:
+    """Builds :class:`TaskFacts` for chunks of task rows with a fixed number of queries.
 
-    schedules = {
-        s[0]: s[1:]
-        for s in ReportingSchedule.objects.filter(task_id__in=ids)
-        .order_by()
-        .values_list("task_id", "frequency", "day", "starts_on", "ends_on")
-    }
+    Per chunk: milestones, schedules, the reports of the last few due periods, and — only
+    for tasks silent for all of those periods — their earlier reports, to count the streak.
+    Periods are cached by schedule: most tasks share a handful of reporting rhythms.
+    """
 
-    # Reports, keyed by (task, unit, period end); only those that can matter today.
-    reports: dict[int, dict[tuple[int, dt.date], tuple[Any, ...]]] = defaultdict(dict)
-    accepted: dict[int, dict[int | None, tuple[dt.date, int]]] = defaultdict(dict)
-    for task_id, unit_id, period_end, status, percent, submitted_at, is_late in (
-        ProgressReport.objects.filter(task_id__in=ids, period_end__lte=today)
-        .order_by()
-        .values_list(
-            "task_id", "unit_id", "period_end", "status", "percent", "submitted_at", "is_late"
-        )
-    ):
-        reports[task_id][(unit_id, period_end)] = (status, submitted_at, is_late)
-        if status == ReportStatus.ACCEPTED:
-            for key in (unit_id, None):  # per unit, and for "any unit"
-                best = accepted[task_id].get(key)
-                if best is None or period_end > best[0]:
-                    accepted[task_id][key] = (period_end, percent)
+    def __init__(self, today: dt.date, calendar: WorkCalendar, thresholds: Thresholds) -> None:
+        self.today = today
+        self.calendar = calendar
+        # Enough periods to decide red on missing reports, plus the last one submitted.
+        self.lookback = max(thresholds.missing_reports_for_red, 1) + 1
+        self.tz = timezone.get_current_timezone()
+        self._period_cache: dict[tuple[Any, ...], tuple[tuple[dt.date, dt.date], ...]] = {}
 
-    facts = {}
-    for row in rows:
-        # The lead unit answers for the task's reports; before assignment, any unit's do.
-        lead = row.lead_unit_id
-        task_reports = reports.get(row.pk, {})
-        report_facts: list[ReportFact] = []
-        schedule = schedules.get(row.pk)
-        if schedule is not None and row.status not in UNLIT_STATUSES:
-            frequency, day, starts_on, ends_on = schedule
-            end = ends_on or row.deadline or today
-            end = min(end, today + dt.timedelta(days=31))  # due dates trail report days
-            for period in build_periods(frequency, day, starts_on, end, calendar):
-                if period.due_date >= today:
-                    break
-                if lead is not None:
-                    report = task_reports.get((lead, period.period_end))
-                else:
-                    report = next(
-                        (v for (_u, end_), v in task_reports.items() if end_ == period.period_end),
-                        None,
-                    )
-                report_facts.append(
-                    ReportFact(
-                        period.period_end, period.due_date, _report_state(report, period.due_date)
-                    )
-                )
-        latest = accepted.get(row.pk, {}).get(lead)  # lead is None: any unit's
-        facts[row.pk] = TaskFacts(
-            status=row.status,
-            start_date=row.start_date or row.plan_start,
-            deadline=row.deadline,
-            progress=latest[1] if latest else row.progress,
-            milestones=tuple(milestones.get(row.pk, ())),
-            reports=tuple(report_facts),
-        )
-    return facts
-
-
-def _rows(qs: QuerySet) -> Iterable[_Row]:
-    for values in qs.values_list(*_TASK_FIELDS):
-        yield _Row(*values)
-
-
-def _write(changes: dict[tuple[str, str], list[int]], now: dt.datetime) -> None:
-    # One UPDATE per distinct (light, reason): most tasks share 「按计划推进」.
-    for (light, reason), pks in changes.items():
-        for i in range(0, len(pks), 500):
-            Task.objects.filter(pk__in=pks[i : i + 500]).update(
-                light=light, light_reason=reason, light_updated_at=now
+    def due_periods(self, frequency: str, day: int, starts_on: dt.date, end: dt.date):
+        """(period_end, due_date) of the periods due before today, oldest first (cached)."""
+        end = min(end, self.today + dt.timedelta(days=31))  # due dates trail report days
+        key = (frequency, day, starts_on, end)
+        found = self._period_cache.get(key)
+        if found is None:
+            found = tuple(
+                (p.period_end, p.due_date)
+                for p in build_periods(frequency, day, starts_on, end, self.calendar)
+                if p.due_date < self.today
             )
+            self._period_cache[key] = found
+        return found
+
+    def _reports(
+        self, ids: list[int], since: dt.date | None, until: dt.date | None = None
+    ) -> dict[int, dict[tuple[int, dt.date], tuple[Any, ...]]]:
+        qs = ProgressReport.objects.filter(task_id__in=ids, period_end__lte=self.today)
+        if since is not None:
+            qs = qs.filter(period_end__gte=since)
+        if until is not None:
+            qs = qs.filter(period_end__lt=until)
+        found: dict[int, dict[tuple[int, dt.date], tuple[Any, ...]]] = defaultdict(dict)
+        for (
+            task_id,
+            unit_id,
+            period_end,
+            status,
+            submitted_at,
+            is_late,
+        ) in qs.order_by().values_list(
+            "task_id", "unit_id", "period_end", "status", "submitted_at", "is_late"
+        ):
+            found[task_id][(unit_id, period_end)] = (status, submitted_at, is_late)
+        return found
+
+    def _state(self, report: tuple[Any, ...] | None, due: dt.date) -> str:
+        if report is None:
+            return ReportState.MISSING
+        status, submitted_at, is_late = report
+        if status == ReportStatus.RETURNED:
+            return ReportState.RETURNED
+        if status not in SUBMITTED_STATUSES:
+            return ReportState.MISSING  # a draft, or marked missing by the office
+        if is_late or (submitted_at is not None and submitted_at.astimezone(self.tz).date() > due):
+            return ReportState.LATE
+        return ReportState.ON_TIME
+
+    @staticmethod
+    def _find(
+        reports: dict[tuple[int, dt.date], tuple[Any, ...]], lead: int | None, period_end: dt.date
+    ) -> tuple[Any, ...] | None:
+        # The lead unit answers for the task's reports; before assignment, any unit's do.
+        if lead is not None:
+            return reports.get((lead, period_end))
+        return next((v for (_u, end), v in reports.items() if end == period_end), None)
+
+    def facts(self, rows: list[_Row]) -> dict[int, TaskFacts]:
+        ids = [r.pk for r in rows]
+        milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
+        for task_id, name, due, done_at, proportion in (
+            Milestone.objects.filter(task_id__in=ids)
+            .order_by()
+            .values_list("task_id", "name", "due_date", "done_at", "proportion")
+        ):
+            milestones[task_id].append(MilestoneFact(name, due, done_at, proportion))
+
+        periods: dict[int, tuple[tuple[dt.date, dt.date], ...]] = {}
+        by_pk = {r.pk: r for r in rows}
+        for task_id, frequency, day, starts_on, ends_on in (
+            ReportingSchedule.objects.filter(task_id__in=ids)
+            .order_by()
+            .values_list("task_id", "frequency", "day", "starts_on", "ends_on")
+        ):
+            row = by_pk[task_id]
+            if row.status not in UNLIT_STATUSES:
+                end = ends_on or row.deadline or self.today
+                periods[task_id] = self.due_periods(frequency, day, starts_on, end)
+
+        # Reports of the last `lookback` due periods of every task in one query …
+        recent = [p[-self.lookback :] for p in periods.values() if p]
+        since = min((p[0][0] for p in recent), default=None)
+        reports = self._reports(ids, since) if recent else {}
+        # … and, for tasks silent through all of them, everything before, to count the run.
+        silent = [
+            pk
+            for pk, p in periods.items()
+            if len(p) > self.lookback
+            and all(
+                self._state(self._find(reports.get(pk, {}), by_pk[pk].lead_unit_id, end), due)
+                in (ReportState.MISSING, ReportState.RETURNED)
+                for end, due in p[-self.lookback :]
+            )
+        ]
+        # For those, only the last period submitted before the window matters: every due
+        # period after it is part of the run. One aggregate instead of their full history.
+        last_submitted: dict[int, dict[int | None, dt.date]] = defaultdict(dict)
+        if silent and since is not None:
+            for task_id, unit_id, last in (
+                ProgressReport.objects.filter(
+                    task_id__in=silent, period_end__lt=since, status__in=SUBMITTED_STATUSES
+                )
+                .order_by()
+                .values("task_id", "unit_id")
+                .annotate(last=Max("period_end"))
+                .values_list("task_id", "unit_id", "last")
+            ):
+                units = last_submitted[task_id]
+                units[unit_id] = last
+                units[None] = max(last, units.get(None, last))
+
+        facts = {}
+        for row in rows:
+            facts[row.pk] = TaskFacts(
+                status=row.status,
+                start_date=row.start_date or row.plan_start,
+                deadline=row.deadline,
+                progress=self._progress(row),
+                milestones=tuple(milestones.get(row.pk, ())),
+                reports=self._report_facts(
+                    periods.get(row.pk, ()),
+                    reports.get(row.pk, {}),
+                    row,
+                    since,
+                    last_submitted.get(row.pk, {}).get(row.lead_unit_id),
+                ),
+            )
+        return facts
+
+    @staticmethod
+    def _progress(row: _Row) -> int:
+        latest = row.lead_percent if row.lead_unit_id is not None else row.any_percent
+        return row.progress if latest is None else latest
+
+    def _report_facts(
+        self,
+        periods: tuple[tuple[dt.date, dt.date], ...],
+        reports: dict[tuple[int, dt.date], tuple[Any, ...]],
+        row: _Row,
+        since: dt.date | None,
+        last_submitted_before: dt.date | None,
+    ) -> tuple[ReportFact, ...]:
+        # Only the trailing run of unsubmitted periods and the last submitted one matter to
+        # the rules, so older periods are left out.
+        trailing: list[ReportFact] = []
+        for end, due in reversed(periods):
+            if since is not None and end < since:
+                # Before the window only "submitted or not" is known (see facts()).
+                if last_submitted_before is not None and end <= last_submitted_before:
+                    break
+                trailing.append(ReportFact(end, due, ReportState.MISSING))
+                continue
+            state = self._state(self._find(reports, row.lead_unit_id, end), due)
+            trailing.append(ReportFact(end, due, state))
+            if state not in (ReportState.MISSING, ReportState.RETURNED):
+                break
+        return tuple(reversed(trailing))
+
+
+def _write(changes: list[tuple[int, str, str]], now: dt.datetime) -> None:
+    """Write changed lights: one parametrized UPDATE per task, sent as a single batch.
+
+    ``executemany`` makes this one round trip per chunk on both SQLite and PostgreSQL,
+    without the per-object expression building of ``bulk_update`` (reasons carry day
+    counts, so many rows change every day and few share a value).
+    """
+    if not changes:
+        return
+    table = connection.ops.quote_name(Task._meta.db_table)
+    q = connection.ops.quote_name
+    sql = (
+        f"UPDATE {table} SET {q('light')} = %s, {q('light_reason')} = %s, "
+        f"{q('light_updated_at')} = %s WHERE {q(Task._meta.pk.column)} = %s"
+    )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(light, reason, stamp, pk) for pk, light, reason in changes])
 
 
 def recompute_lights(
@@ -415,20 +531,21 @@ def recompute_lights(
     counts: dict[str, Any] = dict.fromkeys(("tasks", "changed", GREEN, YELLOW, RED, NONE), 0)
     plan_ids: set[int] = set()
     last_pk = 0
+    loader = _FactLoader(today, calendar, thresholds)
     while True:
-        rows = list(_rows(qs.filter(pk__gt=last_pk)[:chunk_size]))
+        rows = _rows(qs.filter(pk__gt=last_pk)[:chunk_size], today)
         if not rows:
             break
         last_pk = rows[-1].pk
-        facts = _facts_for(rows, today, calendar)
-        changes: dict[tuple[str, str], list[int]] = defaultdict(list)
+        facts = loader.facts(rows)
+        changes: list[tuple[int, str, str]] = []
         for row in rows:
             result = compute_light(facts[row.pk], thresholds, today, calendar=calendar)
             counts["tasks"] += 1
             counts[result.light] += 1
             plan_ids.add(row.plan_id)
             if (result.light, result.reason) != (row.light, row.light_reason):
-                changes[tuple(result)].append(row.pk)
+                changes.append((row.pk, result.light, result.reason))
                 counts["changed"] += 1
         with transaction.atomic():
             _write(changes, now)
@@ -478,13 +595,12 @@ def recompute_task_light(
     today = today or timezone.localdate()
     calendar = calendar or load_calendar()
     thresholds = Thresholds.from_settings(SupervisionSettings.current())
-    rows = list(_rows(Task.objects.filter(pk=task.pk)))
+    rows = _rows(Task.objects.filter(pk=task.pk), today)
     if not rows:
         return LightResult(task.light, task.light_reason)
     row = rows[0]
-    result = compute_light(
-        _facts_for(rows, today, calendar)[row.pk], thresholds, today, calendar=calendar
-    )
+    facts = _FactLoader(today, calendar, thresholds).facts(rows)[row.pk]
+    result = compute_light(facts, thresholds, today, calendar=calendar)
     if (result.light, result.reason) != (row.light, row.light_reason):
         now = timezone.now()
         Task.objects.filter(pk=task.pk).update(

@@ -255,7 +255,15 @@ def test_a_long_reason_is_cut_to_the_field_length():
 def make_task(plan, units):
     counter = iter(range(1, 10_000))
 
-    def make(*, progress=0, milestone_due=None, reports=(), status="in_progress", schedule=True):
+    def make(
+        *,
+        progress=0,
+        milestone_due=None,
+        reports=(),
+        status="in_progress",
+        schedule=True,
+        weekly=False,
+    ):
         n = next(counter)
         task = Task.objects.create(
             plan=plan,
@@ -272,7 +280,10 @@ def make_task(plan, units):
         if schedule:
             # Monthly on the 25th: due 09-25 (Thu) and 10-27 (10-25 is a Saturday).
             ReportingSchedule.objects.create(
-                task=task, frequency="monthly", day=25, starts_on=D("2025-09-01")
+                task=task,
+                frequency="weekly" if weekly else "monthly",
+                day=5 if weekly else 25,
+                starts_on=D("2025-09-01"),
             )
         for period_end, status_, unit, percent, submitted in reports:
             pe = D(period_end)
@@ -378,6 +389,7 @@ def _populate(make_task, n):
             progress=61,
             milestone_due="2025-11-12" if i % 3 == 0 else "2025-12-12",
             reports=on_time() if i % 2 else [],
+            weekly=i % 4 == 0,  # weekly and silent: their earlier history is looked up
         )
 
 
@@ -398,6 +410,33 @@ def test_the_query_count_does_not_grow_with_the_number_of_tasks(
     with CaptureQueriesContext(connection) as big:
         recompute_lights(today=D("2025-11-18"), calendar=CAL)
     assert len(big.captured_queries) <= len(small.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_long_silence_is_counted_in_full(make_task):
+    # Weekly on Friday: 11 reports due before 11-17 (the 10-03 one on 10-09). The unit
+    # reported for 09-05 and 09-12, then a report for 10-24 was returned: 9 in a row.
+    reported = [
+        ("2025-09-05", "accepted", "fgw", 61, "2025-09-05"),
+        ("2025-09-12", "accepted", "fgw", 61, "2025-09-12"),
+        ("2025-10-24", "returned", "fgw", 61, "2025-10-24"),
+        ("2025-10-31", "accepted", "sw", 61, "2025-10-31"),  # a co-unit's does not count
+    ]
+    task = make_task(weekly=True, reports=reported)
+    recompute_lights(today=TODAY, calendar=CAL)
+    task.refresh_from_db()
+    assert (task.light, task.light_reason) == ("red", "连续9期未报送")
+    # Once the unit reports the latest week, the run is over.
+    ProgressReport.objects.create(
+        task=task,
+        unit=Assignment.objects.get(task=task).lead_unit,
+        period_start=D("2025-11-08"),
+        period_end=D("2025-11-14"),
+        due_date=D("2025-11-14"),
+        status="submitted",
+        submitted_at=timezone.make_aware(dt.datetime(2025, 11, 14, 9)),
+    )
+    assert recompute_task_light(task, today=TODAY, calendar=CAL) == ("green", "按计划推进")
 
 
 @pytest.mark.django_db
