@@ -62,3 +62,25 @@ def grant_role(user: User, unit: Unit, role: str) -> Membership:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     return membership
+
+
+@transaction.atomic
+def revoke_role(user: User, unit: Unit, role: str) -> bool:
+    """Remove a role; returns whether there was one. The last office role keeps is_staff off."""
+    deleted = False
+    for membership in Membership.objects.filter(user=user, unit=unit, role=role):
+        membership.delete()  # one by one, so each removal is in the audit log
+        deleted = True
+    if role == Role.OFFICE and not user.memberships.filter(role=Role.OFFICE).exists():
+        if user.is_staff and not user.is_superuser:
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
+    return deleted
+
+
+@transaction.atomic
+def reset_password(user: User, *, password: str) -> User:
+    """Set a new password (the office resets a forgotten one; the user changes it later)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user

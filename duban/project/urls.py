@@ -23,8 +23,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("duban.project.api_urls")),
+    path("documents/", include("duban.documents.urls")),
     path("", include("duban.plans.urls")),
     path("", include("duban.supervision.desk_urls")),
+    path("manage/", include("duban.org.urls")),
     path("", include("duban.battlemap.urls")),
     path("", include("duban.supervision.urls")),
 ]

@@ -1,0 +1,250 @@
+"""The office's manage pages (``/manage/``): units, users and roles, the calendar, thresholds.
+
+The Django admin can do all of this too; these pages are the part the office uses every
+month, in Chinese, with the same look as the rest of duban. Office only (403 otherwise).
+Edits of existing rows carry the row's version, so a stale form is a 409, not an overwrite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from duban.core.models import ConflictError
+from duban.org import services
+from duban.org.choices import Role
+from duban.org.forms import PasswordForm, RoleForm, UnitForm, UserCreateForm
+from duban.org.models import Membership, Unit, User
+from duban.plans.views import forbidden, guarded, has_global_role, rebind_with_version
+from duban.supervision.forms import CalendarDayForm, SupervisionSettingsForm
+from duban.supervision.models import CalendarDay, SupervisionSettings
+
+
+def office_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not has_global_role(request.user, Role.OFFICE):
+            return forbidden(request, _("管理页面仅供督查室使用。"))
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return guarded(wrapper)
+
+
+def unit_tree() -> list[tuple[Unit, int]]:
+    """All units in tree order with their depth (one query)."""
+    units = list(Unit.objects.order_by("sort_order", "id"))
+    children: dict[int | None, list[Unit]] = {}
+    known = {u.pk for u in units}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in known else None
+        children.setdefault(parent, []).append(unit)
+    result: list[tuple[Unit, int]] = []
+    stack = [(u, 0) for u in reversed(children.get(None, []))]
+    while stack:
+        unit, depth = stack.pop()
+        result.append((unit, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(unit.pk, [])))
+    return result
+
+
+@office_only
+def manage(request: HttpRequest) -> HttpResponse:
+    return render(request, "org/manage.html", {"tree": unit_tree()})
+
+
+@office_only
+def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    unit = get_object_or_404(Unit, pk=pk) if pk else None
+    status, conflict = 200, ""
+    if request.method == "POST":
+        form = UnitForm(request.POST, instance=unit)
+        if form.is_valid():
+            obj = form.save(commit=False)
+            if unit is not None and form.cleaned_data["version"] is not None:
+                # The loaded version, so AuditedModel.save refuses a stale write.
+                obj.version = form.cleaned_data["version"]
+            try:
+                obj.save()
+            except ConflictError as exc:
+                status, conflict = 409, str(exc)
+                form = UnitForm(
+                    rebind_with_version(request.POST, exc.found),
+                    instance=Unit.objects.get(pk=unit.pk),
+                )
+            else:
+                messages.success(request, _("单位“{name}”已保存。").format(name=obj))
+                return HttpResponseRedirect(reverse("manage"))
+        else:
+            status = 400
+    else:
+        form = UnitForm(instance=unit, initial={"version": unit.version if unit else None})
+    return render(
+        request,
+        "org/unit_form.html",
+        {"form": form, "unit": unit, "conflict": conflict},
+        status=status,
+    )
+
+
+@office_only
+def users(request: HttpRequest) -> HttpResponse:
+    memberships = Prefetch(
+        "memberships", queryset=Membership.objects.select_related("unit").order_by("unit_id")
+    )
+    rows = User.objects.prefetch_related(memberships).order_by("username")
+    return render(request, "org/users.html", {"users": rows})
+
+
+@office_only
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_user(
+                data["username"],
+                password=data["password1"],
+                display_name=data["display_name"],
+                unit=data["unit"],
+                role=data["role"],
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("用户“{name}”已创建。").format(name=user.username))
+            return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+    status = 400 if form.errors else 200
+    return render(request, "org/user_create.html", {"form": form}, status=status)
+
+
+def _user_page(request: HttpRequest, user: User, status: int = 200, **forms: Any) -> HttpResponse:
+    return render(
+        request,
+        "org/user_detail.html",
+        {
+            "subject": user,
+            "memberships": user.memberships.select_related("unit").order_by("unit_id"),
+            "role_form": forms.get("role_form") or RoleForm(auto_id="role_%s"),
+            "password_form": forms.get("password_form") or PasswordForm(auto_id="pw_%s"),
+        },
+        status=status,
+    )
+
+
+@office_only
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _user_page(request, get_object_or_404(User, pk=pk))
+
+
+@office_only
+@require_POST
+def role_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = RoleForm(request.POST, auto_id="role_%s")
+    if not form.is_valid():
+        return _user_page(request, user, 400, role_form=form)
+    services.grant_role(user, form.cleaned_data["unit"], form.cleaned_data["role"])
+    messages.success(request, _("已授予角色。"))
+    return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+
+
+@office_only
+@require_POST
+def role_remove(request: HttpRequest, pk: int, membership_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    membership = get_object_or_404(Membership, pk=membership_id, user=user)
+    services.revoke_role(user, membership.unit, membership.role)
+    messages.success(request, _("已撤销角色。"))
+    return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+
+
+@office_only
+@require_POST
+def password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = PasswordForm(request.POST, user=user, auto_id="pw_%s")
+    if not form.is_valid():
+        return _user_page(request, user, 400, password_form=form)
+    services.reset_password(user, password=form.cleaned_data["password1"])
+    messages.success(request, _("密码已重置。"))
+    return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+
+
+@office_only
+def calendar(request: HttpRequest) -> HttpResponse:
+    """Calendar exceptions of a year: holidays and make-up working days (调休)."""
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    status = 200
+    if request.method == "POST":
+        form = CalendarDayForm(request.POST)
+        if form.is_valid():
+            day = form.save()
+            messages.success(request, _("已添加 {date}。").format(date=day.date))
+            return HttpResponseRedirect(f"{reverse('manage-calendar')}?year={day.date.year}")
+        status = 400
+    else:
+        form = CalendarDayForm()
+    days = CalendarDay.objects.filter(
+        date__gte=dt.date(year, 1, 1), date__lte=dt.date(year, 12, 31)
+    )
+    return render(
+        request,
+        "org/calendar.html",
+        {"form": form, "days": days, "year": year, "prev": year - 1, "next": year + 1},
+        status=status,
+    )
+
+
+@office_only
+@require_POST
+def calendar_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    day = get_object_or_404(CalendarDay, pk=pk)
+    year = day.date.year
+    day.delete()
+    messages.success(request, _("已删除。"))
+    return HttpResponseRedirect(f"{reverse('manage-calendar')}?year={year}")
+
+
+@office_only
+def thresholds(request: HttpRequest) -> HttpResponse:
+    """The lights' thresholds and the chasing ladder's timings."""
+    current = SupervisionSettings.current()
+    status, conflict = 200, ""
+    if request.method == "POST":
+        form = SupervisionSettingsForm(request.POST, instance=current)
+        if form.is_valid():
+            obj = form.save(commit=False)
+            if form.cleaned_data["version"] is not None:
+                obj.version = form.cleaned_data["version"]
+            try:
+                with transaction.atomic():
+                    obj.save()
+            except ConflictError as exc:
+                status, conflict = 409, str(exc)
+                form = SupervisionSettingsForm(
+                    rebind_with_version(request.POST, exc.found),
+                    instance=SupervisionSettings.current(),
+                )
+            else:
+                messages.success(request, _("督办参数已保存，下次计算亮灯和催办时生效。"))
+                return HttpResponseRedirect(reverse("manage-settings"))
+        else:
+            status = 400
+    else:
+        form = SupervisionSettingsForm(instance=current, initial={"version": current.version})
+    return render(request, "org/settings.html", {"form": form, "conflict": conflict}, status=status)
