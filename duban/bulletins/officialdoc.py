@@ -330,6 +330,22 @@ def organ_size_pt(organ: str) -> float:
     return min(SIZE_XIAOCHU, round(width_pt * 0.95 / cells, 1))
 
 
+MAX_IMAGE_HEIGHT_MM = 200.0  # a picture and its caption fit in the 225 mm text block
+
+
+def image_size_mm(image: Image) -> tuple[float, float]:
+    """The printed width and height of a picture: ``width_mm`` wide unless that would make it
+    taller than a page allows, then scaled down to :data:`MAX_IMAGE_HEIGHT_MM`.
+    """
+    with PILImage.open(io.BytesIO(image.png)) as picture:
+        w_px, h_px = picture.size
+    width = min(image.width_mm, TEXT_WIDTH_MM)
+    height = width * h_px / w_px
+    if height > MAX_IMAGE_HEIGHT_MM:
+        width, height = width * MAX_IMAGE_HEIGHT_MM / height, MAX_IMAGE_HEIGHT_MM
+    return width, height
+
+
 # -- Word --------------------------------------------------------------------------------
 
 
@@ -671,7 +687,8 @@ class _DocxWriter:
     def image(self, image: Image) -> None:
         p = self.paragraph(alignment=WD_ALIGN_PARAGRAPH.CENTER, line=None)
         p.paragraph_format.keep_with_next = bool(image.caption)
-        p.add_run().add_picture(io.BytesIO(image.png), width=Mm(image.width_mm))
+        width, height = image_size_mm(image)
+        p.add_run().add_picture(io.BytesIO(image.png), width=Mm(width), height=Mm(height))
         if image.caption:
             self.caption(image.caption, keep_with_next=False)
 
@@ -971,10 +988,12 @@ def _html_block(block: Block, number: str) -> str:
         )
     if isinstance(block, Image):
         data = base64.b64encode(block.png).decode("ascii")
+        width, height = image_size_mm(block)
         caption = f'<p class="caption">{esc(block.caption)}</p>' if block.caption else ""
         return (
             f'<div class="figure"><img src="data:image/png;base64,{data}" '
-            f'style="width:{block.width_mm}mm" alt="{esc(block.caption)}">{caption}</div>'
+            f'style="width:{width:.2f}mm;height:{height:.2f}mm" alt="{esc(block.caption)}">'
+            f"{caption}</div>"
         )
     raise TypeError(f"unknown block {block!r}")
 
@@ -997,23 +1016,31 @@ def render_pdf(doc: OfficialDocument, target: str | os.PathLike[str] | IO[bytes]
 
 @dataclass
 class BarChart:
-    """A horizontal bar chart, largest first, drawn with Pillow (no plotting library)."""
+    """A horizontal bar chart in the given order, drawn with Pillow (no plotting library).
+
+    Bars get thinner as units are added so that the picture never grows taller than
+    ``max_height_px`` (at 150 mm wide, 1500 × 2000 px is 150 × 200 mm: one page). Up to 50
+    bars stay legible; callers split longer rankings into several charts.
+    """
 
     labels: Sequence[str]
     values: Sequence[float]
     maximum: float = 100.0
     width_px: int = 1500
     row_px: int = 80
+    max_height_px: int = 2000
     highlight: Sequence[bool] = field(default_factory=list)
 
     def png(self, font_path: Path | None = None) -> bytes:
-        font_file = font_path or find_pdf_fonts()["body"]
-        font = ImageFont.truetype(str(font_file), size=40)
-        small = ImageFont.truetype(str(font_file), size=32)
-        n = len(self.labels)
+        font_file = str(font_path or find_pdf_fonts()["body"])
+        n = max(len(self.labels), 1)
         top, bottom = 20, 60
-        height = top + bottom + max(n, 1) * self.row_px
-        img = PILImage.new("RGB", (self.width_px, height), "white")
+        row = min(self.row_px, (self.max_height_px - top - bottom) // n)
+        size = max(12, min(40, int(row * 0.55)))
+        font = ImageFont.truetype(font_file, size=size)
+        small = ImageFont.truetype(font_file, size=32)
+        plot_bottom = top + n * row
+        img = PILImage.new("RGB", (self.width_px, plot_bottom + bottom), "white")
         draw = ImageDraw.Draw(img)
         label_w = max([draw.textlength(t, font=font) for t in self.labels] + [0.0])
         left = int(min(label_w + 30, self.width_px * 0.35))
@@ -1023,33 +1050,27 @@ class BarChart:
         # Grid lines every fifth of the scale, labelled under the axis.
         for i in range(6):
             x = left + span * i / 5
-            draw.line([(x, top), (x, top + n * self.row_px)], fill=(210, 210, 210), width=2)
+            draw.line([(x, top), (x, plot_bottom)], fill=(210, 210, 210), width=2)
             label = f"{self.maximum * i / 5:g}"
             draw.text(
-                (x - draw.textlength(label, font=small) / 2, top + n * self.row_px + 12),
+                (x - draw.textlength(label, font=small) / 2, plot_bottom + 12),
                 label,
                 fill="black",
                 font=small,
             )
         highlight = list(self.highlight) + [False] * (n - len(self.highlight))
+        gap = max(2, row // 6)
         for i, (label, value) in enumerate(zip(self.labels, self.values, strict=True)):
-            y = top + i * self.row_px
-            bar_top, bar_bottom = y + 14, y + self.row_px - 14
+            y = top + i * row
             colour = (192, 0, 0) if highlight[i] else (31, 78, 121)
-            draw.rectangle(
-                [(left, bar_top), (left + max(value, 0) * scale, bar_bottom)], fill=colour
-            )
-            text_y = y + (self.row_px - 40) / 2 - 6
-            draw.text(
-                (left - 15 - draw.textlength(label, font=font), text_y),
-                label,
-                fill="black",
-                font=font,
-            )
-            draw.text(
-                (left + max(value, 0) * scale + 10, text_y), f"{value:g}", fill="black", font=font
-            )
-        draw.line([(left, top), (left, top + n * self.row_px)], fill="black", width=3)
+            end = left + max(value, 0) * scale
+            draw.rectangle([(left, y + gap), (end, y + row - gap)], fill=colour)
+            middle = y + row / 2
+            draw.text((left - 15, middle), label, fill="black", font=font, anchor="rm")
+            draw.text((end + 10, middle), f"{value:g}", fill="black", font=font, anchor="lm")
+        draw.line([(left, top), (left, plot_bottom)], fill="black", width=3)
         out = io.BytesIO()
-        img.save(out, format="PNG", dpi=(300, 300), optimize=True)
+        # Few colours: a palette PNG encodes several times faster than an RGB one.
+        palette = img.quantize(colors=64, method=PILImage.Quantize.FASTOCTREE)
+        palette.save(out, format="PNG", dpi=(300, 300))
         return out.getvalue()

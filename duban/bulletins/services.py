@@ -62,6 +62,7 @@ _NOT_COUNTED = (TaskStatus.PROPOSED, TaskStatus.REJECTED)
 _DELIVERED = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
 
 CONTENT_VERSION = 1
+CHART_ROWS = 50
 
 
 class BulletinError(ValueError):
@@ -315,12 +316,18 @@ def build_bulletin_document(bulletin: Bulletin) -> od.OfficialDocument:
                 widths=(0.8, 2.8, 1.2, 1.3, 1.7, 1.2, 1.2),
             )
         )
-        chart = od.BarChart(
-            [line.short_name[:12] for line in ranking],
-            [float(line.score) for line in ranking],
-            highlight=[line.red_tasks > 0 for line in ranking],
-        )
-        blocks.append(od.Image(chart.png(), 150.0, f"图1 {label}各牵头单位综合得分"))
+        # One chart holds up to CHART_ROWS units legibly; a long ranking gets several.
+        chunks = [ranking[i : i + CHART_ROWS] for i in range(0, len(ranking), CHART_ROWS)]
+        for part, lines in enumerate(chunks, start=1):
+            caption = f"图1 {label}各牵头单位综合得分"
+            if len(chunks) > 1:
+                caption += f"（第{lines[0].rank}—{lines[-1].rank}名，{part}/{len(chunks)}）"
+            chart = od.BarChart(
+                [line.short_name[:12] for line in lines],
+                [float(line.score) for line in lines],
+                highlight=[line.red_tasks > 0 for line in lines],
+            )
+            blocks.append(od.Image(chart.png(), 150.0, caption))
     else:
         blocks.append(od.Paragraph("本期尚无交办到牵头单位的任务。"))
 

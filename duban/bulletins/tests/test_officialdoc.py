@@ -320,3 +320,35 @@ def test_pdf_text_layer_is_real_chinese_text(pdf_file):
     last = pdf[len(pdf) - 1].get_textpage().get_text_range()
     assert "2026年3月6日印发" in last
     assert f"— {len(pdf)} —" in last.replace("\r\n", "\n")
+
+
+# -- charts ---------------------------------------------------------------------------
+
+
+def test_chart_of_a_long_ranking_still_fits_one_page():
+    labels = [f"第{i}单位" for i in range(50)]
+    png = od.BarChart(labels, [100 - i for i in range(50)]).png()
+    picture = od.Image(png, 150.0)
+    width, height = od.image_size_mm(picture)
+    assert height <= od.MAX_IMAGE_HEIGHT_MM
+    assert width == 150.0
+
+
+def test_too_tall_pictures_are_scaled_to_the_page():
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (100, 400), "white").save(buffer, format="PNG")
+    width, height = od.image_size_mm(od.Image(buffer.getvalue(), 150.0))
+    assert height == od.MAX_IMAGE_HEIGHT_MM
+    assert width == pytest.approx(50.0)
+
+
+def test_chart_draws_bars_in_the_given_colours():
+    from PIL import Image as PILImage
+
+    png = od.BarChart(["甲", "乙"], [80, 40], highlight=[False, True]).png()
+    picture = PILImage.open(io.BytesIO(png)).convert("RGB")
+    colours = {colour for _count, colour in picture.getcolors(maxcolors=1 << 16)}
+    assert (192, 0, 0) in colours  # the highlighted (red-light) unit
+    assert (31, 78, 121) in colours
