@@ -12,7 +12,7 @@ It reports, for the corpus report ``national-2021.txt`` and for a 20,000-charact
 * characters per second of ``jieba.lcut`` on the same text in the same process, and the
   ratio of the two (how many times slower than plain word segmentation the engine is);
 
-then the cold-start time of ``python -m duban.extract`` on a 20,000-character report in a
+then the cold-start time of ``python -m duban extract`` (the real command) on a 20,000-character report in a
 fresh process (goal < 2 s), and the peak resident memory of extracting a 10 MB input in a
 child process (goal < 1 GiB), read with ``resource.getrusage(RUSAGE_CHILDREN)``.
 """
@@ -94,7 +94,7 @@ def cold_start(text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report-20k.txt"
         path.write_text(text, encoding="utf-8")
-        cmd = [sys.executable, "-m", "duban.extract", str(path), "--date", "2021-03-05"]
+        cmd = [sys.executable, "-m", "duban", "extract", str(path), "--date", "2021-03-05"]
         times = []
         for _ in range(3):
             started = time.perf_counter()
@@ -116,7 +116,7 @@ def peak_memory(text: str) -> None:
         path.write_text(text, encoding="utf-8")
         size = path.stat().st_size
         cmd = [
-            sys.executable, "-m", "duban.extract", str(path), "--date", "2021-03-05",
+            sys.executable, "-m", "duban", "extract", str(path), "--date", "2021-03-05",
             "--max-size", "12", "-o", os.devnull,
         ]  # fmt: skip
         # A fresh wrapper process runs the command, so RUSAGE_CHILDREN holds only its peak
