@@ -25,11 +25,16 @@ milestones, measured in working days completed before today. A report is missing
 day after its due date.
 
 :func:`recompute_lights` applies the rules to many tasks with a fixed number of queries per
-chunk of tasks and writes only lights that changed, with ``QuerySet.update()``. The light
-is a derived value, like a cached total: recomputing it is not a business edit, so it
-neither writes an audit row nor bumps the task's ``version`` (which would make a clerk's
-open form conflict every night). Its history is kept instead as daily counts per plan in
-:class:`~duban.supervision.models.LightDaily`.
+chunk of tasks and writes only the lights that changed, with plain UPDATEs that bypass
+``AuditedModel.save``. The light is a derived value, like a cached total: recomputing it
+is not a business edit, so it neither writes an audit row nor bumps the task's ``version``
+(which would make a clerk's open form conflict every night), and the facts it comes from
+(reports, milestones, deadlines) are audited where they change. Its history is kept as
+daily counts per plan in :class:`~duban.supervision.models.LightDaily`.
+
+One caveat: ``Task.save()`` writes every column, so an instance loaded *before* a
+recompute and saved after it puts the old light back until the next recompute. Services
+should therefore call :func:`recompute_task_light` after their own save, as they do.
 """
 
 from __future__ import annotations
@@ -244,7 +249,7 @@ def compute_light(
     if expected is not None:
         lag = int(expected - facts.progress + 0.5) if expected > facts.progress else 0
         message = _("进度滞后计划{points}个百分点").format(points=lag)
-        if lag >= settings.red_lag_percent:
+        if lag > 0 and lag >= settings.red_lag_percent:
             red.append(message)
         elif lag > settings.yellow_lag_percent:
             yellow.insert(0, message)
@@ -518,8 +523,9 @@ def recompute_lights(
     """Recompute the light of every task in ``tasks_qs`` (all tasks by default).
 
     Tasks are read in chunks of ``chunk_size`` by primary key (900 stays under SQLite's
-    limit on query parameters), each chunk with four queries plus one UPDATE per distinct
-    new (light, reason). Then today's :class:`LightDaily` counts are refreshed for the
+    limit on query parameters), each chunk with at most five queries (tasks with their
+    latest accepted percent, milestones, schedules, recent reports, the history of long
+    silences) and one batched UPDATE of the changed rows. Then today's :class:`LightDaily` counts are refreshed for the
     plans touched. Returns ``{"tasks", "changed", "green", "yellow", "red", "none"}`` and
     ``"calendar_warning"`` when a date beyond the holiday data was used.
     """
