@@ -43,19 +43,25 @@ _UNQUOTED_FW = re.compile(
 # Nouns after a number that make a quantity or a duration, not a formulation.
 _JUNK_NOUN = re.compile(
     r"^(?:年|月|日|天|周|小时|分钟|岁|倍|次|批|人|万|亿|多|以上|左右|百分点|阶段|方面$|国家$|省|市|县|"
-    r"区|镇|村|家|所|企业|项目|城市$|地区$|部门$|地级|制造|经验|单位)"
+    r"区|镇|村|家|所|企业|项目|城市$|地区$|部门$|地级|制造|经验|单位|胜利|召开|精神|案例|机关)"
 )
 _JUNK_QUOTED = re.compile(
-    rf"(?:月|年|天|日|周|次|倍|岁|件事|个人)$|^一个|^一件|^一张网$|^一流|^[{_NUM}]+[年月天日周]"
+    rf"(?:月|年|天|日|周|次|倍|岁|件事|个人)$|^一个|^一件|^一张网$|^一流|^[{_NUM}]+[年月天日周]|"
+    rf"[{_NUM}\d][月年]|小时|^四川|^\d+[条项]$|^[{_NUM}\d]+大(?:胜利|召开|精神|以来)"
 )
 _ENUM_ITEM = r"[\u4e00-\u9fff]{1,8}"
 _ENUM_BEFORE = re.compile(rf"((?:{_ENUM_ITEM}、)+{_ENUM_ITEM})”?$")
 # A verb that an enumeration's first item may have swallowed (「充分发挥安阳」).
 _LEAD_VERB = re.compile(
     r"^.*?(?:发挥|推动|推进|加快|建设|实施|围绕|紧扣|统筹|坚持|包括|聚焦|依托|打造|强化|做好|抓好|"
-    r"按照|构建|形成|覆盖|涵盖|落实|突出|提升|优化)(.+)$"
+    r"按照|构建|形成|覆盖|涵盖|落实|突出|提升|优化|激活|算好|缩小|抓住|守住|用好|把握|处理好)(.+)$"
 )
 _LAYOUT = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:、[\u4e00-\u9fff]{2,4}){2,9}$")
+# Verbs that may head a spelled-out list: 「统筹A、B、C」 lists what 「六个统筹」 counts.
+_LEAD_KEYS = frozenset("统筹 坚持 推进 加强 强化 提升 做好 抓好 聚焦 突出 深化 实施".split())
+_INNER_FW = re.compile(rf"[{_NUM}\d](?:个|项|大|条)")
+# Items that are really verbs or adverbs of the sentence, not members of a list.
+_VERBISH = re.compile(r"^(?:继续|坚定|自觉|做到|共建|全面|积极|以|组|百亿|生态类|深入|推动|加快)")
 _STRIP_QUOTES = str.maketrans("", "", '“”"‘’')
 
 
@@ -80,16 +86,22 @@ def _items_before(text: str, start: int, want: int | None) -> list[str]:
     m = _ENUM_BEFORE.search(head)
     if not m:
         return []
-    items = [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")]
-    if want is not None and len(items) > want:
-        items = items[-want:]
+    raw = m.group(1).split("、")
+    # The regex caps an item at eight characters; give the first item back the rest of
+    # its run so that a truncated word (「定性意义」) is seen for what it is.
+    run = re.search(r"[\u4e00-\u9fff]*$", head[: m.start(1)])
+    if run:
+        raw[0] = run.group(0) + raw[0]
+    items = [x.translate(_STRIP_QUOTES) for x in raw]
     if want is not None and len(items) != want:
-        return []
+        return []  # a longer list is something else; taking its tail would invent items
     # The first item may have swallowed a leading verb (「推动黄河」「紧紧围绕控」).
     longest = max(len(x) for x in items[1:]) if len(items) > 1 else 8
     if len(items[0]) > longest:
         m2 = _LEAD_VERB.match(items[0])
-        items[0] = m2.group(1) if m2 else items[0][-longest:]
+        items[0] = m2.group(1) if m2 else items[0]
+    if len(items[0]) > longest + 2 or any(_VERBISH.match(x) for x in items):
+        return []
     return items
 
 
@@ -100,6 +112,7 @@ def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None
     window around each: searching the whole page with these patterns backtracks a lot.
     """
     k = re.escape(key)
+    use_lead = key in _LEAD_KEYS
     lead = re.compile(
         rf"{k}((?:[^，。；：、\n]{{1,12}}、){{{n - 1}}}[^，。；：、\n]{{1,12}}?)(?=[，。；：\n]|$)"
     )
@@ -109,9 +122,9 @@ def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None
     width = 14 * n + 2 * len(key)
     pos = text.find(key)
     while pos >= 0:
-        m = lead.match(text[pos : pos + width + 20])
-        if m:
-            return [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")], pos
+        m = lead.match(text[pos : pos + width + 20]) if use_lead else None
+        if m and _plausible(items := [x.translate(_STRIP_QUOTES) for x in m.group(1).split("、")]):
+            return items, pos
         window_start = max(0, pos - width)
         m = tail.search(text[window_start : pos + len(key)])
         if m:
@@ -120,9 +133,18 @@ def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None
             # 「处理好“保”与“稳”的关系」: drop a leading verb before the first quote.
             if "“" in raw[0]:
                 items[0] = raw[0][raw[0].index("“") :].translate(_STRIP_QUOTES)
-            return items, window_start + m.start()
+            if _plausible(items):
+                return items, window_start + m.start()
         pos = text.find(key, pos + 1)
     return None
+
+
+def _plausible(items: list[str]) -> bool:
+    """Items are short phrases, not other formulations nor sentence fragments."""
+    return all(
+        0 < len(x) <= 12 and not x.startswith(("的", "和", "与")) and not _INNER_FW.search(x)
+        for x in items
+    )
 
 
 def _article_of(doc: ParsedDocument, pos: int) -> int:
@@ -156,7 +178,11 @@ def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
             continue
         if text[m.start() - 1 : m.start()] == "“" or text[m.end() : m.end() + 1] == "”":
             continue  # already seen as a quoted formulation
-        if num.isdigit() and m.start() > 0 and text[m.start() - 1] not in "以，。：；（\n、":
+        if num.isdigit() and (
+            (m.start() > 0 and text[m.start() - 1] not in "以，。：；（\n、")
+            or _cls not in ("个", "大")
+            or value > 40
+        ):
             continue  # 「新建3个公园」 counts parks; 「以32个核心板块……为抓手」 names a plan
         yield m.group(0), m.start(), m.end(), False
 
@@ -190,7 +216,7 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
                 seen[gname] = Framework(gname, entry.count, [], i, i + len(gname), "none")
     # Items spelled out elsewhere: 「六个统筹」 ↔ 「统筹A、B、C、D、E、F」.
     for fw in seen.values():
-        if fw.items or not fw.count or fw.count < 2 or fw.count > 12:
+        if fw.items or not fw.count or fw.count < 2 or fw.count > 12 or fw.name in glossary:
             continue
         m = re.match(
             rf"^(?:[{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条)([\u4e00-\u9fff]{{2}})$", fw.name
@@ -203,10 +229,11 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
             fw.items = items
             same = _article_of(doc, pos) == _article_of(doc, fw.start)
             fw.items_from = "text" if same else "other_article"
-    # What the text leaves out, the glossary may know.
+    # What the text leaves out, the glossary may know; for a national formulation the
+    # glossary also wins over a list that merely stands next to it in the text.
     for fw in seen.values():
         entry = glossary.get(fw.name)
-        if entry and not fw.items and entry.items:
+        if entry and entry.items and (not fw.items or set(fw.items) - set(entry.items)):
             fw.items, fw.items_from = list(entry.items), "glossary"
         if entry:
             fw.count = entry.count
