@@ -133,6 +133,9 @@ def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None
             # 「处理好“保”与“稳”的关系」: drop a leading verb before the first quote.
             if "“" in raw[0]:
                 items[0] = raw[0][raw[0].index("“") :].translate(_STRIP_QUOTES)
+            elif len(items[0]) > max(len(x) for x in items[1:]):
+                lv = _LEAD_VERB.match(items[0])  # 「以缩小城乡差距」 → 「城乡差距」
+                items[0] = lv.group(1) if lv else items[0]
             if _plausible(items):
                 return items, window_start + m.start()
         pos = text.find(key, pos + 1)
