@@ -1,0 +1,29 @@
+"""Forms of the upload and review pages: parsing only, the rules are in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from duban.plans.models import Plan
+
+
+class UploadForm(forms.Form):
+    # Empty files pass the form: the engine's own message (E001) explains them.
+    file = forms.FileField(
+        label=_("报告文件"),
+        allow_empty_file=True,
+        help_text=_("支持 .txt .md .docx .pdf（有文字层）.html"),
+    )
+    title = forms.CharField(label=_("标题（可选）"), required=False, max_length=300)
+    date = forms.DateField(
+        label=_("文件日期（可选，用于推算“年底前”等时限）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    plan = forms.ModelChoiceField(
+        label=_("并入已有方案（修改稿重新上传）"),
+        queryset=Plan.objects.order_by("-id"),
+        required=False,
+        empty_label=_("新建方案"),
+    )

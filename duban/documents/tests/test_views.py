@@ -1,0 +1,281 @@
+"""The upload and review pages through the Django test client.
+
+Jobs run inside the request (``DUBAN_INLINE_JOBS``) so a test sees the whole path: the
+form, the stored upload, the job, the engine, the plan, the review page.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from duban.core import jobs
+from duban.core.models import Job
+from duban.documents.models import Document
+from duban.org.services import create_user
+from duban.plans.choices import PlanStatus, TaskStatus
+from duban.plans.models import Assignment, Plan, Task
+
+REPORT = """关于2026年重点工作的报告
+
+一、重点任务
+
+（一）扩大有效投资。
+
+今年要加快推进重大项目建设，年底前完成城东水厂二期工程。要着力优化营商环境，6月底前出台促进民间投资的若干措施。
+
+（二）提振消费。
+
+要大力促进消费扩容提质，办好城市消费节系列活动。支持外贸企业开拓新兴市场，力争进出口总额增长5%。
+
+（三）财政保障。
+
+要加强预算绩效管理，严控一般性支出。
+"""
+
+
+@pytest.fixture
+def inline(settings, media_root):
+    settings.DUBAN_INLINE_JOBS = True
+    return media_root
+
+
+@pytest.fixture
+def office_client(client, office_user):
+    client.force_login(office_user)
+    return client
+
+
+def upload(client, name: str, data: bytes, **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("documents"),
+        {"file": SimpleUploadedFile(name, data), **fields},
+        follow=True,
+    )
+
+
+def uploads_left(media_root: Path) -> list[Path]:
+    folder = Path(media_root) / "uploads"
+    return list(folder.iterdir()) if folder.exists() else []
+
+
+def upload_and_review(client, django_capture_on_commit_callbacks) -> Document:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, "report.txt", REPORT.encode("utf-8"), date="2026-02-10")
+    assert response.status_code == 200
+    document = Document.objects.get()
+    assert reverse("document-review", args=[document.pk]) in response.content.decode()
+    return document
+
+
+def test_a_valid_upload_is_read_proposed_and_linked_to_review(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    plan = document.plans.get()
+    assert plan.tasks.filter(status=TaskStatus.PROPOSED).count() == 9
+    assert document.doc_date is not None
+    job = Job.objects.get(name="extract_document")
+    assert job.status == Job.Status.DONE and job.result["plan"] == plan.pk
+    assert uploads_left(inline) == []  # the raw upload is gone once the job committed
+    page = office_client.get(reverse("documents")).content.decode()
+    assert document.title in page and "已解析" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("picture.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, "PNG 图片"),
+        ("empty.txt", b"", "文件是空的"),
+        ("broken.docx", b"PK\x03\x04" + b"\x00garbage" * 50, "Word"),
+        ("nul.txt", b"abc\x00\x01\x02" * 400, "不是"),
+    ],
+)
+def test_a_bad_file_shows_the_engine_message_and_leaves_nothing(
+    office_client, inline, django_capture_on_commit_callbacks, name, data, message
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, name, data)
+    html = response.content.decode()
+    job = Job.objects.get(name="extract_document")
+    assert job.status == Job.Status.DONE and job.result["error"].startswith("E0")
+    assert job.result["message"] in html
+    assert message in job.result["message"]
+    assert "Traceback" not in html
+    assert not Document.objects.exists() and not Plan.objects.exists()
+    assert not Task.objects.exists()
+    assert uploads_left(inline) == []
+
+
+def test_a_too_large_file_is_refused_before_it_is_read(office_client, inline, settings):
+    settings.DUBAN_MAX_UPLOAD_BYTES = 1024
+    response = upload(office_client, "big.txt", "要加快推进。".encode() * 400)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "文件过大：0.0 MB，上限 0.0 MB（file too large）" in html
+    assert not Job.objects.exists() and not Document.objects.exists()
+    assert uploads_left(inline) == []
+
+
+def test_progress_polls_until_the_worker_is_done(
+    office_client, settings, media_root, django_capture_on_commit_callbacks
+):
+    settings.DUBAN_INLINE_JOBS = False
+    response = upload(office_client, "report.txt", REPORT.encode("utf-8"))
+    job = Job.objects.get(name="extract_document")
+    assert job.status == Job.Status.PENDING and len(uploads_left(media_root)) == 1
+    fragment_url = reverse("document-job", args=[job.pk])
+    html = response.content.decode()
+    assert f'hx-get="{fragment_url}"' in html and 'hx-trigger="every 1s"' in html
+    waiting = office_client.get(fragment_url).content.decode()
+    assert "正在解析" in waiting and "every 1s" in waiting
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.run_one()
+    done = office_client.get(fragment_url).content.decode()
+    assert "every 1s" not in done  # the finished fragment stops the polling
+    document = Document.objects.get()
+    assert reverse("document-review", args=[document.pk]) in done
+    assert uploads_left(media_root) == []
+
+
+def test_reupload_into_an_existing_plan_never_duplicates(
+    office_client, inline, office_user, units, django_capture_on_commit_callbacks
+):
+    from duban.plans import review
+
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    plan = document.plans.get()
+    review.confirm_plan_with_assignments(plan, actor=office_user)
+    before = plan.tasks.count()
+    edited = REPORT.replace("严控一般性支出。", "严控一般性支出。要全面实施零基预算改革。")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office_client, "report-v2.txt", edited.encode("utf-8"), plan=plan.pk)
+    assert plan.tasks.count() == before + 1
+    assert plan.documents.count() == 2
+
+
+def test_only_the_office_gets_the_pages(client, units, inline, office_user):
+    clerk = create_user("v_clerk", password="x", unit=units["sw"], role="clerk")
+    doc = Document.objects.create(title="t", normalized_text="x")
+    client.force_login(clerk)
+    assert client.get(reverse("documents")).status_code == 403
+    assert client.get(reverse("document-review", args=[doc.pk])).status_code == 404
+    assert client.post(reverse("document-review-confirm", args=[doc.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("documents")).status_code == 302  # to the login page
+
+
+def test_review_page_marks_spans_and_groups_by_section(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    plan = document.plans.get()
+    html = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    for task in plan.tasks.all():
+        assert f'id="span-T{task.pk}"' in html
+        assert f'id="task-{task.pk}"' in html
+        marked = re.search(rf'id="span-T{task.pk}"[^>]*>([^<]*)</mark>', html).group(1)
+        assert marked == document.normalized_text[task.source_start : task.source_end]
+    assert "扩大有效投资" in html and "提振消费" in html
+    assert 'type="radio"' in html and "市商务局" in html
+    assert "j</kbd>" in html  # the shortcuts are documented on the page
+
+
+def test_review_actions_through_htmx(
+    office_client, inline, units, django_capture_on_commit_callbacks
+):
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    plan = document.plans.get()
+    url = lambda t, action: reverse("document-review-task", args=[document.pk, t.pk, action])  # noqa: E731
+    hx = {"HTTP_HX_REQUEST": "true"}
+    tasks = {t.text[:6]: t for t in plan.tasks.all()}
+
+    r = office_client.post(url(tasks["办好城市消费"], "reject"), **hx)
+    assert r.status_code == 200 and 'data-status="rejected"' in r.content.decode()
+    assert 'id="review-counts"' in r.content.decode()  # counts updated out of band
+
+    t = tasks["严控一般性支"]
+    r = office_client.post(
+        url(t, "edit"),
+        {"text": "严控一般性支出（改）", "version": t.version, "deadline": "2026-12-31"},
+        **hx,
+    )
+    assert r.status_code == 200
+    t.refresh_from_db()
+    assert t.text == "严控一般性支出（改）" and str(t.deadline) == "2026-12-31"
+    # a stale version: 409, nothing saved, the reviewer's text is shown again
+    r = office_client.post(url(t, "edit"), {"text": "我的新文字", "version": 1}, **hx)
+    assert r.status_code == 409 and "我的新文字" in r.content.decode()
+    t.refresh_from_db()
+    assert t.text == "严控一般性支出（改）"
+
+    lead = tasks["今年要加快推"]
+    r = office_client.post(url(lead, "lead"), {"unit": units["sw"].pk}, **hx)
+    assert r.status_code == 200
+
+    r = office_client.post(
+        url(tasks["要着力优化营"], "split"), {"parts": "优化营商环境\n出台若干措施"}, **hx
+    )
+    assert r.status_code == 200 and 'id="review"' in r.content.decode()
+    assert plan.tasks.filter(text="出台若干措施").exists()
+
+    a, b = tasks["要大力促进消"], tasks["支持外贸企业"]
+    r = office_client.post(
+        reverse("document-review-merge", args=[document.pk]), {"tasks": [b.pk, a.pk]}, **hx
+    )
+    assert r.status_code == 200
+    a.refresh_from_db()
+    assert a.text == "要大力促进消费扩容提质；支持外贸企业开拓新兴市场"
+
+    r = office_client.post(
+        reverse("document-review-add", args=[document.pk]), {"text": "手工补充的任务"}, **hx
+    )
+    assert r.status_code == 200 and "手工补充的任务" in r.content.decode()
+    r = office_client.post(reverse("document-review-add", args=[document.pk]), {"text": ""}, **hx)
+    assert r.status_code == 400 and "不能为空" in r.content.decode()
+
+    r = office_client.post(reverse("document-review-confirm", args=[document.pk]), **hx)
+    assert r.status_code == 200 and "已立项" in r.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.CONFIRMED
+    assert Assignment.objects.get(task=lead).lead_unit == units["sw"]
+    page = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    assert "查看任务" in page
+
+
+def test_a_task_of_another_plan_is_not_found(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    other = Task.objects.create(plan=Plan.objects.create(title="另一方案"), text="别的任务")
+    r = office_client.post(reverse("document-review-task", args=[document.pk, other.pk, "accept"]))
+    assert r.status_code == 404
+    other.refresh_from_db()
+    assert other.status == TaskStatus.PROPOSED
+
+
+def test_query_counts_do_not_grow_with_the_number_of_tasks(
+    office_client, inline, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from duban.plans import review
+
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    plan = document.plans.get()
+    for i in range(40):
+        review.add_task(plan, actor=_office(), text=f"追加任务{i}")
+    with django_assert_max_num_queries(12):
+        office_client.get(reverse("documents"))
+    with django_assert_max_num_queries(14):
+        r = office_client.get(reverse("document-review", args=[document.pk]))
+    assert r.status_code == 200 and "追加任务39" in r.content.decode()
+
+
+def _office():
+    from duban.org.models import User
+
+    return User.objects.get(username="office")

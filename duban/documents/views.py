@@ -1,0 +1,447 @@
+"""Pages for the office: upload a report, watch it being read, review the proposed tasks.
+
+Views are thin adapters: they parse input, ask ``access`` and call the services in
+``duban.plans.review``; htmx requests get the changed fragment back (one proposal card,
+or the whole review region when the structure changed), plain form posts a redirect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from duban.core import jobs
+from duban.core.models import ConflictError, Job
+from duban.documents.forms import UploadForm
+from duban.documents.highlight import Span, render_source
+from duban.documents.jobs import upload_path
+from duban.documents.models import Document
+from duban.extract.errors import ErrorCode, ExtractError
+from duban.extract.readers import _err, _mb
+from duban.org.choices import Role
+from duban.org.models import Unit
+from duban.plans import access
+from duban.plans import review as services
+from duban.plans.choices import PlanStatus, TaskStatus
+from duban.plans.models import FrameworkNode, Plan, Task
+
+_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
+
+
+def _is_office(user: Any) -> bool:
+    return Role.OFFICE in access.grants(user).global_roles
+
+
+def too_large(size: int) -> ExtractError:
+    """The engine's own E003 message, for a file refused before a byte of it is read."""
+    return _err(
+        ErrorCode.E003_TOO_LARGE,
+        f"文件过大：{_mb(size)}，上限 {_mb(settings.DUBAN_MAX_UPLOAD_BYTES)}",
+        "file too large",
+    )
+
+
+# --------------------------------------------------------------------------- upload
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_list(request: HttpRequest) -> HttpResponse:
+    if not _is_office(request.user):
+        raise PermissionDenied
+    status = 200
+    form = UploadForm()
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        uploaded = request.FILES.get("file")
+        if uploaded is not None and uploaded.size > settings.DUBAN_MAX_UPLOAD_BYTES:
+            form.is_valid()
+            form.add_error("file", too_large(uploaded.size).message)
+        elif form.is_valid():
+            job = _enqueue_upload(request, form.cleaned_data)
+            return redirect(f"{reverse('documents')}?job={job.pk}")
+        status = 400
+    current = None
+    if request.GET.get("job", "").isdigit():
+        current = Job.objects.filter(name="extract_document", pk=request.GET["job"]).first()
+    documents = Document.objects.annotate(task_count=Count("tasks")).prefetch_related("plans")[:100]
+    recent = Job.objects.filter(name="extract_document").order_by("-id")
+    if current is not None:
+        recent = recent.exclude(pk=current.pk)
+    recent = recent[:8]
+    return render(
+        request,
+        "documents/list.html",
+        {
+            "form": form,
+            "documents": documents,
+            "current": _job_view(current) if current else None,
+            "recent": [_job_view(j) for j in recent],
+            "max_mb": settings.DUBAN_MAX_UPLOAD_BYTES // (1024 * 1024),
+        },
+        status=status,
+    )
+
+
+def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
+    uploaded = data["file"]
+    filename = uploaded.name or "upload.txt"
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    token = uuid.uuid4().hex + (suffix if _SUFFIX.match(suffix) else "")
+    path = upload_path(token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        for chunk in uploaded.chunks():
+            fh.write(chunk)
+    try:
+        job, _created = jobs.enqueue(
+            "extract_document",
+            key=f"upload:{token}",
+            args={
+                "upload": token,
+                "filename": filename[:255],
+                "title": data.get("title") or "",
+                "date": data["date"].isoformat() if data.get("date") else None,
+                "user_id": request.user.pk,
+                "plan_id": data["plan"].pk if data.get("plan") else None,
+            },
+            max_attempts=3,
+        )
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    if settings.DUBAN_INLINE_JOBS:
+        # Tests and a demo without a worker: run the queue until this job has had its turn.
+        for _i in range(50):
+            ran = jobs.run_one()
+            if ran is None or ran.pk == job.pk:
+                break
+        job.refresh_from_db()
+    return job
+
+
+def _job_view(job: Job) -> dict[str, Any]:
+    result = job.result if isinstance(job.result, dict) else {}
+    if job.status == Job.Status.DONE and result.get("error"):
+        state = "error"
+    elif job.status == Job.Status.DONE:
+        state = "done"
+    elif job.status == Job.Status.FAILED:
+        state = "failed"
+    else:
+        state = "waiting"
+    review_url = (
+        reverse("document-review", args=[result["document"]]) if result.get("document") else ""
+    )
+    return {
+        "job": job,
+        "state": state,
+        "filename": (job.args or {}).get("filename", ""),
+        "message": result.get("message", ""),
+        "result": result,
+        "review_url": review_url,
+        "retrying": job.status == Job.Status.PENDING and job.attempts > 0,
+    }
+
+
+@login_required
+@require_GET
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment the upload page polls every second until the job is over."""
+    if not _is_office(request.user):
+        raise Http404
+    job = get_object_or_404(Job, pk=pk, name="extract_document")
+    return render(request, "documents/_job.html", {"j": _job_view(job)})
+
+
+# --------------------------------------------------------------------------- review
+
+
+def _document_and_plan(request: HttpRequest, pk: int) -> tuple[Document, Plan | None]:
+    # The office's work page: for anyone else the document does not exist.
+    if not request.user.is_authenticated or not _is_office(request.user):
+        raise Http404
+    document = get_object_or_404(Document, pk=pk)
+    return document, document.plans.order_by("-id").first()
+
+
+def _task_url(task: Task) -> str:
+    try:
+        return reverse("task-detail", args=[task.pk])
+    except NoReverseMatch:
+        return reverse("admin:plans_task_change", args=[task.pk])
+
+
+def _card(task: Task, document: Document, index: services.UnitIndex) -> dict[str, Any]:
+    """What a proposal card shows; no queries (the index and the assignment are loaded)."""
+    chosen = services.chosen_lead_id(task)
+    default = index.lead_for(task)
+    suggestions = []
+    for s in (task.lead_suggestions or [])[:3]:
+        unit = index.resolve(s.get("unit", ""))
+        suggestions.append(
+            {
+                "name": s.get("unit", ""),
+                "score": s.get("score"),
+                "matched": "、".join(s.get("matched") or []),
+                "unit": unit,
+                "checked": unit is not None and default is not None and unit.pk == default.pk,
+            }
+        )
+    assignment = getattr(task, "assignment", None) if _loaded_assignment(task) else None
+    extracted = task.extracted or {}
+    return {
+        "task": task,
+        "suggestions": suggestions,
+        "chosen": index.by_id.get(chosen) if chosen else None,
+        "assignment": assignment,
+        "pillar": extracted.get("pillar") or "",
+        "framework": extracted.get("framework") or "",
+        "targets": extracted.get("targets") or [],
+        "note": services.review_note(task),
+        "here": task.source_document_id == document.pk and task.source_start is not None,
+        "by_hand": bool(extracted.get("added_by_hand")),
+        "reviewable": task.status in (TaskStatus.PROPOSED, TaskStatus.CONFIRMED)
+        and assignment is None,
+        "url": _task_url(task) if assignment is not None else "",
+    }
+
+
+def _loaded_assignment(task: Task) -> bool:
+    try:
+        task.assignment  # noqa: B018 - raises when the task has none
+    except Task.assignment.RelatedObjectDoesNotExist:
+        return False
+    return True
+
+
+def _tasks(plan: Plan):
+    return plan.tasks.filter(parent=None).select_related("assignment__lead_unit")
+
+
+def _counts(plan: Plan) -> dict[str, int]:
+    rows = dict(plan.tasks.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {
+        "proposed": rows.get(TaskStatus.PROPOSED, 0),
+        "confirmed": rows.get(TaskStatus.CONFIRMED, 0),
+        "rejected": rows.get(TaskStatus.REJECTED, 0),
+        "total": sum(rows.values()),
+    }
+
+
+def _review_context(document: Document, plan: Plan | None) -> dict[str, Any]:
+    if plan is None:
+        return {"document": document, "plan": None}
+    nodes = list(plan.framework_nodes.order_by("sort_order", "id"))
+    tasks = list(_tasks(plan).order_by("sort_order", "id"))
+    index = services.UnitIndex(Unit.objects.filter(is_active=True))
+    cards = [_card(t, document, index) for t in tasks]
+    groups: dict[int | None, list[dict[str, Any]]] = {n.pk: [] for n in nodes}
+    groups[None] = []
+    for card in cards:
+        groups.setdefault(card["task"].framework_node_id, []).append(card)
+    sections = [{"node": n, "cards": groups[n.pk]} for n in nodes if groups[n.pk]]
+    if groups[None]:
+        sections.append({"node": None, "cards": groups[None]})
+    spans = [
+        Span(c["task"].pk, c["task"].source_start, c["task"].source_end)
+        for c in cards
+        if c["here"] and c["task"].status != TaskStatus.REJECTED
+    ]
+    return {
+        "document": document,
+        "plan": plan,
+        "sections": sections,
+        "nodes": nodes,
+        "source": render_source(document.normalized_text, spans),
+        "counts": _counts(plan),
+        "confirmed": plan.status == PlanStatus.CONFIRMED,
+        "unassigned": sum(
+            1 for c in cards if c["task"].status == TaskStatus.CONFIRMED and not c["assignment"]
+        ),
+        "warnings": (document.metadata or {}).get("warnings", []),
+        "other_documents": [d for d in plan.documents.all() if d.pk != document.pk],
+    }
+
+
+@login_required
+@require_GET
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    document, plan = _document_and_plan(request, pk)
+    return render(request, "documents/review.html", _review_context(document, plan))
+
+
+def _region(request: HttpRequest, document: Document, plan: Plan, **extra: Any) -> HttpResponse:
+    status = extra.pop("status", 200)
+    context = _review_context(document, plan) | extra
+    return render(request, "documents/_review.html", context, status=status)
+
+
+def _back(document: Document, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("document-review", args=[document.pk]) + anchor)
+
+
+def _card_response(
+    request: HttpRequest,
+    document: Document,
+    plan: Plan,
+    task: Task,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    task = _tasks(plan).get(pk=task.pk)
+    index = services.UnitIndex(Unit.objects.filter(is_active=True))
+    context = {
+        "c": _card(task, document, index),
+        "document": document,
+        "plan": plan,
+        "nodes": list(plan.framework_nodes.order_by("sort_order", "id")),
+        "counts": _counts(plan),
+        "oob": True,
+        **extra,
+    }
+    return render(request, "documents/_card.html", context, status=status)
+
+
+def _get_task(request: HttpRequest, plan: Plan | None, task_id: Any) -> Task:
+    try:
+        task = access.get_task(request.user, task_id, "edit")
+    except access.NotFound as exc:
+        raise Http404 from exc
+    except access.NotAllowed as exc:
+        raise PermissionDenied from exc
+    if plan is None or task.plan_id != plan.pk:
+        raise Http404
+    return task
+
+
+def _parse_date(value: str) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise services.ReviewError(_("日期格式应为 YYYY-MM-DD。")) from exc
+
+
+CARD_ACTIONS = {"accept", "reject", "edit", "lead"}
+STRUCTURE_ACTIONS = {"split", "move"}
+
+
+@login_required
+@require_POST
+def review_task(request: HttpRequest, pk: int, task_id: int, action: str) -> HttpResponse:
+    document, plan = _document_and_plan(request, pk)
+    if action not in CARD_ACTIONS | STRUCTURE_ACTIONS:
+        raise Http404
+    task = _get_task(request, plan, task_id)
+    post = request.POST
+    try:
+        if action == "accept":
+            services.accept_task(task, actor=request.user)
+        elif action == "reject":
+            services.reject_task(task, actor=request.user, note=post.get("note", "").strip())
+        elif action == "edit":
+            services.edit_task(
+                task,
+                actor=request.user,
+                version=int(post.get("version") or 0),
+                text=post.get("text", ""),
+                deadline=_parse_date(post.get("deadline", "")),
+                deadline_text=post.get("deadline_text", ""),
+            )
+        elif action == "lead":
+            unit = Unit.objects.filter(pk=post.get("unit") or 0, is_active=True).first()
+            if unit is None:
+                raise services.ReviewError(_("请选择牵头单位。"))
+            services.set_lead_from_suggestion(task, actor=request.user, unit=unit)
+        elif action == "split":
+            services.split_task(task, actor=request.user, parts=post.get("parts", "").splitlines())
+        elif action == "move":
+            node_id = post.get("node") or ""
+            node = FrameworkNode.objects.filter(plan=plan, pk=node_id).first() if node_id else None
+            if node_id and node is None:
+                raise Http404
+            services.move_task(task, actor=request.user, framework_node=node)
+    except ConflictError as exc:
+        # Keep what the reviewer typed: the form comes back open with their text.
+        return _card_response(
+            request, document, plan, task, status=409, error=str(exc), draft=post, open="edit"
+        )
+    except services.ReviewError as exc:
+        return _card_response(
+            request, document, plan, task, status=400, error=str(exc), draft=post, open=action
+        )
+    if not request.htmx:
+        return _back(document, f"#task-{task.pk}")
+    if action in STRUCTURE_ACTIONS:
+        return _region(request, document, plan)
+    return _card_response(request, document, plan, task)
+
+
+@login_required
+@require_POST
+def review_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    document, plan = _document_and_plan(request, pk)
+    tasks = [_get_task(request, plan, t) for t in request.POST.getlist("tasks")]
+    tasks.sort(key=lambda t: (t.sort_order, t.pk))
+    try:
+        services.merge_tasks(tasks, actor=request.user, text=request.POST.get("text") or None)
+    except services.ReviewError as exc:
+        if not request.htmx:
+            return _back(document)
+        return _region(request, document, plan, error=str(exc), status=400)
+    return _region(request, document, plan) if request.htmx else _back(document)
+
+
+@login_required
+@require_POST
+def review_add(request: HttpRequest, pk: int) -> HttpResponse:
+    document, plan = _document_and_plan(request, pk)
+    if plan is None:
+        raise Http404
+    node_id = request.POST.get("node") or ""
+    node = FrameworkNode.objects.filter(plan=plan, pk=node_id).first() if node_id else None
+    try:
+        services.add_task(
+            plan,
+            actor=request.user,
+            text=request.POST.get("text", ""),
+            framework_node=node,
+            deadline=_parse_date(request.POST.get("deadline", "")),
+        )
+    except services.ReviewError as exc:
+        return _region(
+            request, document, plan, add_error=str(exc), add_draft=request.POST, status=400
+        )
+    return _region(request, document, plan) if request.htmx else _back(document)
+
+
+@login_required
+@require_POST
+def review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    document, plan = _document_and_plan(request, pk)
+    if plan is None:
+        raise Http404
+    result = services.confirm_plan_with_assignments(plan, actor=request.user)
+    plan.refresh_from_db()
+    notice = _("已立项：{n} 项任务已交办").format(n=len(result.assigned))
+    if result.unassigned:
+        notice += _("，{n} 项未能确定牵头单位，请逐项交办").format(n=len(result.unassigned))
+    if not request.htmx:
+        return _back(document)
+    return _region(request, document, plan, notice=notice)
