@@ -7,7 +7,9 @@ documents. This module turns one content structure, :class:`OfficialDocument`, i
   that the office can still edit, stamp and file, and
 * a ``.pdf`` (:func:`render_pdf`, HTML + WeasyPrint) that is what gets published,
 
-so the two never say different things. Nothing here touches the database.
+so the two never say different things. Nothing here touches the database. The documents'
+own words are Chinese by definition (this is China's national layout) and are not
+translated; only messages to the user are.
 
 The layout (see ``docs/official-documents.md`` for the reasoning and deviations):
 
@@ -798,11 +800,13 @@ def find_pdf_fonts(font_dir: str | os.PathLike[str] | None = None) -> dict[str, 
             )
         chosen = own or fallback
         if chosen is None:
+            from django.utils.translation import gettext as _
+
             raise FontNotFoundError(
-                "找不到中文字体，无法生成 PDF。请安装 fonts-wqy-microhei"
-                "（apt-get install fonts-wqy-microhei），或将字体文件放入 {dir}。".format(
-                    dir=font_dir or "$DUBAN_HOME/fonts"
-                )
+                _(
+                    "找不到中文字体，无法生成 PDF。请安装 fonts-wqy-microhei"
+                    "（apt-get install fonts-wqy-microhei），或将字体文件放入 {dir}。"
+                ).format(dir=font_dir or "$DUBAN_HOME/fonts")
             )
         found[role] = chosen
     return found

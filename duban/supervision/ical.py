@@ -181,12 +181,12 @@ def _describe(task: Task) -> str:
     lines = [f"{task.code} {task.text}".strip()]
     lead = _lead_name(task)
     if lead:
-        lines.append(f"牵头单位：{lead}")
+        lines.append(_("牵头单位：{unit}").format(unit=lead))
     if task.deadline:
-        lines.append(f"完成时限：{task.deadline:%Y-%m-%d}")
-    lines.append(f"当前进度：{task.progress}%")
+        lines.append(_("完成时限：{date}").format(date=task.deadline.isoformat()))
+    lines.append(_("当前进度：{percent}%").format(percent=task.progress))
     if task.light != Light.NONE:
-        lines.append(f"亮灯：{task.get_light_display()}")
+        lines.append(_("亮灯：{light}").format(light=task.get_light_display()))
     return "\n".join(lines)
 
 
@@ -198,21 +198,23 @@ def _task_events(task: Task) -> list[FeedEvent]:
             FeedEvent(
                 uid=f"task-{task.pk}-deadline",
                 day=task.deadline,
-                summary=f"【完成时限】{label}",
+                summary=_("【完成时限】{task}").format(task=label),
                 description=_describe(task),
-                category="完成时限",
+                category=_("完成时限"),
                 stamp=task.updated_at,
             )
         )
     for milestone in task.milestones.all():
-        done = "（已完成）" if milestone.done_at else ""
+        done = _("（已完成）") if milestone.done_at else ""
         events.append(
             FeedEvent(
                 uid=f"milestone-{milestone.pk}",
                 day=milestone.due_date,
-                summary=f"【阶段目标】{task.code} {milestone.name}{done}".replace("】 ", "】"),
+                summary=_("【阶段目标】{code} {milestone}{done}")
+                .format(code=task.code, milestone=milestone.name, done=done)
+                .replace("】 ", "】"),
                 description=_describe(task),
-                category="阶段目标",
+                category=_("阶段目标"),
                 stamp=milestone.updated_at,
             )
         )
@@ -266,18 +268,23 @@ def _report_events(tasks: list[Task], reporting_units: set[int], today: dt.date)
     for key, (task, due_date, frequency) in due.items():
         task_id, unit_id, period_end = key
         schedule_stamp = task.reporting_schedule.updated_at if _has_schedule(task) else None
-        note = "（已报送）" if key in delivered else ""
+        note = _("（已报送）") if key in delivered else ""
         rhythm = f"（{frequency}）" if frequency else ""
         events.append(
             FeedEvent(
                 uid=f"report-{task_id}-{unit_id}-{period_end:%Y%m%d}",
                 day=due_date,
-                summary=f"【进展报送】{task.code} {_short(task.text)}{rhythm}{note}",
-                description=(
-                    f"{_describe(task)}\n报送单位：{unit_names.get(unit_id, '')}\n"
-                    f"报送周期截至：{period_end:%Y-%m-%d}"
+                summary=_("【进展报送】{code} {task}{rhythm}{note}").format(
+                    code=task.code, task=_short(task.text), rhythm=rhythm, note=note
                 ),
-                category="进展报送",
+                description="\n".join(
+                    [
+                        _describe(task),
+                        _("报送单位：{unit}").format(unit=unit_names.get(unit_id, "")),
+                        _("报送周期截至：{date}").format(date=period_end.isoformat()),
+                    ]
+                ),
+                category=_("进展报送"),
                 stamp=schedule_stamp or task.updated_at,
             )
         )
@@ -297,7 +304,7 @@ def _has_schedule(task: Task) -> bool:
 
 def feed_name(feed: CalendarFeed) -> str:
     owner = feed.unit.name if feed.unit_id else str(feed.user)
-    return f"督办 · {owner}"
+    return _("督办 · {owner}").format(owner=owner)
 
 
 def build_calendar(
