@@ -254,7 +254,7 @@ def test_zip_bomb_docx_is_rejected_before_parsing(tmp_path: Path, monkeypatch) -
     with pytest.raises(ExtractError) as e:
         read_document(p)
     assert code_of(e) == ErrorCode.E008_ZIP_BOMB
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # generous: the machine may be busy
 
 
 def test_docx_with_too_many_members_is_e008(tmp_path: Path) -> None:
@@ -493,4 +493,4 @@ def test_pdf_stream_bomb_is_e008_before_pdfminer(tmp_path: Path, monkeypatch) ->
     with pytest.raises(ExtractError) as e:
         read_document(write(tmp_path, "bomb.pdf", data))
     assert code_of(e) == ErrorCode.E008_ZIP_BOMB
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # generous: the machine may be busy
