@@ -40,7 +40,6 @@ should therefore call :func:`recompute_task_light` after their own save, as they
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -141,11 +140,6 @@ class LightResult(NamedTuple):
     reason: str
 
 
-@functools.cache
-def _package_calendar() -> WorkCalendar:
-    return WorkCalendar()
-
-
 def _md(d: dt.date) -> str:
     return _("{month}月{day}日").format(month=d.month, day=d.day)
 
@@ -196,7 +190,7 @@ def compute_light(
         return LightResult(NONE, "")
     if facts.closed:
         return LightResult(NONE, _("已办结"))
-    calendar = calendar or _package_calendar()
+    calendar = calendar or WorkCalendar()  # the packaged holidays, no office exceptions
     red: list[str] = []
     yellow: list[str] = []
 
