@@ -64,6 +64,8 @@ _DELIVERY = re.compile(r"^(?:——|—)?\s*\d{4}年\d{1,2}月\d{1,2}日(?:在|�
 _SPEAKER = re.compile(r"(?:总理|省长|市长|主席|区长|州长|县长|书记)\s*$")
 _ADDRESS = re.compile(r"^各位代表[：:！!，,]")
 _OPENERS = "“‘（《【「『"
+# Particles and prepositions a Chinese sentence never ends with.
+_NO_END = "的和与及之在对把将从向为以被"
 
 
 @dataclass(slots=True)
@@ -159,6 +161,8 @@ def _continues(para: str, last: str, nxt: str, nxt_level: int, length: int) -> b
         return False
     if nxt.startswith("——") and not para.endswith(("，", "、")):
         return False
+    if para.count("“") > para.count("”"):
+        return True  # a quotation still open cannot end the paragraph
     if _NUMBERED.match(para) and len(para) < 60:
         return False  # an area heading on a line of its own
     if para.endswith("报告") or _SPEAKER.search(last):
@@ -167,7 +171,7 @@ def _continues(para: str, last: str, nxt: str, nxt_level: int, length: int) -> b
         return False
     if " " in last.strip() and not _FINAL.search(last) and len(last) < 40:
         return False  # name lists such as a reporters' line
-    if nxt[0] in "，。、；：？！）》”’" or para[-1] in _OPENERS + "、，":
+    if nxt[0] in "，。、；：？！）》”’" or para[-1] in _OPENERS + "、，" + _NO_END:
         return True
     # Print columns break long lines; a short unpunctuated line is a title or a label,
     # unless the next piece is a tiny remainder (「政府工作报」/「告」).

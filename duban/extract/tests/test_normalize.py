@@ -49,6 +49,9 @@ def test_punctuation_and_zero_width(raw: str, expected: str) -> None:
             "市政府工作报\n告\n——2024年1月5日在市第一届人民代表大会第一次会议上",
             "市政府工作报告\n——2024年1月5日在市第一届人民代表大会第一次会议上",
         ),
+        # A short line that cannot end a sentence: a particle, or a quotation still open.
+        ("今年发展的\n主要目标\n是：稳中求进。", "今年发展的主要目标是：稳中求进。"),
+        ("3.“双向\n揭榜\n挂帅”：说明。", "3.“双向揭榜挂帅”：说明。"),
         # Sentence-final marks end a paragraph.
         ("第一段完了。\n第二段开始。", "第一段完了。\n第二段开始。"),
         # A heading line is never joined to the following paragraph.
