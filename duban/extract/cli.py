@@ -80,6 +80,14 @@ def load_units(spec: str | None, *, explicit: bool) -> object | None:
             ) from exc
         _note("单位目录不可用，不提供牵头单位建议（no unit catalog; lead suggestions off）")
         return None
+    if spec.lower() in LEVELS:
+        spec = spec.lower()
+    elif not Path(spec).exists():
+        raise ExtractError(
+            ErrorCode.E012_BAD_CATALOG,
+            f"找不到单位目录“{spec}”：--units 应为 city、province、national、none 或目录文件路径"
+            "（unknown --units: use a level name or a catalog file path）",
+        )
     try:
         return load_catalog(spec)
     except ExtractError as exc:

@@ -160,6 +160,28 @@ def test_bad_catalog_file(tmp_path: Path, report: Path) -> None:
     assert_one_line_error(run(str(report), "--units", str(bad)), "E012")
 
 
+def test_unknown_units_level_names_the_choices(report: Path) -> None:
+    result = run(str(report), "--units", "county")
+    assert_one_line_error(result, "E012")
+    assert "city、province、national" in result.stderr
+
+
+def test_units_level_is_case_insensitive(report: Path) -> None:
+    result = run(str(report), "--units", "National", "--date", "2021-03-05")
+    assert result.exit_code == 0, result.stderr
+    tasks = json.loads(result.stdout)["tasks"]
+    assert any(t["lead_suggestions"] for t in tasks)
+
+
+def test_unwritable_output_is_one_line_error(tmp_path: Path, report: Path) -> None:
+    for fmt in ("json", "xlsx"):
+        out = tmp_path / "missing-dir" / f"out.{fmt}"
+        result = run(str(report), "--units", "none", "--format", fmt, "-o", str(out))
+        assert result.exit_code == 2
+        assert result.stderr.strip().split("\n")[-1].startswith("错误 [E010]：无法写入输出文件")
+        assert "Traceback" not in result.stderr
+
+
 def test_unsupported_extension(tmp_path: Path) -> None:
     p = tmp_path / "sheet.xyz"
     p.write_bytes(bytes(range(256)) * 20)
