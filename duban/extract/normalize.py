@@ -151,7 +151,9 @@ def _clean_lines(raw: str, doc: ParsedDocument) -> list[tuple[str, int]]:
     return out
 
 
-def _continues(para: str, last: str, nxt: str, nxt_level: int, length: int) -> bool:
+def _continues(
+    para: str, last: str, nxt: str, nxt_level: int, length: int, joined: bool = False
+) -> bool:
     """Whether line ``nxt`` continues the paragraph begun by ``para`` (its first line plus
     its last line when longer) whose last line is ``last`` and total length ``length``.
     Only the ends of the paragraph matter, which keeps joining linear in the input size."""
@@ -175,7 +177,8 @@ def _continues(para: str, last: str, nxt: str, nxt_level: int, length: int) -> b
         return True
     # Print columns break long lines; a short unpunctuated line is a title or a label,
     # unless the next piece is a tiny remainder (「政府工作报」/「告」).
-    return length >= 16 or len(nxt) <= 2
+    # unless the paragraph is already a join of broken lines and still unfinished.
+    return length >= 16 or len(nxt) <= 2 or joined
 
 
 def normalize(doc: ParsedDocument) -> ParsedDocument:
@@ -189,7 +192,7 @@ def normalize(doc: ParsedDocument) -> ParsedDocument:
             # The paragraph's first line (for its numbering) joined to its last line (for
             # its ending) stands in for the whole paragraph.
             ends = parts[0] if len(parts) == 1 else parts[0][:60] + parts[-1]
-            if not plevel and _continues(ends, parts[-1], line, level, length):
+            if not plevel and _continues(ends, parts[-1], line, level, length, len(parts) > 1):
                 parts.append(line)
                 length += len(line)
                 continue
