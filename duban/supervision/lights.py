@@ -404,7 +404,12 @@ class _FactLoader:
             row = by_pk[task_id]
             if row.status not in UNLIT_STATUSES:
                 end = ends_on or row.deadline or self.today
-                periods[task_id] = self.due_periods(frequency, day, starts_on, end)
+                try:
+                    periods[task_id] = self.due_periods(frequency, day, starts_on, end)
+                except ValueError:
+                    # A schedule the form should have refused (weekday 9): that task goes
+                    # without report rules rather than stopping the whole run.
+                    logger.warning("task %s has an invalid reporting schedule", task_id)
 
         # Reports of the last `lookback` due periods of every task in one query …
         recent = [p[-self.lookback :] for p in periods.values() if p]

@@ -440,6 +440,16 @@ def test_a_long_silence_is_counted_in_full(make_task):
 
 
 @pytest.mark.django_db
+def test_an_invalid_schedule_does_not_stop_the_run(make_task):
+    broken = make_task(progress=61, weekly=True)
+    ReportingSchedule.objects.filter(task=broken).update(day=25)  # no 25th weekday
+    fine = make_task(progress=61)
+    assert recompute_lights(today=TODAY, calendar=CAL)["tasks"] == 2
+    assert Task.objects.get(pk=broken.pk).light == "green"
+    assert Task.objects.get(pk=fine.pk).light_reason == "连续2期未报送"
+
+
+@pytest.mark.django_db
 def test_chunks_cover_every_task(make_task):
     _populate(make_task, 7)
     counts = recompute_lights(today=TODAY, calendar=CAL, chunk_size=2)
