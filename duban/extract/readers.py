@@ -177,7 +177,9 @@ def _sniff(data: bytes) -> str | None:
         return "ole"
     if head.startswith(_MAGIC_ZIP):
         return "docx" if b"word/" in data[:65536] or _zip_has_word(data) else "zip"
-    if _MAGIC_PDF in head:
+    # A PDF may carry a little junk before its header; a text that merely mentions "%PDF-"
+    # near its start has no end-of-file marker.
+    if head.startswith(_MAGIC_PDF) or (_MAGIC_PDF in head and b"%%EOF" in data[-2048:]):
         return "pdf"
     for magic in _BINARY_MAGICS:
         if head.startswith(magic):

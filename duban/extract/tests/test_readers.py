@@ -494,3 +494,9 @@ def test_pdf_stream_bomb_is_e008_before_pdfminer(tmp_path: Path, monkeypatch) ->
         read_document(write(tmp_path, "bomb.pdf", data))
     assert code_of(e) == ErrorCode.E008_ZIP_BOMB
     assert time.perf_counter() - started < 5.0  # generous: the machine may be busy
+
+
+def test_text_mentioning_the_pdf_header_stays_text(tmp_path: Path) -> None:
+    text = "文件格式说明：PDF 文件以 %PDF-1.7 开头。\n坚持稳中求进工作总基调。"
+    src = read_document(write(tmp_path, "note.txt", text.encode("utf-8")))
+    assert (src.format, src.text) == ("text", text)
