@@ -11,7 +11,8 @@ serials and dates), then times in one run:
   in one transaction (reported separately: it is database-bound).
 
 The goal is dry run ≤ 3 × plain openpyxl. Uses a throw-away SQLite database unless
-``DUBAN_DATABASE_URL`` is set (then it writes into that database; use a scratch one).
+``DUBAN_DATABASE_URL`` is set; then the database must be migrated already, and everything
+the benchmark writes (units, the plan) is rolled back at the end.
 
     .venv/bin/python benchmarks/taskbook_bench.py [--rows 5000] [--no-commit]
 """
@@ -102,14 +103,24 @@ def main() -> int:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="duban-bench-"))
-    os.environ.setdefault("DUBAN_HOME", str(tmp))
+    os.environ["DUBAN_HOME"] = str(tmp)  # never the caller's data folder
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duban.project.settings")
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=0)
+    if not os.environ.get("DUBAN_DATABASE_URL"):
+        call_command("migrate", interactive=False, verbosity=0)
+    from django.db import transaction
+
+    with transaction.atomic():
+        status = run(args)
+        transaction.set_rollback(True)  # leave a shared database as we found it
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
     import openpyxl
 
     from duban.org.models import Unit
@@ -118,7 +129,7 @@ def main() -> int:
     for name, short in UNITS:
         Unit.objects.get_or_create(name=name, defaults={"short_name": short, "kind": "government"})
 
-    book = tmp / "book.xlsx"
+    book = Path(tempfile.mkdtemp(prefix="duban-bench-")) / "book.xlsx"
     t0 = time.perf_counter()
     build_book(book, args.rows)
     print(

@@ -736,3 +736,15 @@ def test_cli_exits_2_with_row_errors_and_writes_nothing(org, tmp_path):
     assert _counts() == before
     r = CliRunner().invoke(import_command, [str(tmp_path / "b.xlsx"), "--map", "工作任务"])
     assert r.exit_code == 2
+
+
+# ---------------------------------------------------------------- docs
+
+
+def test_docs_list_every_column_and_synonym():
+    """docs/import-export.md is what the office reads: it must not fall behind COLUMNS."""
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "import-export.md").read_text(
+        encoding="utf-8"
+    )
+    missing = [s for c in taskbook.COLUMNS for s in (c.label, *c.synonyms) if s not in docs]
+    assert missing == []
