@@ -23,7 +23,7 @@ from duban.extract.model import ParsedDocument, Section, Task
 class Column:
     header: str
     width: float  # Excel character units
-    value: Callable[[ParsedDocument, Task, int], str]
+    value: Callable[[ParsedDocument, Task, int], str | int]
 
 
 def _lead(doc: ParsedDocument, task: Task, n: int) -> str:
@@ -52,7 +52,7 @@ def _source(doc: ParsedDocument, task: Task, n: int) -> str:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("序号", 6, lambda doc, task, n: str(n)),
+    Column("序号", 6, lambda doc, task, n: n),  # a number, so Excel sorts and sums it
     Column("工作任务", 64, lambda doc, task, n: task.text),
     Column("牵头单位", 18, _lead),
     Column("责任单位", 26, _co),
@@ -109,13 +109,13 @@ def _group_path(doc: ParsedDocument, task: Task) -> tuple[str, ...]:
     return tuple(path)
 
 
-def task_rows(doc: ParsedDocument) -> list[tuple[int, str | list[str]]]:
+def task_rows(doc: ParsedDocument) -> list[tuple[int, str | list[str | int]]]:
     """The task book as rows: ``(level, heading)`` for group rows, ``(0, cells)`` for tasks.
 
     Group levels start at 1 (outermost). A heading row is emitted whenever a task's group
     path differs from the previous task's at that level.
     """
-    rows: list[tuple[int, str | list[str]]] = []
+    rows: list[tuple[int, str | list[str | int]]] = []
     previous: tuple[str, ...] = ()
     for n, task in enumerate(sorted(doc.tasks, key=lambda t: (t.article, t.start)), start=1):
         path = _group_path(doc, task)
@@ -183,7 +183,7 @@ def to_markdown(doc: ParsedDocument) -> str:
         if not in_table:
             out += [header, rule]
             in_table = True
-        out.append("| " + " | ".join(_md_cell(c) for c in content) + " |")
+        out.append("| " + " | ".join(_md_cell(str(c)) for c in content) + " |")
     if in_table:
         out.append("")
     if not doc.tasks:

@@ -124,11 +124,11 @@ def test_xlsx_rows_grouped_under_merged_bold_headings(book) -> None:
     assert firsts == [
         "二、2021年重点工作",
         "（一）保持宏观政策连续性稳定性",
-        "1",
-        "2",
+        1,
+        2,
         "（二）扩大内需",
-        "3",
-        "4",
+        3,
+        4,
     ]
     merged = {str(r) for r in ws.merged_cells.ranges}
     for r in (3, 4, 7):
@@ -141,7 +141,7 @@ def test_xlsx_task_cells(book) -> None:
     ws = book["任务分解表"]
     first = [c.value for c in ws[5]]
     assert first[:5] == [
-        "1",
+        1,
         "确保就业稳定",
         "人力资源社会保障部",
         "国家发展改革委、财政部",
