@@ -69,6 +69,10 @@ LINE_PITCH_PT = 28.95
 # 156 mm / 28 characters: 3号 glyphs are 16 pt wide, so characters are set 0.21 pt tighter.
 CHAR_PITCH_PT = TEXT_WIDTH_MM * PT_PER_MM / CHARS_PER_LINE
 
+# Word condenses 3号 text by 0.25 pt (character spacing is set in twentieths of a point;
+# 0.20 would leave 27.98 characters a line), so 28 characters fit the 156 mm line.
+BODY_CONDENSE_TWIPS = -5
+
 # Chinese type sizes (字号) in points.
 SIZE_XIAOCHU = 36.0  # 小初
 SIZE_2 = 22.0  # 二号
@@ -407,6 +411,13 @@ _TBLPR_ORDER = (
 ).split()
 
 
+_RPR_ORDER = (
+    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint "
+    "noProof snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u "
+    "effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
+).split()
+
+
 def _insert_ordered(parent: Any, child: Any, order: Sequence[str]) -> Any:
     """Add ``child`` to ``parent`` at its schema position, replacing one of the same tag."""
     local = child.tag.rsplit("}", 1)[-1]
@@ -477,16 +488,18 @@ def _docx_section(word: Any) -> None:
     section.footer_distance = Mm(24.5)
     section.gutter = Mm(0)
 
-    # The line-and-character grid: 22 lines of 28 characters. charSpace is the amount (in
-    # 1/4096 pt) by which each character cell differs from the default 16 pt.
+    # A line grid of 22 lines. Not Word's line-and-character grid: LibreOffice gives a glyph
+    # wider than a grid cell two cells, which doubles every character's width. The 28
+    # characters a line come from condensing 3号 text instead (see BODY_CONDENSE_TWIPS).
     sect_pr = section._sectPr
     grid = sect_pr.find(qn("w:docGrid"))
     if grid is None:
         grid = _el("w:docGrid")
         sect_pr.append(grid)
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), _twips(LINE_PITCH_PT))
-    grid.set(qn("w:charSpace"), str(round((CHAR_PITCH_PT - SIZE_3) * 4096)))
+    if grid.get(qn("w:charSpace")) is not None:
+        del grid.attrib[qn("w:charSpace")]
 
     # Odd pages carry the number on the right, even pages on the left, one character in,
     # as printed documents are bound on the left and read double-sided.
@@ -606,6 +619,9 @@ class _DocxWriter:
         run.bold = bold
         if color:
             run.font.color.rgb = RGBColor.from_string(color)
+        if size == SIZE_3:
+            rpr = run._r.get_or_add_rPr()
+            _insert_ordered(rpr, _el("w:spacing", val=str(BODY_CONDENSE_TWIPS)), _RPR_ORDER)
         return run
 
     def organ_mark(self, first: Any, organ: str) -> None:

@@ -91,14 +91,16 @@ def test_docx_page_is_a4_with_the_standard_margins(word):
 
 def test_docx_grid_is_22_lines_of_28_characters(word):
     grid = word.sections[0]._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars"
+    assert grid.get(qn("w:type")) == "lines"
     assert grid.get(qn("w:linePitch")) == "579"  # 28.95 pt
     section = word.sections[0]
     text_height_pt = Emu(section.page_height - section.top_margin - section.bottom_margin).pt
     assert int(text_height_pt // 28.95) == 22
-    char_pitch = 16 + int(grid.get(qn("w:charSpace"))) / 4096
+    # 3号 runs are condensed so that 28 characters fit a line, and no more than 28.
+    run = _paragraph(word, "纳入督查的任务共120项，已办结36项。").runs[0]
+    condense = int(run._r.rPr.find(qn("w:spacing")).get(qn("w:val"))) / 20
     text_width_pt = Emu(section.page_width - section.left_margin - section.right_margin).pt
-    assert round(text_width_pt / char_pitch) == 28
+    assert int(text_width_pt // (16 + condense)) == 28
 
 
 def test_docx_organ_mark_is_red_xiaobiaosong(word):
