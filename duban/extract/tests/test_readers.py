@@ -500,3 +500,11 @@ def test_text_mentioning_the_pdf_header_stays_text(tmp_path: Path) -> None:
     text = "文件格式说明：PDF 文件以 %PDF-1.7 开头。\n坚持稳中求进工作总基调。"
     src = read_document(write(tmp_path, "note.txt", text.encode("utf-8")))
     assert (src.format, src.text) == ("text", text)
+
+
+def test_undecodable_text_is_e004(tmp_path: Path) -> None:
+    data = bytes(range(0x81, 0xFF)) * 50  # no NULs, yet valid in no encoding we accept
+    with pytest.raises(ExtractError) as e:
+        read_document(write(tmp_path, "odd.txt", data))
+    assert code_of(e) == ErrorCode.E004_ENCODING
+    assert "UTF-8" in e.value.message
