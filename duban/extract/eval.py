@@ -29,10 +29,11 @@ Columns:
     matching task is a gold unit; ``n/a`` without ``duban.extract.units.load_catalog``.
 ``precision~``
     a rough precision proxy, since no gold lists *all* tasks: the share of extracted
-    tasks that lie in a block structure marked as this year's work/forward-looking text
-    (``work``/``mixed``/``article``) and do not open with a review phrase (过去一年,
-    一年来 …) nor contain a not_task phrase. It catches review leaks and page junk, not
-    over-splitting.
+    tasks that look like a row of a task book — they lie in a block structure marked as
+    this year's work or forward-looking text (``work``/``mixed``/``article``), do not open
+    with a review phrase (过去一年, 一年来 …), contain no not_task phrase and no mark of
+    an achievement (取得了, 实现了, 完成了, 累计, 同比), and are 4–200 characters long. It
+    catches review leaks, page junk and runaway segments, not over-splitting.
 ``tasks``
     number of extracted tasks (indicator tasks included).
 """
@@ -54,6 +55,7 @@ from duban.extract.pipeline import extract_text
 
 _STRIP = re.compile('[\\s\u3000\u200b\u200c\u200d\ufeff“”"]')
 _REVIEW = re.compile(r"^(?:过去一年|过去五年|一年来|五年来)")
+_ACHIEVED = re.compile(r"取得了|实现了|完成了|累计|同比")
 
 
 def norm(s: str) -> str:
@@ -255,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     corpus = args.corpus or default_corpus()
     rows = run(corpus)
+    if not rows:
+        print(f"提示：{corpus} 中没有 *.gold.json 文件 (no gold files found)", file=sys.stderr)
     print("| doc | " + " | ".join(COLUMNS) + " |")
     print("|---|" + "---|" * len(COLUMNS))
     for name, res in rows:
