@@ -508,3 +508,23 @@ def test_undecodable_text_is_e004(tmp_path: Path) -> None:
         read_document(write(tmp_path, "odd.txt", data))
     assert code_of(e) == ErrorCode.E004_ENCODING
     assert "UTF-8" in e.value.message
+
+
+def test_old_table_layout_page_with_http_equiv_charset_and_br(tmp_path: Path) -> None:
+    # Older government sites lay pages out with tables and break lines with <br>.
+    page = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+        "<title>政府工作报告</title></head><body><table><tr>"
+        '<td width="200"><a href="/1">机构概况</a><br><a href="/2">政策文件</a><br>'
+        '<a href="/3">公开目录</a></td>'
+        "<td>政府工作报告<br>&nbsp;&nbsp;各位代表：<br>&nbsp;&nbsp;着力扩大有效需求。<br>"
+        "&nbsp;&nbsp;坚持就业优先。</td></tr></table></body></html>"
+    )
+    src = read_document(write(tmp_path, "old.htm", page.encode("gbk")))
+    assert src.encoding == "gb18030"
+    assert src.text.split("\n") == [
+        "政府工作报告",
+        "各位代表：",
+        "着力扩大有效需求。",
+        "坚持就业优先。",
+    ]
