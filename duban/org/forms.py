@@ -28,6 +28,10 @@ class UnitForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = Unit.objects.order_by("sort_order", "id")
         self.fields["parent"].empty_label = _("（无上级）")
+        self.fields["sort_order"].required = False
+
+    def clean_sort_order(self) -> int:
+        return self.cleaned_data.get("sort_order") or 0
 
     def clean_parent(self) -> Unit | None:
         parent = self.cleaned_data.get("parent")
