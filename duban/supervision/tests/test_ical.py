@@ -254,3 +254,25 @@ def test_a_feed_belongs_to_a_user_or_a_unit_never_both(units, office_user):
         CalendarFeed.objects.create(user=office_user, unit=units["fgw"])
     with pytest.raises(IntegrityError), transaction.atomic():
         CalendarFeed.objects.create()
+
+
+def test_feed_queries_do_not_grow_with_tasks(units, tasks, office_user, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    feed = ical.issue_feed(actor=office_user, unit=units["fgw"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            ical.build_calendar(feed, today=TODAY)
+        return len(queries)
+
+    before = count()
+    for i in range(5):
+        task = _task(plan, f"9.{i}", units["fgw"], co=[units["cz"]], deadline=dt.date(2026, 7, 1))
+        Milestone.objects.create(task=task, name="阶段", due_date=dt.date(2026, 5, 1))
+        ReportingSchedule.objects.create(
+            task=task, frequency="weekly", day=5, starts_on=dt.date(2026, 3, 1)
+        )
+    assert count() == before
+    assert before <= 8
