@@ -231,7 +231,7 @@ def cli_reference() -> str:
     for name in sorted(main.commands):
         command = main.commands[name]
         sub = click.Context(
-            command, info_name=f"duban {name}", parent=ctx, **command.context_settings
+            command, info_name=name, parent=ctx, **command.context_settings
         )
         parts += [f"## duban {name}\n", "```text", command.get_help(sub).rstrip(), "```\n"]
     return "\n".join(parts)
