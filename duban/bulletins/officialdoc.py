@@ -395,8 +395,8 @@ def _el(tag: str, **attrs: str) -> Any:
     return element
 
 
-# Schema order of the children we add (ECMA-376 CT_PPr and CT_TblPr): Word rejects a
-# document whose elements are out of order, so they are inserted, not appended.
+# Schema order of the children we add (ECMA-376 CT_PPr, CT_TblPr and CT_RPr): Word rejects
+# a document whose elements are out of order, so they are inserted, not appended.
 _PPR_ORDER = (
     "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
     "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
@@ -409,8 +409,6 @@ _TBLPR_ORDER = (
     "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption "
     "tblDescription tblPrChange"
 ).split()
-
-
 _RPR_ORDER = (
     "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint "
     "noProof snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u "
