@@ -319,7 +319,9 @@ def build_calendar(
     cal.add("prodid", "-//duban//督办//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    # No METHOD: without it RFC 5545 defines DTSTAMP as the time the event's information was
+    # last revised, which is the source row's update time. That keeps an unchanged feed
+    # byte-identical between polls, so its ETag holds.
     cal.add("x-wr-calname", feed_name(feed))
     # Ask clients to refresh hourly (RFC 7986, and the older Microsoft property).
     cal.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
