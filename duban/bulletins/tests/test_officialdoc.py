@@ -354,3 +354,19 @@ def test_chart_draws_bars_in_the_given_colours():
     colours = {colour for _count, colour in picture.getcolors(maxcolors=1 << 16)}
     assert (192, 0, 0) in colours  # the highlighted (red-light) unit
     assert (31, 78, 121) in colours
+
+
+def test_docx_properties_are_in_schema_order(word):
+    """Word refuses a file whose property elements are out of order; LibreOffice does not."""
+    orders = {"pPr": od._PPR_ORDER, "tblPr": od._TBLPR_ORDER, "rPr": od._RPR_ORDER}
+    parts = [word.element, *(f._element for f in (word.sections[0].footer,))]
+    parts.append(word.sections[0].even_page_footer._element)
+    checked = 0
+    for root in parts:
+        for name, order in orders.items():
+            for props in root.iter(qn("w:" + name)):
+                tags = [child.tag.rsplit("}", 1)[-1] for child in props]
+                known = [t for t in tags if t in order]
+                assert known == sorted(known, key=order.index), (name, tags)
+                checked += 1
+    assert checked > 50
