@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -322,6 +322,15 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
             and notice.reply_deadline is not None
             and notice.reply_deadline < _today()
         )
+    source = _source_context(task)
+    if source is not None and office:
+        # The office also has the document's review page, with the whole text around it.
+        try:
+            source["review_url"] = (
+                reverse("document-review", args=[source["document_id"]]) + f"#span-T{task.pk}"
+            )
+        except NoReverseMatch:
+            pass
     ctx: dict[str, Any] = {
         "task": task,
         "assignment": assignment,
@@ -333,7 +342,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         "closures": closures,
         "children": children,
         "pending_closure": pending_closure,
-        "source": _source_context(task),
+        "source": source,
         "is_rectification": task.kind == TaskKind.RECTIFICATION,
         "can": {
             "edit": may("edit"),
