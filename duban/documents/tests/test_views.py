@@ -279,3 +279,16 @@ def _office():
     from duban.org.models import User
 
     return User.objects.get(username="office")
+
+
+def test_a_hostile_file_name_is_shown_escaped_and_never_used_as_a_path(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    name = "../../<b>evil</b>.txt"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, name, REPORT.encode("utf-8"))
+    html = response.content.decode()
+    assert "<b>evil</b>" not in html
+    document = Document.objects.get()
+    assert document.original.name.startswith("documents/") and ".." not in document.original.name
+    assert uploads_left(inline) == []
