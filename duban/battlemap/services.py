@@ -35,6 +35,8 @@ ACTIVE_STATUSES = (
     TaskStatus.CLOSURE_REQUESTED,
     TaskStatus.CLOSED,
 )
+# The task page belongs to another app; its address is fixed by the project's URL plan.
+TASK_URL = "/tasks/{pk}/"
 DUE_SOON_DAYS = 14
 RED_LIST_LIMIT = 100
 DUE_SOON_LIMIT = 100
@@ -564,16 +566,20 @@ def roadmap(
     def pos(d: dt.date) -> float:
         return round(max(0.0, min(100.0, (d - range_start).days * 100 / span)), 3)
 
+    # Month ticks: every month up to two years, then quarters, then years, so labels never
+    # overlap; January carries the year (and so does the first tick).
+    count = (range_end.year - range_start.year) * 12 + range_end.month - range_start.month
+    step = 1 if count <= 24 else 3 if count <= 72 else 12
     months: list[tuple[str, float]] = []
     cursor = range_start
+    index = 0
     while cursor < range_end:
-        label = (
-            _("{year}年{month}月").format(year=cursor.year, month=cursor.month)
-            if cursor.month == 1 or not months
-            else _("{month}月").format(month=cursor.month)
-        )
-        months.append((label, pos(cursor)))
+        if cursor.month == 1 or not months:
+            months.append((str(cursor.year), pos(cursor)))
+        elif index % step == 0:
+            months.append((_("{month}月").format(month=cursor.month), pos(cursor)))
         cursor = _next_month(cursor)
+        index += 1
 
     groups: dict[int | None, RoadmapGroup] = {}
     for row, start in zip(rows, starts, strict=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 # (segment name, CSS class) in drawing order
@@ -44,7 +44,11 @@ def bar(value: float, maximum: float = 100.0, *, label: str, css: str = "seg-clo
 
 
 def stacked_bar(segments: Sequence[tuple[str, int]], *, label: str) -> SafeString:
-    """A 100 % bar split into ``(segment name, count)`` parts, e.g. closed/green/yellow/red."""
+    """A 100 % bar split into ``(segment name, count)`` parts, e.g. closed/green/yellow/red.
+
+    Drawn with plain string joins (the numbers are ints and formatted floats; the label is
+    escaped): the battle map draws one per unit, 300 on a province's page.
+    """
     total = sum(n for _name, n in segments)
     parts = []
     x = 0.0
@@ -52,23 +56,17 @@ def stacked_bar(segments: Sequence[tuple[str, int]], *, label: str) -> SafeStrin
         if n <= 0 or total <= 0:
             continue
         width = n * 100 / total
+        css = SEGMENT_CLASSES.get(name, "seg-none")
         parts.append(
-            format_html(
-                '<rect class="{}" x="{}" y="0" width="{}" height="6"><title>{}</title></rect>',
-                SEGMENT_CLASSES.get(name, "seg-none"),
-                _n(x),
-                _n(width),
-                n,
-            )
+            f'<rect class="{css}" x="{_n(x)}" y="0" width="{_n(width)}" height="6">'
+            f"<title>{int(n)}</title></rect>"
         )
         x += width
     if not parts:
-        parts.append(mark_safe('<rect class="track" x="0" y="0" width="100" height="6"/>'))
-    return format_html(
+        parts.append('<rect class="track" x="0" y="0" width="100" height="6"/>')
+    return mark_safe(  # safe: label escaped, the rest is numbers
         '<svg class="chart stacked" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" '
-        'aria-label="{}">{}</svg>',
-        label,
-        mark_safe("".join(parts)),
+        f'aria-label="{escape(label)}">{"".join(parts)}</svg>'
     )
 
 

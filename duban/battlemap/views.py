@@ -37,7 +37,7 @@ def battlemap_wall(request: HttpRequest) -> HttpResponse:
         "ov": data,
         "query": filters.querystring(),
         "now": timezone.localtime(),
-        "red_units": services.most_red(data.units),
+        "red_units": services.most_red(data.units, 8),
     }
     if _htmx(request):
         return render(request, "battlemap/_wall_board.html", context)

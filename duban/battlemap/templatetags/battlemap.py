@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.safestring import SafeString
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from duban.battlemap import svg
-from duban.battlemap.services import LightMix, TrendPoint
+from duban.battlemap.services import TASK_URL, GroupRow, LightMix, RoadmapBar, TrendPoint
+from duban.plans.choices import TaskStatus
 
 register = template.Library()
 
@@ -89,3 +91,59 @@ def pct(value: float) -> str:
 def share_of(mix: LightMix, name: str) -> float:
     """``{{ mix|share_of:"red" }}``: the percent of all tasks in one segment."""
     return mix.share(name)
+
+
+def _truncate(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@register.simple_tag
+def gantt_rows(bars: list[RoadmapBar]) -> SafeString:
+    """The roadmap rows of one group, written in Python.
+
+    A template loop costs about a millisecond per row with its filters; 2,000 rows and
+    4,000 milestones must render in well under a second, so the markup is joined here.
+    Every text goes through ``escape``; numbers and dates are formatted by Python.
+    """
+    open_text = _("未定时限")
+    parts: list[str] = []
+    for b in bars:
+        css = "closed" if b.status == TaskStatus.CLOSED else b.light
+        if b.end is None:
+            css += " open"
+        end = b.end.isoformat() if b.end else open_text
+        title = escape(f"{b.start.isoformat()} → {end} · {b.unit} · {b.progress}%")
+        label = escape(f"{b.code} {_truncate(b.text, 28)}")
+        parts.append(
+            f'<li><a class="g-label" href="{TASK_URL.format(pk=b.pk)}" title="{escape(b.text)}">'
+            f'{label}</a><span class="g-bar {css}" style="--l:{b.left};--w:{b.width}" '
+            f'title="{title}"></span>'
+        )
+        for m in b.milestones:
+            done = " done" if m.done else ""
+            tick = " ✓" if m.done else ""
+            parts.append(
+                f'<span class="g-ms{done}" style="--l:{m.left}" '
+                f'title="{escape(m.name)} {m.due_date.isoformat()}{tick}"></span>'
+            )
+        parts.append("</li>")
+    return mark_safe("".join(parts))  # safe: every text above is escaped
+
+
+@register.simple_tag
+def mix_rows(rows: list[GroupRow], empty_text: str = "") -> SafeString:
+    """The body rows of a mix table (name, tasks, completion, red, stacked bar).
+
+    Joined in Python for the same reason as :func:`gantt_rows`: a province has 300 units.
+    """
+    if not rows:
+        return mark_safe(f'<tr><td colspan="5">{escape(empty_text)}</td></tr>')
+    parts = []
+    for row in rows:
+        label = escape(row.label)
+        parts.append(
+            f'<tr><th scope="row">{label}</th><td class="num">{row.mix.total}</td>'
+            f'<td class="num">{pct(row.mix.completion)}</td><td class="num">{row.mix.red}</td>'
+            f'<td class="bar-col">{mix_bar(row.mix, row.label)}</td></tr>'
+        )
+    return mark_safe("".join(parts))  # safe: labels escaped, the rest is numbers
