@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -378,11 +379,17 @@ def review_task(request: HttpRequest, pk: int, task_id: int, action: str) -> Htt
                 raise Http404
             services.move_task(task, actor=request.user, framework_node=node)
     except ConflictError as exc:
+        if not request.htmx:
+            messages.error(request, str(exc))
+            return _back(document, f"#task-{task.pk}")
         # Keep what the reviewer typed: the form comes back open with their text.
         return _card_response(
             request, document, plan, task, status=409, error=str(exc), draft=post, open="edit"
         )
     except services.ReviewError as exc:
+        if not request.htmx:
+            messages.error(request, str(exc))
+            return _back(document, f"#task-{task.pk}")
         return _card_response(
             request, document, plan, task, status=400, error=str(exc), draft=post, open=action
         )
@@ -403,6 +410,7 @@ def review_merge(request: HttpRequest, pk: int) -> HttpResponse:
         services.merge_tasks(tasks, actor=request.user, text=request.POST.get("text") or None)
     except services.ReviewError as exc:
         if not request.htmx:
+            messages.error(request, str(exc))
             return _back(document)
         return _region(request, document, plan, error=str(exc), status=400)
     return _region(request, document, plan) if request.htmx else _back(document)
@@ -425,6 +433,9 @@ def review_add(request: HttpRequest, pk: int) -> HttpResponse:
             deadline=_parse_date(request.POST.get("deadline", "")),
         )
     except services.ReviewError as exc:
+        if not request.htmx:
+            messages.error(request, str(exc))
+            return _back(document)
         return _region(
             request, document, plan, add_error=str(exc), add_draft=request.POST, status=400
         )
@@ -443,5 +454,6 @@ def review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if result.unassigned:
         notice += _("，{n} 项未能确定牵头单位，请逐项交办").format(n=len(result.unassigned))
     if not request.htmx:
+        messages.success(request, notice)
         return _back(document)
     return _region(request, document, plan, notice=notice)

@@ -292,3 +292,20 @@ def test_a_hostile_file_name_is_shown_escaped_and_never_used_as_a_path(
     document = Document.objects.get()
     assert document.original.name.startswith("documents/") and ".." not in document.original.name
     assert uploads_left(inline) == []
+
+
+def test_without_javascript_the_forms_post_and_come_back(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    task = document.plans.get().tasks.get(text="严控一般性支出")
+    url = reverse("document-review-task", args=[document.pk, task.pk, "accept"])
+    r = office_client.post(url)
+    assert r.status_code == 302 and r["Location"].endswith(f"#task-{task.pk}")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CONFIRMED
+    stale = reverse("document-review-task", args=[document.pk, task.pk, "edit"])
+    r = office_client.post(stale, {"text": "改", "version": 1}, follow=True)
+    assert "已被他人修改" in r.content.decode()
+    task.refresh_from_db()
+    assert task.text == "严控一般性支出"
