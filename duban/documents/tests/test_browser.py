@@ -87,6 +87,17 @@ def test_review_a_report_in_chromium(page, live_server, settings, media_root, un
     page.keyboard.press("k")
     assert page.evaluate("document.activeElement.id") == f"task-{keyed.pk}"
 
+    # Merge two proposals: tick one with the "x" shortcut and the other with the mouse.
+    first, second = task["支持外贸企业开拓新兴市场"], task["力争进出口总额增长5%"]
+    card(first).focus()
+    page.keyboard.press("x")
+    card(second).get_by_role("checkbox").check()
+    page.get_by_role("button", name="合并所选任务").click()
+    expect(card(first).locator(".proposal-text")).to_have_text(
+        "支持外贸企业开拓新兴市场；力争进出口总额增长5%"
+    )
+    expect(card(second)).to_have_attribute("data-status", "rejected")
+
     page.evaluate("window.scrollTo(0, 0)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "review.png"))
@@ -106,4 +117,6 @@ def test_review_a_report_in_chromium(page, live_server, settings, media_root, un
     assert rejected.status == TaskStatus.REJECTED
     assert not Assignment.objects.filter(task=rejected).exists()
     assert not plan.tasks.filter(status=TaskStatus.PROPOSED).exists()
+    second.refresh_from_db()
+    assert second.status == TaskStatus.REJECTED
     expect(card(picked).get_by_role("link", name="查看任务")).to_be_visible()
