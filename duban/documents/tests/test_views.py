@@ -59,6 +59,18 @@ def upload(client, name: str, data: bytes, **fields):
     )
 
 
+def zip_bomb() -> bytes:
+    """A .docx whose document.xml inflates 6 MB of nothing from a few KB (ratio > 100:1)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"<" + b"0" * (6 * 1024 * 1024))
+    return buf.getvalue()
+
+
 def uploads_left(media_root: Path) -> list[Path]:
     folder = Path(media_root) / "uploads"
     return list(folder.iterdir()) if folder.exists() else []
@@ -94,11 +106,14 @@ def test_a_valid_upload_is_read_proposed_and_linked_to_review(
         ("empty.txt", b"", "文件是空的"),
         ("broken.docx", b"PK\x03\x04" + b"\x00garbage" * 50, "Word"),
         ("nul.txt", b"abc\x00\x01\x02" * 400, "不是"),
+        ("bomb.docx", None, "压缩"),
     ],
 )
 def test_a_bad_file_shows_the_engine_message_and_leaves_nothing(
     office_client, inline, django_capture_on_commit_callbacks, name, data, message
 ):
+    if data is None:
+        data = zip_bomb()
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(office_client, name, data)
     html = response.content.decode()
