@@ -330,21 +330,46 @@ def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
     )
 
 
+def _queue_report(pk: int) -> ProgressReport:
+    """A report with what its queue item shows, for an htmx fragment."""
+    return (
+        ProgressReport.objects.select_related("task", "unit", "submitted_by")
+        .prefetch_related(_evidence())
+        .get(pk=pk)
+    )
+
+
 @guarded
 @require_POST
 def approve(request: HttpRequest, report_id: int) -> HttpResponse:
-    """The unit leader passes a clerk's report on to the office."""
+    """The unit leader passes a clerk's report on to the office.
+
+    From htmx the answer is the queue item itself (done, or with the error; 409 when the
+    report changed meanwhile); without JavaScript it is a redirect with a message.
+    """
     report = get_object_or_404(ProgressReport, pk=report_id)
     access.get_task(request.user, report.task_id, "view")
+    status, error, done = 200, "", ""
     try:
         check_version(report, _int(request.POST.get("version")))
         services.approve_report(report, actor=request.user)
     except ConflictError as exc:
-        messages.error(request, str(exc))
+        status, error = 409, str(exc)
     except services.ValidationError as exc:
-        messages.error(request, str(exc))
+        status, error = 400, str(exc)
     else:
-        messages.success(request, _("已审核通过，报送督查室。"))
+        done = _("已审核通过，报送督查室。")
+    if request.htmx:
+        return render(
+            request,
+            "supervision/_approval_item.html",
+            {"r": _queue_report(report.pk), "error": error, "done": done},
+            status=status,
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
     return HttpResponseRedirect(reverse("desk"))
 
 
@@ -476,10 +501,19 @@ def _render_office(request: HttpRequest, status: int, **bound: Any) -> HttpRespo
     )
 
 
+def _review_fragment(
+    request: HttpRequest, report_id: int, form: Any, status: int, **extra: Any
+) -> HttpResponse:
+    report = _queue_report(report_id)
+    form.auto_id = f"review{report.pk}_%s"
+    report.form = form
+    return render(request, "supervision/_review_item.html", {"r": report, **extra}, status=status)
+
+
 @guarded
 @require_POST
 def review(request: HttpRequest, report_id: int) -> HttpResponse:
-    """Accept a report or return it with a reason."""
+    """Accept a report or return it with a reason (htmx: answers with the queue item)."""
     report = get_object_or_404(ProgressReport, pk=report_id)
     access.get_task(request.user, report.task_id, "review_report")
     form = ReviewForm(request.POST)
@@ -494,18 +528,22 @@ def review(request: HttpRequest, report_id: int) -> HttpResponse:
             )
         except ConflictError as exc:
             fresh = ReviewForm(rebind_with_version(request.POST, exc.found))
+            if request.htmx:
+                return _review_fragment(request, report.pk, fresh, 409, conflict=str(exc))
             return _render_office(request, 409, conflict=str(exc), review_forms={report.pk: fresh})
         except services.ValidationError as exc:
             form.add_error(None, str(exc))
     if form.errors:
+        if request.htmx:
+            return _review_fragment(request, report.pk, form, 400)
         return _render_office(request, 400, review_forms={report.pk: form})
     accepted = form.cleaned_data["decision"] == "accept"
-    messages.success(
-        request,
-        (_("已采纳{task}的报告。") if accepted else _("已退回{task}的报告。")).format(
-            task=report.task.code
-        ),
+    done = (_("已采纳{task}的报告。") if accepted else _("已退回{task}的报告。")).format(
+        task=report.task.code
     )
+    if request.htmx:
+        return _review_fragment(request, report.pk, form, 200, done=done)
+    messages.success(request, done)
     return HttpResponseRedirect(reverse("office-desk") + "#reviews")
 
 

@@ -94,9 +94,10 @@ def test_a_reporting_cycle_from_schedule_to_notice(page, browser, live_server, t
     lead = new_page(browser)
     login(lead, live_server, "unitlead", PASSWORD)
     lead.goto(f"{live_server.url}/desk/")
+    # htmx swaps the queue item in place: no page load.
     lead.get_by_role("button", name="审核通过并报督查室").first.click()
-    lead.wait_for_url(f"{live_server.url}/desk/")
-    assert "已审核通过" in lead.locator(".messages").inner_text()
+    lead.locator(f"#approval-{report.pk} [role=status]").wait_for()
+    assert "已审核通过" in lead.locator(f"#approval-{report.pk}").inner_text()
     report.refresh_from_db()
     assert report.status == "unit_approved"
     lead.context.close()
@@ -108,8 +109,8 @@ def test_a_reporting_cycle_from_schedule_to_notice(page, browser, live_server, t
     assert "立项请示.txt" in item.inner_text()
     item.get_by_label("审核结果").select_option("accept")
     item.get_by_role("button", name="提交审核").click()
-    page.wait_for_url(f"{live_server.url}/office/#reviews")
-    assert "已采纳" in page.locator(".messages").inner_text()
+    item.get_by_role("status").wait_for()
+    assert "已采纳" in item.inner_text()
     report.refresh_from_db()
     assert report.status == "accepted"
     page.get_by_role("button", name="立即催办").click()

@@ -370,3 +370,47 @@ def test_office_desk_query_count_does_not_grow(world, django_assert_max_num_quer
     html = r.content.decode()
     assert "催办19" in html and "验收.txt" in html
     assert len(small.captured_queries) <= 20
+
+
+# --- htmx: the queue items answer in place ------------------------------------------------
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_htmx_approval_answers_with_the_queue_item(world):
+    report = submit(world)
+    r = client_for(world, "unitlead").post(
+        f"/desk/approve/{report.pk}/", {"version": report.version}, **HX
+    )
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert html.startswith('<article class="queue-item" id="approval-')
+    assert "已审核通过" in html and "<html" not in html
+    again = client_for(world, "unitlead").post(
+        f"/desk/approve/{report.pk}/", {"version": report.version}, **HX
+    )
+    assert again.status_code == 409 and "已被他人修改" in again.content.decode()
+
+
+def test_htmx_review_errors_and_conflicts_come_back_in_the_item(world):
+    report = services.approve_report(submit(world), actor=world["people"]["unitlead"])
+    office = client_for(world, "office")
+    r = office.post(
+        f"/office/review/{report.pk}/", {"decision": "return", "version": report.version}, **HX
+    )
+    assert r.status_code == 400 and "写明原因" in r.content.decode()
+    assert "<html" not in r.content.decode()
+    r = office.post(
+        f"/office/review/{report.pk}/",
+        {"decision": "return", "reason": "请补充照片", "version": report.version - 1},
+        **HX,
+    )
+    assert r.status_code == 409
+    assert "已被他人修改" in r.content.decode() and "请补充照片" in r.content.decode()
+    r = office.post(
+        f"/office/review/{report.pk}/",
+        {"decision": "return", "reason": "请补充照片", "version": report.version},
+        **HX,
+    )
+    assert r.status_code == 200 and "已退回1.1的报告" in r.content.decode()
+    assert ProgressReport.objects.get(pk=report.pk).status == ReportStatus.RETURNED
