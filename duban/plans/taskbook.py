@@ -557,19 +557,18 @@ def _decode_csv(data: bytes) -> str:
     raise TaskbookError("CSV 文件的编码无法识别，请另存为“CSV UTF-8”后再导入。")
 
 
-_CSV_GUARD = re.compile(r"^'(?=[=+\-@])")
+_CSV_GUARD = re.compile(r"^'(?=[=+\-@'])")
 
 
 def _read_csv(data: bytes) -> list[Sheet]:
     text = _decode_csv(data)
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
+    # The delimiter is whichever of , tab ; the first lines use most. csv.Sniffer is not
+    # used: it also guesses the quote character, and a task starting with ' fools it.
+    head = "\n".join(text.splitlines()[:5])
+    delimiter = max((",", "\t", ";"), key=head.count)
     rows = [
         [_CSV_GUARD.sub("", v) for v in row]
-        for row in csv.reader(io.StringIO(text, newline=""), dialect)
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     ]
     if len(rows) > MAX_ROWS:
         raise TaskbookError(
@@ -1592,6 +1591,8 @@ def _plan_json(
         )
         if on_progress is not None:
             on_progress(i, len(tasks))
+    if not preview.tasks and not preview.errors:
+        raise TaskbookError("JSON 文件中没有任务。")
     return preview
 
 
@@ -1752,7 +1753,16 @@ def _plan_rows(plan: Plan) -> list[_ExportRow]:
 
 def _csv_safe(value: str) -> str:
     # A leading = + - @ would run as a formula when Excel opens the CSV.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    # A leading quote is doubled so that the importer, removing one, gives the text back.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "'") else value
+
+
+def _xlsx_text(value: str) -> str:
+    # Control characters pasted from Word (\x0b, \x07) are not allowed in the file format;
+    # openpyxl refuses the whole workbook, so they are dropped here.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
 def export_xlsx(plan: Plan, path: str | os.PathLike[str] | IO[bytes]) -> None:
@@ -1772,7 +1782,7 @@ def export_xlsx(plan: Plan, path: str | os.PathLike[str] | IO[bytes]) -> None:
     wrap = Alignment(wrap_text=True, vertical="center")
     center = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
-    ws.cell(row=1, column=1, value=plan.title).font = Font(bold=True, size=16)
+    ws.cell(row=1, column=1, value=_xlsx_text(plan.title)).font = Font(bold=True, size=16)
     ws.cell(row=1, column=1).alignment = center
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
     ws.row_dimensions[1].height = 36
@@ -1786,7 +1796,7 @@ def export_xlsx(plan: Plan, path: str | os.PathLike[str] | IO[bytes]) -> None:
     for row in rows:
         r += 1
         if row.heading:
-            cell = ws.cell(row=r, column=1, value=row.heading)
+            cell = ws.cell(row=r, column=1, value=_xlsx_text(row.heading))
             cell.data_type = "s"
             cell.font = Font(bold=True)
             cell.alignment = Alignment(vertical="center")
@@ -1796,7 +1806,9 @@ def export_xlsx(plan: Plan, path: str | os.PathLike[str] | IO[bytes]) -> None:
             continue
         for j, col in enumerate(columns, start=1):
             value = row.values.get(col.key)
-            cell = ws.cell(row=r, column=j, value=value if value not in ("",) else None)
+            if isinstance(value, str):
+                value = _xlsx_text(value)
+            cell = ws.cell(row=r, column=j, value=value if value != "" else None)
             if isinstance(value, str) and value:
                 cell.data_type = "s"  # never let a text starting with = become a formula
             if isinstance(value, dt.date):

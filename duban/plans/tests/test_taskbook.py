@@ -17,6 +17,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from openpyxl.styles import Font
 
 from duban.core.models import AuditEntry
@@ -541,6 +544,116 @@ def test_export_never_writes_a_formula(org, office_user, tmp_path):
     buf = io.StringIO()
     export_csv(plan, buf)
     assert "'=1+1 是测试" in buf.getvalue()
+
+
+_TEXT = (
+    st.text(
+        alphabet=st.sampled_from(
+            list(
+                "推进建设城乡数字经济改革开放发展稳就业保民生ABCxyz0123，。、；：“”《》（）=-+@' \n"
+            )
+        ),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+_DEADLINES = st.sampled_from(
+    ["6月底前", "年底前", "长期坚持", "2026年9月", "三季度末", dt.date(2026, 5, 20), None]
+)
+
+
+@st.composite
+def _plans(draw):
+    sections = draw(st.lists(_TEXT, max_size=3))
+    tasks = draw(
+        st.lists(
+            st.tuples(
+                st.integers(min_value=-1, max_value=max(0, len(sections) - 1)),
+                _TEXT,
+                st.sampled_from(["fgw", "sw", "cz", "zj", None]),
+                st.lists(st.sampled_from(["fgw", "sw", "cz", "gx"]), max_size=3, unique=True),
+                st.sampled_from(["leader", "李四副市长", None]),
+                _DEADLINES,
+                st.one_of(st.just(""), _TEXT),
+            ),
+            max_size=8,
+        )
+    )
+    return sections, tasks
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "json"])
+@given(data=_plans())
+@hyp_settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,  # the same examples on every run and in CI
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_round_trip_holds_for_any_plan(org, leader, office_user, tmp_path, fmt, data):
+    from duban.plans.services import assign_task
+
+    sections, rows = data
+    plan = Plan.objects.create(title="随机方案", year=2026)
+    nodes = [
+        FrameworkNode.objects.create(
+            plan=plan, name="推" + name, code=str(i + 1), kind="section", sort_order=i + 1
+        )
+        for i, name in enumerate(sections)
+    ]
+    if not nodes:
+        rows = [(-1, *r[1:]) for r in rows]
+    rows = sorted(rows, key=lambda r: r[0])  # book order: loose tasks, then each heading's
+    counters: dict[int, int] = {}
+    for k, (node_i, text, lead, co, who, deadline, measures) in enumerate(rows):
+        counters[node_i] = counters.get(node_i, 0) + 1
+        node = nodes[node_i] if node_i >= 0 else None
+        dtext, ddate, _ = resolve_deadline(deadline, 2026)
+        task = Task.objects.create(
+            plan=plan,
+            framework_node=node,
+            code=f"{node.code}.{counters[node_i]}" if node else str(counters[node_i]),
+            text=text,
+            deadline_text=dtext,
+            deadline=ddate,
+            measures=measures,
+            extracted={"taskbook": {"leader_text": who}} if who and who != "leader" else {},
+            sort_order=k + 1,
+        )
+        if lead:
+            assign_task(
+                task,
+                lead_unit=org[lead],
+                co_units=[org[c] for c in co],
+                leader=leader if who == "leader" else None,
+                actor=office_user,
+            )
+    out = tmp_path / f"rt.{fmt}"
+    if fmt == "xlsx":
+        export_xlsx(plan, out)
+    elif fmt == "csv":
+        with out.open("w", encoding="utf-8-sig", newline="") as fh:
+            export_csv(plan, fh)
+    else:
+        out.write_text(json.dumps(export_json(plan), ensure_ascii=False), encoding="utf-8")
+    if not rows:
+        with pytest.raises(TaskbookError):
+            plan_import(out, year=2026)
+        return
+    pv = plan_import(out, year=2026)
+    assert pv.ok, [str(e) for e in pv.errors]
+    copy = commit_import(pv, actor=office_user)
+    assert snapshot(copy) == snapshot(plan)
+
+
+def test_export_drops_characters_excel_cannot_store(org, office_user, tmp_path):
+    plan = Plan.objects.create(title="方案", year=2026)
+    Task.objects.create(plan=plan, code="1", text="从 Word 粘贴\x0b的任务\x07")
+    out = tmp_path / "o.xlsx"
+    export_xlsx(plan, out)
+    assert openpyxl.load_workbook(out).active["B3"].value == "从 Word 粘贴的任务"
 
 
 # ---------------------------------------------------------------- reading formats
