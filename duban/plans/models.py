@@ -142,6 +142,20 @@ class Task(AuditedModel):
         label = self.text if len(self.text) <= 40 else self.text[:39] + "…"
         return f"{self.code} {label}".strip()
 
+    # The light is derived (see supervision.lights) and written only by the recompute.
+    DERIVED_FIELDS = frozenset({"light", "light_reason", "light_updated_at"})
+
+    def save(self, *args, **kwargs) -> None:
+        """Never write the derived light back: a task loaded before a recompute and saved
+        after it would otherwise restore yesterday's light."""
+        if not self._state.adding and self.pk is not None and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.DERIVED_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
 
 class Assignment(AuditedModel):
     """交办: exactly one lead unit; any number of co-units; the leader in charge."""

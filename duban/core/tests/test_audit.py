@@ -117,3 +117,12 @@ def test_a_stale_write_is_refused_and_loses_nothing(task):
     second.text = "乙的修改"
     second.save()
     assert Task.objects.get(pk=task.pk).version == 3
+
+
+def test_a_stale_instance_does_not_write_back_the_derived_light(task):
+    loaded_before = Task.objects.get(pk=task.pk)
+    Task.objects.filter(pk=task.pk).update(light="red", light_reason="逾期")
+    loaded_before.text = "改了文字"
+    loaded_before.save()
+    stored = Task.objects.get(pk=task.pk)
+    assert (stored.text, stored.light, stored.light_reason) == ("改了文字", "red", "逾期")
