@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
+	scripts/system-deps.sh demo
 	$(BIN)/duban demo
 
 lint: $(STAMP)
@@ -28,6 +29,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: $(STAMP) lint
+	scripts/system-deps.sh test
 	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage check --fail-level WARNING
 	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage makemigrations --check --dry-run
 	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
