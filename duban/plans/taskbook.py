@@ -1117,7 +1117,7 @@ _HEADING = re.compile(
     rf"|[（(]\s*(?P<paren>[{_CN_NUM}]+)\s*[)）]\s*[、.．]?\s*"
     rf"|(?P<arabic>\d{{1,3}})\s*[、.．]\s*(?!\d))"
 )
-_NOTE = re.compile(r"^(?:注\s*[:：\d]|备注|说明[:：]|填表说明|填报说明|合计)")
+_NOTE = re.compile(r"^(?:注\s*[:：\d]|备注|说明[:：]|填表说明|填报说明|合计|小计)")
 _CN_SEQ = re.compile(rf"^\s*(?:[（(]\s*[{_CN_NUM}]+\s*[)）]|[{_CN_NUM}]+[、.．]?)\s*$")
 
 
@@ -1210,6 +1210,14 @@ def _sheet_records(sheet: Sheet, mapping: Mapping) -> Iterator[_Record]:
                 rec.heading = (level, number, name or text)
                 yield rec
                 continue
+        # A merge spreads its value down a column (one lead unit for several tasks), but a
+        # task text merged across into the unit columns means those cells are empty.
+        for k, c in cols.items():
+            box = sheet.merges.get((r, c))
+            if box is not None and box[1] != c and values[k] is not None:
+                values[k] = None
+                texts[k] = ""
+                nonempty.discard(k)
         # 「一」 in 序号 and the heading in 工作任务, nothing else: a heading too.
         if (
             seq_col is not None

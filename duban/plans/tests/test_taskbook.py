@@ -678,6 +678,47 @@ def test_xls_without_libreoffice_asks_to_save_as_xlsx(tmp_path, monkeypatch):
         plan_import(p, year=2026)
 
 
+def test_xls_is_converted_with_libreoffice_when_installed(org, tmp_path, monkeypatch, book):
+    # A stand-in for LibreOffice that "converts" by copying a ready .xlsx into --outdir.
+    fake = tmp_path / "libreoffice"
+    fake.write_text(f'#!/bin/sh\ncp "{book}" "$5/book.xlsx"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(taskbook.shutil, "which", lambda name: str(fake))
+    p = tmp_path / "old.xls"
+    p.write_bytes(taskbook._CFB_MAGIC + b"\0" * 1024 + "Workbook".encode("utf-16-le"))
+    pv = plan_import(p, year=2026)
+    assert pv.ok and len(pv.tasks) == 5
+
+
+def test_formatting_far_below_the_table_is_ignored(org, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["工作任务", "牵头单位"])
+    ws.append(["建设新城", "市商务局"])
+    ws.cell(row=500_000, column=30).font = Font(bold=True)  # styled, empty
+    p = tmp_path / "f.xlsx"
+    wb.save(p)
+    sheet = read_sheets(p)[0]
+    assert len(sheet.rows) == 2 and sheet.width == 2
+
+
+def test_task_text_merged_across_the_unit_columns_leaves_them_empty(org, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "工作任务", "牵头单位", "配合单位"])
+    ws.append([1, "各单位共同推进作风建设"])
+    ws.merge_cells("B2:D2")
+    ws.append([2, "扩大消费", "市商务局", "市财政局"])
+    p = tmp_path / "m.xlsx"
+    wb.save(p)
+    pv = plan_import(p, year=2026)
+    assert pv.ok, [str(e) for e in pv.errors]
+    assert [(t.text, t.lead_unit) for t in pv.tasks] == [
+        ("各单位共同推进作风建设", None),
+        ("扩大消费", org["sw"]),
+    ]
+
+
 # ---------------------------------------------------------------- bad input
 
 
