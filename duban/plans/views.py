@@ -155,6 +155,10 @@ def task_history(task: Task, related: dict[str, Iterable[int]]) -> list[dict[str
     name foreign keys, however many entries there are.
     """
     q = Q(object_type=Task._meta.label_lower, object_id=str(task.pk))
+    # 倒排工期 deletes open milestones: find their entries by the task id they carried.
+    milestone = Milestone._meta.label_lower
+    q |= Q(object_type=milestone, before__task_id=task.pk)
+    q |= Q(object_type=milestone, after__task_id=task.pk)
     for label, ids in related.items():
         ids = [str(i) for i in ids]
         if ids:

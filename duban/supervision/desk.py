@@ -105,12 +105,15 @@ def _unit_sections(user: Any) -> list[dict[str, Any]]:
     )
     task_by_pk = {t.pk: t for t in tasks}
     # Only the columns needed to tell which periods are sent: reports accumulate for years.
-    sent_status = {
-        (task_id, unit_id, period_end): (status, pk)
-        for task_id, unit_id, period_end, status, pk in ProgressReport.objects.filter(
-            unit_id__in=ids, task_id__in=list(task_by_pk)
-        ).values_list("task_id", "unit_id", "period_end", "status", "pk")
-    }
+    sent_status: dict[tuple[int, int, dt.date], str] = {}
+    missing_rows: list[tuple[int, int, Period]] = []
+    for task_id, unit_id, start, end, due, status in ProgressReport.objects.filter(
+        unit_id__in=ids, task_id__in=list(task_by_pk)
+    ).values_list("task_id", "unit_id", "period_start", "period_end", "due_date", "status"):
+        sent_status[(task_id, unit_id, end)] = status
+        if status == ReportStatus.MISSING:
+            missing_rows.append((task_id, unit_id, Period(start, end, due)))
+    listed: set[tuple[int, int, dt.date]] = set()
     returned = list(
         ProgressReport.objects.filter(unit_id__in=ids, status=ReportStatus.RETURNED)
         .select_related("task")
@@ -174,12 +177,22 @@ def _unit_sections(user: Any) -> list[dict[str, Any]]:
             for period in periods:
                 if period.due_date > horizon:
                     break
-                status, _pk = sent_status.get((task.pk, uid, period.period_end), ("", None))
+                status = sent_status.get((task.pk, uid, period.period_end), "")
                 if status in SENT:
                     continue
                 item = {"task": task, "period": period, "status": status, "role": role}
                 key = "due_now" if period.due_date <= today else "due_soon"
                 sections[uid][key].append(item)
+                listed.add((task.pk, uid, period.period_end))
+    # A period the chasing ladder recorded as missing stays owed even when the schedule
+    # has changed since and no longer produces it.
+    for task_id, uid, period in missing_rows:
+        if (task_id, uid, period.period_end) not in listed:
+            task = task_by_pk[task_id]
+            role = "lead" if task.assignment.lead_unit_id == uid else "co"
+            sections[uid]["due_now"].append(
+                {"task": task, "period": period, "status": ReportStatus.MISSING, "role": role}
+            )
     for report in returned:
         sections[report.unit_id]["returned"].append(report)
     for notice in notices:
@@ -224,6 +237,16 @@ def _period_for(task: Task, raw: str) -> Period:
             wanted = dt.date.fromisoformat(raw)
         except ValueError as exc:
             raise Http404(_("报送周期日期无效。")) from exc
+    if wanted is not None:
+        # A period that already has a row (missing, returned, draft) is that row's period,
+        # whatever the schedule says now.
+        row = (
+            ProgressReport.objects.filter(task=task, period_end=wanted)
+            .values_list("period_start", "period_end", "due_date")
+            .first()
+        )
+        if row is not None:
+            return Period(*row)
     if schedule is None:
         # No schedule: an ad-hoc report for the period ending on the given day or today.
         day = wanted or today

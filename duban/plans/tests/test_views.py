@@ -396,3 +396,17 @@ def test_task_page_query_count_does_not_grow_with_history(world, django_assert_m
     assert len(small.captured_queries) <= 30
     html = r.content.decode()
     assert "措施第39版" in html and "第9周进展" in html and "佐证9.txt" in html
+
+
+def test_history_keeps_milestones_replaced_by_a_new_schedule(world):
+    task = world["task"]
+    office = client_for(world, "office")
+    for template in ("standard", "project"):
+        task.refresh_from_db()
+        r = office.post(url(task, "milestones/"), {"template": template, "version": task.version})
+        assert r.status_code == 302
+    html = office.get(url(task)).content.decode()
+    history = html[html.index('id="history"') :]
+    assert "删除阶段目标" in history and "方案制定" in history  # the replaced stage
+    assert "新建阶段目标" in history and "前期准备" in history
+    assert "倒排工期" in history

@@ -414,3 +414,28 @@ def test_htmx_review_errors_and_conflicts_come_back_in_the_item(world):
     )
     assert r.status_code == 200 and "已退回1.1的报告" in r.content.decode()
     assert ProgressReport.objects.get(pk=report.pk).status == ReportStatus.RETURNED
+
+
+def test_a_missing_period_stays_owed_after_the_schedule_changes(world):
+    services.run_chasing()  # records 03-06 and 03-13 as missing
+    assert ProgressReport.objects.filter(status=ReportStatus.MISSING).count() == 2
+    services.set_reporting_schedule(
+        Task.objects.get(pk=world["task"].pk),
+        actor=world["people"]["office"],
+        frequency="monthly",
+        day=25,
+        starts_on=dt.date(2026, 3, 1),
+    )
+    c = client_for(world, "clerk")
+    html = c.get("/desk/").content.decode()
+    assert "period_end=2026-03-06" in html and "period_end=2026-03-13" in html
+    form = c.get(report_url(world["task"], "2026-03-06"))
+    assert form.status_code == 200 and "2026-02-28" in form.content.decode()
+    missing = ProgressReport.objects.get(period_end=dt.date(2026, 3, 6))
+    r = c.post(
+        report_url(world["task"], "2026-03-06"),
+        {"progress": "补报", "percent": "5", "version": missing.version},
+    )
+    assert r.status_code == 302
+    missing.refresh_from_db()
+    assert missing.status == ReportStatus.SUBMITTED and missing.is_late
