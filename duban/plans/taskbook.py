@@ -657,6 +657,17 @@ class Mapping:
             )
         return out
 
+    def as_overrides(self) -> dict[str, str]:
+        """This mapping in the form ``plan_import(mapping=…)`` and ``--map`` accept.
+
+        It is plain JSON, so a web page or a background job can keep the mapping the clerk
+        confirmed and apply it again when the import is committed.
+        """
+        out = {"表头行": str(self.header_start + 1)}
+        for key, i in self.columns.items():
+            out[COLUMN_BY_KEY[key].label] = column_letter(i)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "sheet": self.sheet,

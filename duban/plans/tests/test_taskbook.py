@@ -238,6 +238,25 @@ def test_mapping_override_by_letter(org, tmp_path):
     assert [(t.text, t.lead_unit.name) for t in pv.tasks] == [("建设新城", "市商务局")]
 
 
+def test_a_confirmed_mapping_can_be_kept_as_json_and_applied_again(org, book):
+    first = plan_import(book, year=2026)
+    kept = json.loads(json.dumps(first.mapping.as_overrides(), ensure_ascii=False))
+    assert kept == {
+        "表头行": "3",
+        "序号": "A",
+        "工作任务": "B",
+        "牵头单位": "C",
+        "责任单位": "D",
+        "责任领导": "E",
+        "完成时限": "F",
+        "阶段目标": "G",
+    }
+    again = plan_import(book, year=2026, mapping=kept)
+    assert again.mapping.columns == first.mapping.columns
+    assert (again.mapping.header_start, again.mapping.header_end) == (2, 3)
+    assert [t.to_dict() for t in again.tasks] == [t.to_dict() for t in first.tasks]
+
+
 # ---------------------------------------------------------------- units and deadlines
 
 
