@@ -413,6 +413,8 @@ def _check_zip(zf: zipfile.ZipFile) -> None:
             raise TaskbookError(
                 "这是 Word 文档（.docx）改了扩展名，不是 Excel 工作簿；请使用 Excel 任务分解表导入。"
             )
+        if "xl/workbook.bin" in names:
+            raise TaskbookError("这是 Excel 二进制工作簿（.xlsb），请另存为 .xlsx 后再导入。")
         if "ppt/presentation.xml" in names:
             raise TaskbookError("这是 PowerPoint 演示文稿，不是 Excel 工作簿。")
         raise TaskbookError("这是一个压缩包，不是 Excel 工作簿（缺少 xl/workbook.xml）。")
@@ -1203,7 +1205,9 @@ def _sheet_records(sheet: Sheet, mapping: Mapping) -> Iterator[_Record]:
         if repeats >= 2:
             continue  # the header repeated after a page break
         rec = _Record(r + 1, values, {k: column_letter(c) for k, c in cols.items()}, gaps)
-        origins = {sheet.origin(r, c) for c in range(first_col, sheet.width) if _text(raw[c])}
+        origins = {
+            sheet.origin(r, c) for c in range(first_col, len(raw)) if _text(raw[c])
+        }  # CSV rows may be shorter than the header
         if len(origins) == 1 and not gaps:
             orow, ocol = next(iter(origins))
             text = _text(sheet.value(orow, ocol))

@@ -689,6 +689,21 @@ def test_csv_in_gb18030_and_utf8_bom(org, tmp_path):
         ], enc
 
 
+def test_csv_rows_shorter_or_longer_than_the_header(org, tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(
+        "序号,工作任务,牵头单位,完成时限\n1,建设新城\n一、稳外贸\n2,扩大消费,市商务局,年底前,多余\n",
+        encoding="utf-8",
+    )
+    pv = plan_import(p, year=2026)
+    assert pv.ok, [str(e) for e in pv.errors]
+    assert [(n.code, n.name) for n in pv.nodes] == [("1", "稳外贸")]
+    assert [(t.code, t.text, t.deadline) for t in pv.tasks] == [
+        ("1", "建设新城", None),
+        ("1.2", "扩大消费", dt.date(2026, 12, 31)),
+    ]
+
+
 def test_xls_without_libreoffice_asks_to_save_as_xlsx(tmp_path, monkeypatch):
     monkeypatch.setattr(taskbook.shutil, "which", lambda name: None)
     p = tmp_path / "old.xls"
