@@ -537,3 +537,59 @@ def _has_assignment(task: Task) -> bool:
     except Assignment.DoesNotExist:
         return False
     return True
+
+
+def next_number(year: int) -> str:
+    """The next document number of the year: 青督办〔2026〕3号."""
+    prefix = f"{settings.DUBAN_DOC_PREFIX}〔{year}〕"
+    taken = Bulletin.objects.filter(number__startswith=prefix).count()
+    taken += Notice.objects.filter(number__startswith=prefix).count()
+    return f"{prefix}{taken + 1}号"
+
+
+def publish_bulletin(bulletin: Bulletin, *, actor: Any) -> Bulletin:
+    """印发: give the draft its document number, render the final files, lock it.
+
+    The files are rendered outside the transaction (see :func:`generate_bulletin`); the
+    transaction re-checks that nobody published it meanwhile.
+    """
+    _require_office(actor)
+    _refuse_published(bulletin)
+    issued = timezone.localdate()
+    draft = Bulletin.objects.get(pk=bulletin.pk)
+    draft.number = draft.number or next_number(issued.year)
+    word, pdf = _render(build_bulletin_document(draft))
+    stem = f"bulletin-{draft.plan_id}-{draft.period_start:%Y%m%d}-{draft.period_end:%Y%m%d}"
+    written: list[tuple[Any, str]] = []
+    try:
+        with transaction.atomic(), audit.acting_as(actor):
+            locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+            _refuse_published(locked)
+            old_files = [(f.storage, f.name) for f in (locked.docx, locked.pdf) if f.name]
+            locked.number = draft.number
+            locked.status = Bulletin.Status.PUBLISHED
+            locked.published_at = timezone.now()
+            locked.docx.save(f"{stem}-final.docx", ContentFile(word), save=False)
+            written.append((locked.docx.storage, locked.docx.name))
+            locked.pdf.save(f"{stem}-final.pdf", ContentFile(pdf), save=False)
+            written.append((locked.pdf.storage, locked.pdf.name))
+            locked.save()
+            audit.record_event(locked, "bulletin_published", data={"number": locked.number})
+            transaction.on_commit(lambda: _delete_files(old_files))
+    except BaseException:
+        _delete_files(written)
+        raise
+    return locked
+
+
+def render_notice(notice: Notice, fmt: str) -> bytes:
+    """The notice as an official document, ``fmt`` "docx" or "pdf"."""
+    document = build_notice_document(notice)
+    out = io.BytesIO()
+    if fmt == "docx":
+        od.render_docx(document, out)
+    elif fmt == "pdf":
+        od.render_pdf(document, out)
+    else:
+        raise ValueError(fmt)
+    return out.getvalue()

@@ -29,6 +29,7 @@ urlpatterns = [
     path("manage/", include("duban.org.urls")),
     path("", include("duban.battlemap.urls")),
     path("", include("duban.supervision.urls")),
+    path("", include("duban.bulletins.urls")),
 ]
 
 if settings.DEBUG or getattr(settings, "DUBAN_SERVE_MEDIA", False):
