@@ -88,6 +88,9 @@ def test_a_reporting_cycle_from_schedule_to_notice(page, browser, live_server, t
     # Nothing wider than the phone: the page does not scroll sideways.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=str(SCREENSHOTS / "desk-phone.png"))
+    for path in (f"/desk/report/{task.pk}/", f"/tasks/{task.pk}/"):
+        phone.goto(f"{live_server.url}{path}")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
     phone.context.close()
 
     # 3. The unit leader approves it.
