@@ -103,9 +103,10 @@ class RowIssue:
     column: str
     message: str
     letter: str = ""  # the spreadsheet column (C) when the source has columns
+    row_word: str = "行"  # 「项」 for the tasks of a JSON file, which has no rows
 
     def __str__(self) -> str:
-        where = f"第{self.row}行" if self.row else ""
+        where = f"第{self.row}{self.row_word}" if self.row else ""
         if self.column:
             where += f" {self.column}" if where else self.column
         return f"{where}：{self.message}" if where else self.message
@@ -115,6 +116,7 @@ class RowIssue:
             "row": self.row,
             "column": self.column,
             "letter": self.letter,
+            "row_word": self.row_word,
             "message": self.message,
             "text": str(self),
         }
@@ -1263,6 +1265,7 @@ class _Builder:
         self.task_codes: dict[str, int | None] = {}
         self.per_node: dict[str | None, int] = {}
         self.existing_nodes: dict[str, FrameworkNode] = {}
+        self.node_alias: dict[str, str] = {}
         plan = preview.plan
         if plan is not None:
             for n in plan.framework_nodes.all():
@@ -1272,13 +1275,15 @@ class _Builder:
                 self.task_codes[code] = None
         self._deadline_cache: dict[Any, tuple[str, dt.date | None, str | None]] = {}
 
+    row_word = "行"
+
     def error(self, row: int | None, key: str, msg: str, letter: str = "") -> None:
         label = COLUMN_BY_KEY[key].label if key in COLUMN_BY_KEY else key
-        self.p.errors.append(RowIssue(row, label, msg, letter))
+        self.p.errors.append(RowIssue(row, label, msg, letter, self.row_word))
 
     def warn(self, row: int | None, key: str, msg: str, letter: str = "") -> None:
         label = COLUMN_BY_KEY[key].label if key in COLUMN_BY_KEY else key
-        self.p.warnings.append(RowIssue(row, label, msg, letter))
+        self.p.warnings.append(RowIssue(row, label, msg, letter, self.row_word))
 
     # headings
     def heading(self, row: int, level: int | None, number: int | None, name: str) -> None:
@@ -1308,16 +1313,21 @@ class _Builder:
         self.p.nodes.append(node)
         self.stack.append(node)
 
-    def explicit_node(self, code: str, name: str, parent_code: str | None, row: int) -> None:
+    def explicit_node(self, code: str, name: str, parent_code: str | None, row: int | None) -> None:
         existing = self.existing_nodes.get(name)
         level = code.count(".") + 1
+        if parent_code is not None:
+            parent_code = self.node_alias.get(parent_code, parent_code)
         if existing is not None:
+            # The plan has this heading already, perhaps under another code: tasks that
+            # name the file's code go to the existing node.
+            self.node_alias[code] = existing.code
             self.p.nodes.append(
                 NodeDraft(existing.code, name, parent_code, level, row, existing.pk)
             )
             return
         if code in self.node_codes:
-            self.error(row, "框架", f"框架编号“{code}”重复")
+            self.error(row, "框架", f"框架编号“{code}”重复（{name}）")
             return
         self.node_codes.add(code)
         self.p.nodes.append(NodeDraft(code, name[:200], parent_code, level, row))
@@ -1577,18 +1587,21 @@ def _plan_json(
         mapping=None,
     )
     builder = _Builder(preview, combined_units=False)
+    builder.row_word = "项"
     nodes = data.get("framework") or []
     tasks = data.get("tasks") or []
     if not isinstance(nodes, list) or not isinstance(tasks, list):
         raise TaskbookError("JSON 文件格式错误：framework 和 tasks 应为列表。")
     for i, n in enumerate(nodes, start=1):
         if not isinstance(n, dict) or not str(n.get("name") or "").strip():
-            builder.error(i, "框架", f"第{i}个框架节点缺少名称")
+            builder.error(None, "框架", f"第{i}个框架节点缺少名称")
             continue
-        builder.explicit_node(str(n.get("code") or i), str(n["name"]).strip(), n.get("parent"), i)
+        builder.explicit_node(
+            str(n.get("code") or i), str(n["name"]).strip(), n.get("parent"), None
+        )
     for i, t in enumerate(tasks, start=1):
         if not isinstance(t, dict):
-            builder.error(i, "task", f"第{i}项任务格式错误")
+            builder.error(i, "task", "格式错误")
             continue
         values = {
             "seq": t.get("code"),
@@ -1605,10 +1618,15 @@ def _plan_json(
             try:
                 explicit = dt.date.fromisoformat(str(t["deadline"]))
             except ValueError:
-                builder.error(i, "deadline", "日期“{d}”格式错误".format(d=t["deadline"]))
+                builder.error(i, "deadline", f"日期“{t['deadline']}”格式错误")
+        node_code = t.get("framework") or None
+        if node_code is not None:
+            node_code = builder.node_alias.get(str(node_code), str(node_code))
+            if node_code not in builder.node_codes:
+                builder.error(i, "框架", f"所属框架“{node_code}”不存在")
         builder.task(
             _Record(i, values),
-            node_code=t.get("framework") or None,
+            node_code=node_code,
             code=str(t.get("code") or "") or None,
             deadline=explicit,
         )

@@ -518,6 +518,25 @@ def test_export_then_import_gives_back_the_same_plan(org, leader, office_user, b
     assert snapshot(copy) == snapshot(original)
 
 
+def test_json_into_an_existing_plan_reuses_its_headings(org, office_user, book, plan):
+    source = commit_import(plan_import(book, year=2026), actor=office_user)
+    data = export_json(source)
+    node = FrameworkNode.objects.create(plan=plan, name="着力稳定外贸外资", code="9", sort_order=1)
+    for t in data["tasks"]:
+        t["code"] = "x" + t["code"]
+    data["tasks"][0]["framework"] = "7"  # no such heading in the file
+    p = Path(book).with_suffix(".json")
+    p.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    pv = plan_import(p, plan=plan)
+    assert [str(e) for e in pv.errors] == ["第1项 框架：所属框架“7”不存在"]
+    data["tasks"][0]["framework"] = "1.1"
+    p.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    pv = plan_import(p, plan=plan)
+    assert pv.ok, [str(e) for e in pv.errors]
+    commit_import(pv, actor=office_user)
+    assert set(node.tasks.values_list("code", flat=True)) == {"x2.1", "x2.2", "x2.3"}
+
+
 def test_export_xlsx_layout(org, leader, office_user, book, tmp_path):
     plan = commit_import(plan_import(book, year=2026), actor=office_user)
     out = tmp_path / "out.xlsx"
