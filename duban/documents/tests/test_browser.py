@@ -82,8 +82,12 @@ def test_review_a_report_in_chromium(page, live_server, settings, media_root, un
     card(keyed).focus()
     page.keyboard.press("a")
     expect(card(keyed)).to_have_attribute("data-status", "confirmed")
-    next_id = page.evaluate("document.activeElement.id")
-    assert next_id.startswith("task-") and next_id != f"task-{keyed.pk}"
+    # The focus moves once htmx has settled the swap; wait for it rather than race it.
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id.startsWith('task-')"
+        " && document.activeElement.id !== id",
+        arg=f"task-{keyed.pk}",
+    )
     page.keyboard.press("k")
     assert page.evaluate("document.activeElement.id") == f"task-{keyed.pk}"
 
