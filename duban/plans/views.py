@@ -9,6 +9,7 @@ the form. The helpers at the top (``guarded``, ``check_version``, ``forbidden``,
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -17,10 +18,12 @@ from typing import Any
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import models
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -198,6 +201,13 @@ def task_history(task: Task, related: dict[str, Iterable[int]]) -> list[dict[str
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(value, bool):
             return _("是") if value else _("否")
+        if isinstance(field, models.DateTimeField) and isinstance(value, str):
+            # Stored as ISO text in UTC; shown in local time like every other time here.
+            try:
+                moment = dt.datetime.fromisoformat(value)
+            except ValueError:
+                return value
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
         text = str(value)
         return text if len(text) <= 200 else text[:199] + "…"
 
@@ -454,9 +464,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
     return ctx
 
 
-def _today() -> Any:
-    from django.utils import timezone
-
+def _today() -> dt.date:
     return timezone.localdate()
 
 

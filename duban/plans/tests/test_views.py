@@ -410,3 +410,10 @@ def test_history_keeps_milestones_replaced_by_a_new_schedule(world):
     assert "删除阶段目标" in history and "方案制定" in history  # the replaced stage
     assert "新建阶段目标" in history and "前期准备" in history
     assert "倒排工期" in history
+
+
+def test_history_shows_times_in_local_time(world):
+    html = client_for(world, "office").get(url(world["task"])).content.decode()
+    history = html[html.index('id="history"') :]
+    # Assigned at 10:00 Shanghai time (02:00 UTC) by the fixture.
+    assert "交办时间：<del>（空）</del> → <ins>2026-03-16 10:00</ins>" in history
