@@ -1407,7 +1407,7 @@ class _Builder:
                 row,
                 "seq",
                 "编号“{c}”与{where}重复".format(
-                    c=code, where=f"第{first}行" if first else "方案中已有任务"
+                    c=code, where=f"第{first}{self.row_word}" if first else "方案中已有任务"
                 ),
                 rec.letters.get("seq", ""),
             )
@@ -1424,7 +1424,8 @@ class _Builder:
                 draft.lead_unit = marked[0]
             elif ordered:
                 draft.lead_unit = ordered[0]
-            draft.co_units = [u for u in ordered if u is not draft.lead_unit]
+            lead_pk = draft.lead_unit.pk if draft.lead_unit else None
+            draft.co_units = [u for u in ordered if u.pk != lead_pk]
         else:
             if lead:
                 draft.lead_unit = lead[0][0]
