@@ -60,6 +60,10 @@ def extract_document_job(
     if not path.exists():
         return {"error": "missing", "message": "上传的文件已不存在，请重新上传（upload is gone）"}
     user = User.objects.filter(pk=user_id).first() if user_id else None
+    plan = Plan.objects.filter(pk=plan_id).first() if plan_id else None
+    if plan_id and plan is None:
+        transaction.on_commit(lambda: _discard(path))
+        return {"error": "no_plan", "message": "要并入的方案已不存在，请重新选择（plan is gone）"}
     # Delete the raw bytes only once the outcome is committed: a crash keeps them for the retry.
     transaction.on_commit(lambda: _discard(path))
     with audit.acting_as(user):
@@ -72,8 +76,7 @@ def extract_document_job(
             )
         except ExtractError as exc:
             return {"error": exc.code.value, "message": exc.message}
-        if plan_id:
-            plan = Plan.objects.get(pk=plan_id)
+        if plan is not None:
             outcome = review.reextract(plan, document, actor=user)
             added = outcome.added
         else:
