@@ -1669,11 +1669,12 @@ def commit_import(
                         codes="、".join(sorted(clash)[:5])
                     )
                 )
-        nodes: dict[str, FrameworkNode] = {}
-        order = plan.framework_nodes.count()
+        # The plan's own headings first: tasks may name them by code without the file
+        # repeating them.
+        nodes: dict[str, FrameworkNode] = {n.code: n for n in plan.framework_nodes.all()}
+        order = len(nodes)
         for draft in preview.nodes:
             if draft.existing_id is not None:
-                nodes[draft.code] = FrameworkNode.objects.get(pk=draft.existing_id)
                 continue
             order += 1
             nodes[draft.code] = FrameworkNode.objects.create(

@@ -522,6 +522,7 @@ def test_json_into_an_existing_plan_reuses_its_headings(org, office_user, book, 
     source = commit_import(plan_import(book, year=2026), actor=office_user)
     data = export_json(source)
     node = FrameworkNode.objects.create(plan=plan, name="着力稳定外贸外资", code="9", sort_order=1)
+    other = FrameworkNode.objects.create(plan=plan, name="其他工作", code="8", sort_order=2)
     for t in data["tasks"]:
         t["code"] = "x" + t["code"]
     data["tasks"][0]["framework"] = "7"  # no such heading in the file
@@ -529,12 +530,14 @@ def test_json_into_an_existing_plan_reuses_its_headings(org, office_user, book, 
     p.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     pv = plan_import(p, plan=plan)
     assert [str(e) for e in pv.errors] == ["第1项 框架：所属框架“7”不存在"]
-    data["tasks"][0]["framework"] = "1.1"
+    data["tasks"][0]["framework"] = "8"  # the plan's own heading, not in the file
     p.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     pv = plan_import(p, plan=plan)
     assert pv.ok, [str(e) for e in pv.errors]
     commit_import(pv, actor=office_user)
+    # The file's heading 「2 着力稳定外贸外资」 is the plan's node 9: its tasks go there.
     assert set(node.tasks.values_list("code", flat=True)) == {"x2.1", "x2.2", "x2.3"}
+    assert list(other.tasks.values_list("code", flat=True)) == ["x1.1.1"]
 
 
 def test_export_xlsx_layout(org, leader, office_user, book, tmp_path):
