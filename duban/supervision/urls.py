@@ -7,4 +7,5 @@ from duban.supervision import views
 urlpatterns = [
     # token_urlsafe tokens are exactly the slug alphabet (letters, digits, - and _).
     path("calendar/<slug:token>.ics", views.calendar_feed, name="calendar-feed"),
+    path("evidence/<int:pk>/", views.evidence_file, name="evidence-file"),
 ]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
+from duban.plans import access
 from duban.supervision import ical
+from duban.supervision.models import Evidence
 
 
 @require_safe
@@ -35,3 +38,20 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     # The address is the credential: keep it out of other sites' Referer headers.
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@login_required
+@require_safe
+def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
+    """An evidence file, for whoever may see the task it backs (else 404, like the task)."""
+    evidence = (
+        Evidence.objects.select_related("report__task", "closure__task").filter(pk=pk).first()
+    )
+    if evidence is None:
+        raise Http404
+    owner = evidence.report or evidence.closure
+    try:
+        access.require(request.user, "view", owner.task)
+    except (access.NotFound, access.NotAllowed) as exc:
+        raise Http404 from exc
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)

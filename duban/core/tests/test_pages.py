@@ -27,3 +27,12 @@ def test_healthz_reports_the_database(client):
 
     data = client.get("/healthz").json()
     assert data == {"status": "ok", "version": data["version"], "db": connection.vendor}
+
+
+@pytest.mark.django_db
+def test_404_page_is_ours_and_says_nothing_about_existence(client, office_user, settings):
+    settings.DEBUG = False
+    client.force_login(office_user)
+    page = client.get("/tasks/999999/")
+    assert page.status_code == 404
+    assert "不存在，或不在您的权限范围内" in page.content.decode()

@@ -6,50 +6,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0001_initial'),
-        ('supervision', '0005_calendarfeed'),
+        ("org", "0001_initial"),
+        ("supervision", "0005_calendarfeed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='版本')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('generic', '通用 JSON'), ('wecom', '企业微信机器人'), ('dingtalk', '钉钉机器人')], max_length=10, verbose_name='类型')),
-                ('url', models.URLField(max_length=500, verbose_name='地址')),
-                ('secret', models.CharField(blank=True, max_length=200, verbose_name='签名密钥')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('units', models.ManyToManyField(blank=True, help_text='留空表示推送全部单位的通知。', related_name='+', to='org.unit', verbose_name='只推送这些单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="版本"),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("generic", "通用 JSON"),
+                            ("wecom", "企业微信机器人"),
+                            ("dingtalk", "钉钉机器人"),
+                        ],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("url", models.URLField(max_length=500, verbose_name="地址")),
+                ("secret", models.CharField(blank=True, max_length=200, verbose_name="签名密钥")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "units",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="留空表示推送全部单位的通知。",
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="只推送这些单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '消息推送地址',
-                'verbose_name_plural': '消息推送地址',
+                "verbose_name": "消息推送地址",
+                "verbose_name_plural": "消息推送地址",
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('body', models.TextField(blank=True, verbose_name='内容')),
-                ('url', models.CharField(blank=True, max_length=300, verbose_name='链接')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='已读时间')),
-                ('notice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='supervision.notice', verbose_name='督办通知')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='接收人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                ("body", models.TextField(blank=True, verbose_name="内容")),
+                ("url", models.CharField(blank=True, max_length=300, verbose_name="链接")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="已读时间")),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="supervision.notice",
+                        verbose_name="督办通知",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="接收人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '站内消息',
-                'verbose_name_plural': '站内消息',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'read_at'], name='supervision_user_id_25aba3_idx')],
+                "verbose_name": "站内消息",
+                "verbose_name_plural": "站内消息",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "read_at"], name="supervision_user_id_25aba3_idx")
+                ],
             },
         ),
     ]

@@ -63,3 +63,24 @@ def test_bad_report_input_is_refused_whole(units, media_root):
     # The failed upload rolled back the report it came with.
     assert not ProgressReport.objects.filter(task=task).exists()
     assert not [p for p in media_root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.django_db
+def test_evidence_downloads_follow_the_task_permissions(client, units, media_root):
+    plan = Plan.objects.create(title="佐证方案")
+    task = Task.objects.create(plan=plan, code="1.1", text="推进政务服务一网通办")
+    Assignment.objects.create(task=task, lead_unit=units["sw"])
+    clerk = create_user("clerk", password="x", unit=units["sw"], role="clerk")
+    other = create_user("other", password="x", unit=units["cz"], role="clerk")
+    report = services.submit_report(
+        task, actor=clerk, percent=20, progress="上线", files=[("验收.pdf", b"%PDF-1.4 ok")],
+        **PERIOD,
+    )  # fmt: skip
+    evidence = report.evidence.get()
+    client.force_login(clerk)
+    r = client.get(f"/evidence/{evidence.pk}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content) == b"%PDF-1.4 ok"
+    client.force_login(other)
+    assert client.get(f"/evidence/{evidence.pk}/").status_code == 404
+    client.logout()
+    assert client.get(f"/evidence/{evidence.pk}/").status_code == 302
