@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import transaction
 
 from duban.core import audit
+from duban.core.jobs import job
 from duban.extract import times
 from duban.extract.structure import cn_number
 from duban.extract.units import Catalog as _Catalog
@@ -1928,3 +1929,62 @@ def export_json(plan: Plan) -> dict[str, Any]:
         ],
         "tasks": out_tasks,
     }
+
+
+# -- background job -------------------------------------------------------------------
+
+# Row errors and warnings beyond this many are counted, not listed, in a job's result.
+JOB_MAX_ISSUES = 200
+
+
+@job("import_taskbook")
+def import_taskbook_job(
+    *,
+    upload: str,
+    filename: str,
+    plan_id: int | None = None,
+    year: int | None = None,
+    title: str = "",
+    mapping: dict[str, str] | None = None,
+    user_id: int | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Import an uploaded book in the worker: a large book takes minutes to commit.
+
+    ``upload`` names a file under ``MEDIA_ROOT/uploads`` (as for ``extract_document``);
+    ``mapping`` is the clerk's confirmed :meth:`Mapping.as_overrides`. A refused book is a
+    result (``{"error": "file"|"rows", …}``), not a crash, so the queue does not retry it.
+    The upload is deleted once the import is committed or refused; a dry run keeps it for
+    the commit that follows.
+    """
+    from duban.documents.jobs import upload_path
+
+    path = upload_path(upload)
+    if not path.exists():
+        return {"error": "missing", "message": "上传的文件已不存在，请重新上传。"}
+    plan = Plan.objects.filter(pk=plan_id).first() if plan_id else None
+    if plan_id and plan is None:
+        return {"error": "no_plan", "message": "要导入的方案已不存在，请重新选择。"}
+    actor = User.objects.filter(pk=user_id).first() if user_id else None
+    if not dry_run:
+        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+    try:
+        preview = plan_import(
+            path, plan=plan, year=year, mapping=mapping or None, filename=filename, title=title
+        )
+    except TaskbookError as exc:
+        return {"error": "file", "message": str(exc)}
+    result: dict[str, Any] = {
+        "summary": preview.summary(),
+        "mapping": preview.mapping.as_overrides() if preview.mapping else None,
+        "errors": [e.to_dict() for e in preview.errors[:JOB_MAX_ISSUES]],
+        "warnings": [w.to_dict() for w in preview.warnings[:JOB_MAX_ISSUES]],
+        "error_count": len(preview.errors),
+        "warning_count": len(preview.warnings),
+    }
+    if preview.errors:
+        return {"error": "rows", **result}
+    if dry_run:
+        return result
+    created = commit_import(preview, actor=actor)
+    return {**result, "plan": created.pk, "tasks": len(preview.tasks)}

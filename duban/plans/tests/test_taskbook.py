@@ -948,6 +948,60 @@ def test_cli_exits_2_with_row_errors_and_writes_nothing(org, tmp_path):
     assert r.exit_code == 2
 
 
+# ---------------------------------------------------------------- background job
+
+
+def test_import_job_previews_then_commits(
+    org, office_user, book, tmp_path, media_root, django_capture_on_commit_callbacks
+):
+    from duban.core.jobs import enqueue, run_one
+
+    uploads = Path(media_root) / "uploads"
+    uploads.mkdir(parents=True)
+    stored = uploads / "a1.xlsx"
+    stored.write_bytes(book.read_bytes())
+    args = {"upload": "a1.xlsx", "filename": "任务分解表.xlsx", "year": 2026}
+    before = _counts()
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue("import_taskbook", args={**args, "dry_run": True})
+        preview = run_one()
+    assert preview.status == "done", preview.error
+    assert "任务 5 项，交办 5 项；错误 0 处" in preview.result["summary"]
+    assert {k: v for k, v in _counts().items() if k != "audit"} == {
+        k: v for k, v in before.items() if k != "audit"
+    }
+    assert stored.exists()  # kept for the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue(
+            "import_taskbook",
+            args={**args, "mapping": preview.result["mapping"], "user_id": office_user.pk},
+        )
+        done = run_one()
+    assert done.status == "done", done.error
+    plan = Plan.objects.get(pk=done.result["plan"])
+    assert plan.tasks.count() == 5
+    assert AuditEntry.for_object(plan).filter(actor=office_user, action="create").exists()
+    assert not stored.exists()
+
+
+def test_import_job_with_row_errors_writes_nothing(
+    org, tmp_path, media_root, django_capture_on_commit_callbacks
+):
+    from duban.core.jobs import enqueue, run_one
+
+    uploads = Path(media_root) / "uploads"
+    uploads.mkdir(parents=True)
+    build_book(uploads / "b2.xlsx", bad_unit="市大数据局")
+    before = {k: v for k, v in _counts().items() if k != "audit"}
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue("import_taskbook", args={"upload": "b2.xlsx", "filename": "b.xlsx"})
+        done = run_one()
+    assert done.status == "done"
+    assert done.result["error"] == "rows"
+    assert [e["text"] for e in done.result["errors"]] == ["第12行 牵头单位：找不到单位“市大数据局”"]
+    assert {k: v for k, v in _counts().items() if k != "audit"} == before
+
+
 # ---------------------------------------------------------------- docs
 
 
