@@ -874,6 +874,21 @@ def test_header_not_found(db, tmp_path):
         plan_import(p, year=2026)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"tasks": [', "JSON 文件格式错误"),
+        ('{"tasks": []}', "不是本系统导出的任务分解表"),
+        ('{"format": "duban.taskbook", "version": 99}', "版本 99 不受支持"),
+    ],
+)
+def test_broken_or_foreign_json(db, tmp_path, content, message):
+    p = tmp_path / "b.json"
+    p.write_text(content, encoding="utf-8")
+    with pytest.raises(TaskbookError, match=message):
+        plan_import(p, year=2026)
+
+
 def test_text_file_named_xlsx(db, tmp_path):
     p = tmp_path / "t.xlsx"
     p.write_text("序号,工作任务\n", encoding="utf-8")
