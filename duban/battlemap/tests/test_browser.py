@@ -74,6 +74,13 @@ def test_office_battlemap_wall_and_roadmap(page, live_server):
     )
     assert page.get_by_role("heading", name="挂图作战").count() == 1  # the board, not a page
 
+    # On a phone the page reflows: nothing wider than the screen but the scrolling tables.
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server.url}/battlemap/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 361
+    page.screenshot(path="/tmp/battlemap-phone.png", full_page=False)
+    page.set_viewport_size({"width": 1366, "height": 768})
+
     # The wall screen: no navigation, big numbers, refreshes itself every minute.
     page.goto(f"{live_server.url}/battlemap/")
     page.get_by_role("link", name="大屏模式").click()
