@@ -231,7 +231,11 @@ def cli_reference() -> str:
     for name in sorted(main.commands):
         command = main.commands[name]
         sub = click.Context(
-            command, info_name=name, parent=ctx, **command.context_settings
+            command,
+            info_name=name,
+            parent=ctx,
+            # As when run under `duban`: the group's settings (-h) apply to every command.
+            **{**main.context_settings, **command.context_settings},
         )
         parts += [f"## duban {name}\n", "```text", command.get_help(sub).rstrip(), "```\n"]
     return "\n".join(parts)
@@ -240,8 +244,11 @@ def cli_reference() -> str:
 def _register_subsystems() -> None:
     """Sub-commands that live beside their subsystem."""
     from duban.extract.cli import extract
+    from duban.plans.cli import export_command, import_command
 
     main.add_command(extract, "extract")
+    main.add_command(import_command, "import")
+    main.add_command(export_command, "export")
 
 
 _register_subsystems()

@@ -7,6 +7,7 @@ from typing import Any
 
 from duban.core.jobs import job
 from duban.documents import jobs as _document_jobs  # noqa: F401 - registers extract_document
+from duban.plans import taskbook as _taskbook  # noqa: F401 - registers import_taskbook
 from duban.supervision import notify  # noqa: F401 - registers send_email, deliver_webhook
 
 

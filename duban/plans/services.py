@@ -131,14 +131,21 @@ def assign_task(
 ) -> Assignment:
     """交办: one lead unit, any co-units (never the lead itself), the leader in charge."""
     with audit.acting_as(actor):
-        assignment, _ = Assignment.objects.get_or_create(
-            task=task, defaults={"lead_unit": lead_unit}
-        )
-        assignment.lead_unit = lead_unit
-        assignment.leader_in_charge = leader
-        assignment.assigned_at = timezone.now()
-        assignment.save()
-        assignment.co_units.set([u for u in co_units if u.pk != lead_unit.pk])
+        now = timezone.now()
+        assignment = Assignment.objects.filter(task=task).first()
+        if assignment is None:
+            # One insert with every field: importing a 5,000-row book assigns 5,000 tasks.
+            assignment = Assignment.objects.create(
+                task=task, lead_unit=lead_unit, leader_in_charge=leader, assigned_at=now
+            )
+        else:
+            assignment.lead_unit = lead_unit
+            assignment.leader_in_charge = leader
+            assignment.assigned_at = now
+            assignment.save()
+        wanted = [u for u in co_units if u.pk != lead_unit.pk]
+        if wanted or assignment.co_units.exists():
+            assignment.co_units.set(wanted)
         audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
     return assignment
 

@@ -416,4 +416,4 @@ def test_history_shows_times_in_local_time(world):
     html = client_for(world, "office").get(url(world["task"])).content.decode()
     history = html[html.index('id="history"') :]
     # Assigned at 10:00 Shanghai time (02:00 UTC) by the fixture.
-    assert "交办时间：<del>（空）</del> → <ins>2026-03-16 10:00</ins>" in history
+    assert "2026-03-16 10:00" in history and "2026-03-16 02:00" not in history
