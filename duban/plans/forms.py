@@ -174,3 +174,15 @@ class NoticeReplyForm(forms.Form):
         error_messages={"required": _("请填写回复内容。")},
     )
     version = VersionField()
+
+
+class SubtaskForm(forms.Form):
+    text = forms.CharField(
+        label=_("分解任务（具体措施）"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写分解任务的内容。")},
+    )
+    deadline = forms.DateField(
+        label=_("完成时限"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    responsible = forms.CharField(label=_("责任人"), required=False, max_length=200)

@@ -172,3 +172,54 @@ def update_task(task: Task, *, actor: Any, version: int, **values: Any) -> Task:
             setattr(task, key, value)
         task.save()
     return task
+
+
+@transaction.atomic
+def add_subtask(
+    parent: Task,
+    *,
+    actor: Any,
+    text: str,
+    deadline: dt.date | None = None,
+    responsible: str = "",
+) -> Task:
+    """A lead unit refines its task into a sub-task or measure, owned by the same unit.
+
+    The sub-task inherits the parent's plan, framework node and lead unit; its deadline may
+    not be later than the parent's (a measure cannot finish after its task).
+    """
+    from duban.plans import access
+
+    access.require(actor, "split", parent)
+    text = text.strip()
+    if not text:
+        raise ValueError("请填写分解任务的内容。")
+    if deadline and parent.deadline and deadline > parent.deadline:
+        raise ValueError(f"分解任务的完成时限不能晚于上级任务（{parent.deadline}）。")
+    lead_id, _co = access.task_units(parent)
+    if lead_id is None:
+        raise ValueError("上级任务尚未交办，不能分解。")
+    with audit.acting_as(actor):
+        n = Task.objects.filter(parent=parent).count() + 1
+        child = Task.objects.create(
+            plan=parent.plan,
+            parent=parent,
+            framework_node=parent.framework_node,
+            code=f"{parent.code}.{n}" if parent.code else str(n),
+            text=text,
+            kind=TaskKind.TASK,
+            status=TaskStatus.CONFIRMED,
+            start_date=parent.start_date,
+            deadline=deadline or parent.deadline,
+            deadline_text="" if deadline else parent.deadline_text,
+            sort_order=parent.sort_order,
+        )
+        Assignment.objects.create(
+            task=child,
+            lead_unit_id=lead_id,
+            leader_in_charge=parent.assignment.leader_in_charge,
+            responsible_text=responsible[:200],
+            assigned_at=timezone.now(),
+        )
+        audit.record_event(parent, "task_split", data={"child": child.pk, "code": child.code})
+    return child

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tasks/<int:pk>/milestones/", views.task_milestones, name="task-milestones"),
     path("tasks/<int:pk>/reporting/", views.task_reporting, name="task-reporting"),
     path("tasks/<int:pk>/comment/", views.task_comment, name="task-comment"),
+    path("tasks/<int:pk>/subtask/", views.task_subtask, name="task-subtask"),
     path("tasks/<int:pk>/closure/", views.task_closure, name="task-closure"),
     path("tasks/<int:pk>/notice/", views.task_notice, name="task-notice"),
     path("closures/<int:pk>/decide/", views.closure_decide, name="closure-decide"),

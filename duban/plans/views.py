@@ -365,6 +365,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
             "comment": may("comment"),
             "report": may("report") and active and assignment is not None,
             "request_closure": may("request_closure") and active,
+            "split": may("split") and active and assignment is not None,
             "approve_closure": may("approve_closure"),
             "issue_notice": may("issue_notice") and assignment is not None,
         },
@@ -415,6 +416,10 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         )
     if ctx["can"]["comment"]:
         ctx["comment_form"] = bound.get("comment_form") or CommentForm()
+    if ctx["can"]["split"]:
+        from duban.plans.forms import SubtaskForm
+
+        ctx["subtask_form"] = bound.get("subtask_form") or SubtaskForm()
     if ctx["can"]["request_closure"]:
         ctx["closure_form"] = bound.get("closure_form") or ClosureRequestForm(
             initial={"version": task.version}
@@ -440,6 +445,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         "milestone_form",
         "reporting_form",
         "comment_form",
+        "subtask_form",
         "closure_form",
         "decision_form",
         "notice_form",
@@ -617,6 +623,32 @@ def task_reporting(request: HttpRequest, pk: int) -> HttpResponse:
         return render_task(request, task, status=400, reporting_form=form)
     messages.success(request, _("报送计划已保存。"))
     return _back(task, "reporting")
+
+
+@guarded
+@require_POST
+def task_subtask(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lead unit's leader splits the task into a sub-task or measure."""
+    from duban.plans.forms import SubtaskForm
+    from duban.plans.services import add_subtask
+
+    task = _load_task(request.user, pk, "split")
+    form = SubtaskForm(request.POST)
+    if form.is_valid():
+        try:
+            child = add_subtask(
+                task,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                deadline=form.cleaned_data["deadline"],
+                responsible=form.cleaned_data["responsible"],
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        return render_task(request, task, status=400, subtask_form=form)
+    messages.success(request, _("已分解出任务 {code}。").format(code=child.code))
+    return _back(task, "subtasks")
 
 
 @guarded

@@ -417,3 +417,24 @@ def test_history_shows_times_in_local_time(world):
     history = html[html.index('id="history"') :]
     # Assigned at 10:00 Shanghai time (02:00 UTC) by the fixture.
     assert "2026-03-16 10:00" in history and "2026-03-16 02:00" not in history
+
+
+def test_the_lead_units_leader_splits_a_task_into_measures(world):
+    task = world["task"]
+    lead = client_for(world, "unitlead")
+    page = lead.get(url(task)).content.decode()
+    assert "添加分解任务" in page
+    r = lead.post(url(task, "subtask/"), {"text": "制定实施方案", "responsible": "张科长"})
+    assert r.status_code == 302
+    child = Task.objects.get(parent=task)
+    assert child.code == f"{task.code}.1" and child.assignment.lead_unit_id == (
+        task.assignment.lead_unit_id
+    )
+    assert child.assignment.responsible_text == "张科长"
+    late = lead.post(url(task, "subtask/"), {"text": "晚了", "deadline": "2099-01-01"})
+    assert late.status_code == 400 and "不能晚于上级任务" in late.content.decode()
+    # A clerk of the same unit sees the task but cannot split it.
+    clerk = client_for(world, "clerk")
+    assert "添加分解任务" not in clerk.get(url(task)).content.decode()
+    assert clerk.post(url(task, "subtask/"), {"text": "x"}).status_code == 403
+    assert Task.objects.filter(parent=task).count() == 1
