@@ -7,7 +7,13 @@ and can be bookmarked with its filters.
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required as django_login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,6 +23,25 @@ from duban.battlemap import services
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
+
+
+def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Django's ``login_required``, except that an htmx request gets ``HX-Redirect``.
+
+    Without it, a wall screen whose session ran out would follow the redirect inside its
+    minute refresh and paste the login form into the board; htmx instead loads the login
+    page as a whole.
+    """
+    guarded = django_login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _htmx(request) and not request.user.is_authenticated:
+            url = f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}"
+            return HttpResponse(status=204, headers={"HX-Redirect": url})
+        return guarded(request, *args, **kwargs)
+
+    return wrapper
 
 
 @login_required
@@ -53,8 +78,8 @@ def roadmap(request: HttpRequest) -> HttpResponse:
     context = {
         "rm": data,
         "query": filters.querystring(),
-        "query_node": services.urlencode({**query, "by": "node"}),
-        "query_unit": services.urlencode({**query, "by": "unit"}),
+        "query_node": urlencode({**query, "by": "node"}),
+        "query_unit": urlencode({**query, "by": "unit"}),
     }
     if _htmx(request) and request.headers.get("HX-Target") == "roadmap-chart":
         return render(request, "battlemap/_roadmap_chart.html", context)

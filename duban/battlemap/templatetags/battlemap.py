@@ -50,9 +50,13 @@ def mix_donut(mix: LightMix) -> SafeString:
 
 
 @register.simple_tag
-def completion_bar(mix: LightMix, name: str = "") -> SafeString:
-    label = _("{name}办结率{share}%").format(name=name, share=round(mix.completion))
-    return svg.bar(mix.completion, 100, label=label)
+def closed_bar(closed: int, total: int, name: str = "") -> SafeString:
+    """The closed share of ``total`` tasks as one bar (the public page's areas)."""
+    share = round(closed * 100 / total) if total else 0
+    label = _("{name}已办结{closed}项，共{total}项（{share}%）").format(
+        name=name, closed=closed, total=total, share=share
+    )
+    return svg.bar(closed, total, label=label)
 
 
 @register.simple_tag

@@ -144,3 +144,16 @@ def test_overview_with_filters_stays_in_budget(client, small, django_assert_max_
     with django_assert_max_num_queries(30):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_an_expired_session_on_the_wall_reloads_the_login_page(client):
+    response = client.get("/battlemap/wall/?plan=3", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fbattlemap%2Fwall%2F%3Fplan%3D3"
+
+
+def test_public_page_draws_each_areas_closed_share(client, small):
+    small["plan"].is_public = True
+    small["plan"].save()
+    html = client.get(f"/public/{small['plan'].pk}/").content.decode()
+    assert 'aria-label="开放之城已办结1项，共3项（33%）"' in html
