@@ -372,3 +372,41 @@ def test_password_protected_renamed_and_huge_files_are_refused(world, settings):
     assert "这是 Word 文档（.docx）改了扩展名" in got[1][1]
     assert "文件过大" in got[2][1]
     assert "报送表应为 Excel 工作簿" in got[3][1]
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_export_reports_and_import_reports_commands(world, tmp_path):
+    from click.testing import CliRunner
+
+    import duban.cli  # noqa: F401 - first: duban.plans.cli is loaded from it
+    from duban.plans.cli import export_reports_command, import_reports_command
+
+    out = tmp_path / "sw.xlsx"
+    runner = CliRunner()
+    r = runner.invoke(
+        export_reports_command,
+        ["--unit", "市商务局", "--period-end", "2026-03-13", "-o", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    assert "2 行" in r.output
+    wb = openpyxl.load_workbook(out)
+    fill(wb, 4, 10, "开工")
+    fill(wb, 5, 300, "推进")
+    wb.save(out)
+    r = runner.invoke(import_reports_command, [str(out), "--as", "clerk"])
+    assert r.exit_code == 2
+    assert "错误 《sw.xlsx》第5行 完成进度：应为0到100之间的数字" in r.output
+    fill(wb, 5, 30, "推进")
+    wb.save(out)
+    r = runner.invoke(import_reports_command, [str(out), "--as", "clerk", "--dry-run"])
+    assert r.exit_code == 0 and "未写入" in r.output
+    assert not ProgressReport.objects.exists()
+    r = runner.invoke(import_reports_command, [str(out), "--as", "clerk"])
+    assert r.exit_code == 0 and "已报送 2 条进展" in r.output
+    assert ProgressReport.objects.count() == 2
+    r = runner.invoke(
+        export_reports_command, ["--unit", "没有的局", "--period-end", "2026-03-13", "-o", str(out)]
+    )
+    assert r.exit_code == 2 and "找不到单位" in r.output
