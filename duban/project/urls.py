@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("duban.project.api_urls")),
     path("documents/", include("duban.documents.urls")),
+    path("taskbook/", include("duban.plans.import_urls")),
     path("", include("duban.plans.urls")),
     path("", include("duban.supervision.desk_urls")),
     path("manage/", include("duban.org.urls")),
