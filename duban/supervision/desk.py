@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.core.models import ConflictError
 from duban.org.choices import Role
@@ -224,7 +225,12 @@ def desk(request: HttpRequest) -> HttpResponse:
             notice.form = NoticeReplyForm(
                 initial={"version": notice.version}, auto_id=f"notice{notice.pk}_%s"
             )
-    return render(request, "supervision/desk.html", {"sections": sections, "today": _today()})
+        section["sheet_periods"] = _sheet_periods(section)
+    return render(
+        request,
+        "supervision/desk.html",
+        {"sections": sections, "today": _today(), **_feed_context(request, sections)},
+    )
 
 
 def _period_for(task: Task, raw: str) -> Period:
@@ -656,3 +662,181 @@ def issue(request: HttpRequest) -> HttpResponse:
     else:
         messages.warning(request, _("今天已就此任务发出过同级通知，未重复发出。"))
     return HttpResponseRedirect(reverse("office-desk") + "#ladder")
+
+
+# --- report sheets (报送表) and calendar links on the unit desk ------------------------------
+# Thin adapters over duban.supervision.reportbook and duban.supervision.ical.
+
+SHEET_SESSION_KEY = "report_sheet_uploads"
+
+
+def _sheet_periods(section: dict[str, Any]) -> list[dt.date]:
+    """The current period (latest one due) and the next one, for the 下载报送表 links."""
+    now = [i["period"].period_end for i in section["due_now"]]
+    soon = [
+        i["period"].period_end
+        for i in section["due_soon"]
+        if not now or i["period"].period_end > max(now)
+    ]
+    out = ([max(now)] if now else []) + ([min(soon)] if soon else [])
+    return out
+
+
+def _feed_context(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[str, Any]:
+    """The user's own feed and, for unit leaders, each unit's feed (one query)."""
+    from duban.supervision.ical import feed_path
+    from duban.supervision.models import CalendarFeed
+
+    leader_units = [s["unit"].pk for s in sections if s["is_leader"]]
+    feeds = CalendarFeed.objects.filter(revoked_at__isnull=True).filter(
+        Q(user=request.user) | Q(unit_id__in=leader_units)
+    )
+    mine, by_unit = None, {}
+    for feed in feeds.order_by("-id"):
+        url = request.build_absolute_uri(feed_path(feed))
+        if feed.user_id == request.user.pk:
+            mine = mine or url
+        elif feed.unit_id not in by_unit:
+            by_unit[feed.unit_id] = url
+    for s in sections:
+        s["feed_url"] = by_unit.get(s["unit"].pk) if s["is_leader"] else None
+    return {"my_feed_url": mine}
+
+
+def _desk_unit(request: HttpRequest, unit_id: int) -> Unit:
+    """A unit the user reports for (or any, for the office); anything else is 404."""
+    g = access.grants(request.user)
+    if Role.OFFICE not in g.global_roles and not (
+        g.unit_roles.get(unit_id, frozenset()) & UNIT_ROLES
+    ):
+        raise Http404(_("没有找到该单位。"))
+    return get_object_or_404(Unit, pk=unit_id)
+
+
+@guarded
+@require_http_methods(["GET", "POST"])
+def report_sheet(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """GET: the unit's report sheet for ``?period_end``; POST: a filled one, checked (dry run)."""
+    from duban.supervision import reportbook
+
+    unit = _desk_unit(request, unit_id)
+    if request.method == "GET":
+        try:
+            period_end = dt.date.fromisoformat(request.GET.get("period_end", ""))
+        except ValueError as exc:
+            raise Http404(_("报送周期日期无效。")) from exc
+        data = reportbook.export_report_sheet(unit, period_end)
+        response = HttpResponse(
+            data,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        from urllib.parse import quote
+
+        name = reportbook.report_sheet_filename(unit, period_end)
+        response["Content-Disposition"] = (
+            f"attachment; filename=\"report-sheet.xlsx\"; filename*=UTF-8''{quote(name)}"
+        )
+        return response
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        preview = reportbook.ReportImportPreview()
+        preview.errors.append(reportbook.ReportIssue(None, "", _("请选择填好的报送表。")))
+        token = ""
+    else:
+        data = uploaded.read(settings.DUBAN_MAX_UPLOAD_BYTES + 1)
+        preview = reportbook.import_report_sheets(
+            [(uploaded.name or "report.xlsx", data)], actor=request.user, unit=unit
+        )
+        token = ""
+        if preview.ok:
+            token = _keep_sheet(request, unit, uploaded.name or "report.xlsx", data)
+    return render(
+        request,
+        "supervision/report_sheet_preview.html",
+        {"unit": unit, "preview": preview, "token": token},
+        status=200 if preview.ok else 400,
+    )
+
+
+def _keep_sheet(request: HttpRequest, unit: Unit, name: str, data: bytes) -> str:
+    """Keep a checked sheet until the clerk confirms it (the file, not the preview)."""
+    import uuid
+
+    from duban.documents.jobs import upload_path
+
+    token = uuid.uuid4().hex + ".xlsx"
+    path = upload_path(token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    kept = dict(request.session.get(SHEET_SESSION_KEY, {}))
+    kept[token] = {"unit": unit.pk, "name": name[:255]}
+    while len(kept) > 10:
+        upload_path(next(iter(kept))).unlink(missing_ok=True)
+        kept.pop(next(iter(kept)))
+    request.session[SHEET_SESSION_KEY] = kept
+    return token
+
+
+@guarded
+@require_POST
+def report_sheet_confirm(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """Submit a checked sheet: read it again (the data may have changed), then commit."""
+    from duban.documents.jobs import upload_path
+    from duban.supervision import reportbook
+
+    unit = _desk_unit(request, unit_id)
+    token = request.POST.get("token", "")
+    kept = dict(request.session.get(SHEET_SESSION_KEY, {}))
+    info = kept.get(token)
+    if info is None or info["unit"] != unit.pk or not upload_path(token).exists():
+        raise Http404(_("报送表已失效，请重新上传。"))
+    path = upload_path(token)
+    preview = reportbook.import_report_sheets(
+        [(info["name"], path.read_bytes())], actor=request.user, unit=unit
+    )
+    try:
+        reports = reportbook.commit_report_import(preview, actor=request.user)
+    except reportbook.ReportbookError as exc:
+        return render(
+            request,
+            "supervision/report_sheet_preview.html",
+            {"unit": unit, "preview": preview, "token": "", "failure": str(exc)},
+            status=400,
+        )
+    kept.pop(token, None)
+    request.session[SHEET_SESSION_KEY] = kept
+    path.unlink(missing_ok=True)
+    messages.success(
+        request,
+        _("已按报送表报送 {n} 条进展（{unit}）。").format(n=len(reports), unit=unit.name),
+    )
+    return HttpResponseRedirect(reverse("desk"))
+
+
+@guarded
+@require_POST
+def calendar_link(request: HttpRequest) -> HttpResponse:
+    """Create the user's (or, for a unit leader, the unit's) calendar link; ``reset`` renews it."""
+    from duban.supervision.ical import issue_feed, revoke_feed
+    from duban.supervision.models import CalendarFeed
+
+    scope = request.POST.get("scope", "user")
+    if scope == "unit":
+        unit_id = _int(request.POST.get("unit"))
+        g = access.grants(request.user)
+        if unit_id is None or Role.UNIT_LEADER not in g.unit_roles.get(unit_id, frozenset()):
+            raise Http404(_("没有找到该单位。"))
+        owner: dict[str, Any] = {"unit": get_object_or_404(Unit, pk=unit_id)}
+    else:
+        owner = {"user": request.user}
+    active = list(CalendarFeed.objects.filter(revoked_at__isnull=True, **owner))
+    if active and "reset" not in request.POST:
+        return HttpResponseRedirect(reverse("desk") + "#calendar")
+    for feed in active:
+        revoke_feed(feed, actor=request.user)
+    issue_feed(actor=request.user, **owner)
+    messages.success(
+        request,
+        _("日历订阅链接已重置，旧链接已停用。") if active else _("日历订阅链接已生成。"),
+    )
+    return HttpResponseRedirect(reverse("desk") + "#calendar")
