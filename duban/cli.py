@@ -142,7 +142,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     import subprocess
 
     # The worker runs beside the server for as long as the demo does.
-    worker_proc = subprocess.Popen([sys.executable, "-m", "duban", "worker"])
+    worker_proc = subprocess.Popen(
+        [sys.executable, "-m", "duban", "worker", "--poll", "2"],
+        env={**os.environ, "DUBAN_WORKER_PARENT": str(os.getpid())},
+    )
     click.echo(f"worker started (pid {worker_proc.pid}); open http://{host}:{port}/")
     from waitress import serve as waitress_serve
 
@@ -162,7 +165,10 @@ def worker(once: bool, poll: float) -> None:
     setup_django()
     from duban.core.jobs import work
 
-    ran = work(once=once, poll=poll)
+    parent = os.environ.get("DUBAN_WORKER_PARENT")
+    # Started by `duban demo`: stop when the demo's process is gone, however it ended.
+    stop = (lambda: str(os.getppid()) != parent) if parent else None
+    ran = work(once=once, poll=poll, stop=stop)
     if once:
         click.echo(f"ran {ran} jobs")
 
