@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DUBAN_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint format eval bench docs lock clean
+.PHONY: demo test lint format eval bench docs messages lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "duban needs Python 3.11+"'
@@ -42,6 +42,15 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -c 'from duban.cli import cli_reference; print(cli_reference())' > docs/cli.md
+
+# Update the translation catalogs after adding or changing user-visible strings, then
+# translate the new entries in duban/locale/en/LC_MESSAGES/django.po and run it again.
+# makemessages needs GNU gettext (apt-get install gettext), a development tool only;
+# compiling the .mo files does not (polib, in the test extra). Commit the .po and the .mo.
+messages: $(STAMP)
+	cd duban && DJANGO_SETTINGS_MODULE=duban.project.settings $(abspath $(BIN))/python -m django \
+		makemessages -l en --ignore 'tests/*' --ignore 'extract/*' --no-obsolete --add-location file
+	$(BIN)/python scripts/compile_messages.py
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 lock:
