@@ -39,6 +39,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
@@ -203,9 +204,8 @@ def owed_rows(unit: Unit, period_end: dt.date, *, plan: Plan | None = None) -> l
         for p in periods:
             if p.period_end > period_end:
                 break
-            if p.period_end < period_end and (
-                p.due_date > period_end or status.get((task.pk, p.period_end)) in SENT
-            ):
+            # An earlier period is owed only when it was due by then and is not yet sent.
+            if p.period_end < period_end and p.due_date > period_end:
                 continue
             if status.get((task.pk, p.period_end)) in SENT:
                 continue
@@ -609,7 +609,7 @@ def _read_one(
             unit=sheet_unit, task_id__in=list(tasks)
         ).values_list("task_id", "period_end", "status", "version")
     }
-    today = services._today()
+    today = timezone.localdate()
     seen: dict[tuple[str, str], int] = {}
     max_row = ws.max_row
     for r in range(FIRST_ROW, max_row + 1):

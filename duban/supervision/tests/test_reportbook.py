@@ -410,3 +410,32 @@ def test_export_reports_and_import_reports_commands(world, tmp_path):
         export_reports_command, ["--unit", "没有的局", "--period-end", "2026-03-13", "-o", str(out)]
     )
     assert r.exit_code == 2 and "找不到单位" in r.output
+
+
+# --- query budget ------------------------------------------------------------------------
+
+
+def test_export_and_import_read_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    office = world["people"]["office"]
+    for i in range(12):
+        t = Task.objects.create(
+            plan=world["plan"],
+            code=f"3.{i}",
+            text=f"任务{i}",
+            status="confirmed",
+            deadline=dt.date(2026, 12, 31),
+        )
+        assign_task(
+            t, lead_unit=world["units"]["sw"], co_units=[world["units"]["cz"]], actor=office
+        )
+        services.set_reporting_schedule(
+            t, actor=office, frequency="weekly", day=5, starts_on=dt.date(2026, 3, 1)
+        )
+    with django_assert_max_num_queries(5):
+        data = export_report_sheet(world["units"]["sw"], MAR13)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    for r in range(FIRST_ROW, FIRST_ROW + 26):
+        fill(wb, r, 50, "推进")
+    with django_assert_max_num_queries(6):
+        preview = import_report_sheets([saved(wb)], actor=world["people"]["clerk"])
+    assert preview.ok and len(preview.rows) == 26
