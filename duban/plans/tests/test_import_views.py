@@ -219,7 +219,7 @@ def test_query_budgets(world, office, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         assert office.get("/taskbook/").status_code == 200
     token = upload(office, book(GOOD))["Location"].split("/")[2]
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(10):
         assert office.get(f"/taskbook/{token}/preview/").status_code == 200
 
 
