@@ -250,11 +250,18 @@ def cli_reference() -> str:
 def _register_subsystems() -> None:
     """Sub-commands that live beside their subsystem."""
     from duban.extract.cli import extract
-    from duban.plans.cli import export_command, import_command
+    from duban.plans.cli import (
+        export_command,
+        export_reports_command,
+        import_command,
+        import_reports_command,
+    )
 
     main.add_command(extract, "extract")
     main.add_command(import_command, "import")
     main.add_command(export_command, "export")
+    main.add_command(import_reports_command, "import-reports")
+    main.add_command(export_reports_command, "export-reports")
 
 
 _register_subsystems()

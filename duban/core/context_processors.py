@@ -15,6 +15,7 @@ NAV = [
     ("battlemap", _("挂图作战"), (Role.OFFICE, Role.LEADER, Role.VIEWER)),
     ("roadmap", _("路线图"), ()),
     ("documents", _("文件审核"), (Role.OFFICE,)),
+    ("taskbook", _("任务书导入导出"), (Role.OFFICE,)),
     ("desk", _("我的任务"), (Role.UNIT_LEADER, Role.CLERK)),
     ("office-desk", _("督查台"), (Role.OFFICE, Role.LEADER)),
     ("bulletins", _("通报"), (Role.OFFICE, Role.LEADER, Role.VIEWER)),

@@ -15,7 +15,7 @@ from duban.cli import cli_reference, main
 REPO = Path(__file__).resolve().parents[3]
 EXPECTED = {
     "backup", "createuser", "demo", "extract", "manage", "migrate", "restore", "serve",
-    "token", "worker", "import", "export",
+    "token", "worker", "import", "export", "import-reports", "export-reports",
 }  # fmt: skip
 
 
