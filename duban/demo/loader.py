@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from duban.core import audit
 from duban.documents.services import ingest_document
@@ -124,12 +125,82 @@ def load_demo() -> dict[str, Any]:
             for task in plan.tasks.all():
                 lead = _first_unit(task.lead_suggestions) or anchors["government"]
                 assign_task(task, lead_unit=lead, actor=office_user)
+            _bring_to_life(plan, office_user, document.doc_date or timezone.localdate())
     return {
         "city": spec["name"],
         "units": Unit.objects.count(),
         "tasks": plan.tasks.count(),
         "users": users,
     }
+
+
+def _bring_to_life(plan: Plan, office_user: User, start: dt.date) -> None:
+    """Milestones, a monthly reporting rhythm and a few months of reports, so the battle map
+    shows a city at work: most units on track, some behind, a few silent."""
+    from duban.plans.models import Task
+    from duban.plans.services import complete_milestone
+    from duban.supervision.lights import recompute_lights
+    from duban.supervision.models import ProgressReport
+    from duban.supervision.periods import due_periods
+    from duban.supervision.scheduling import SchedulingError, schedule_task
+    from duban.supervision.services import (
+        decide_closure,
+        request_closure,
+        review_report,
+        set_reporting_schedule,
+        submit_report,
+    )
+
+    today = timezone.localdate()
+    tasks = list(Task.objects.filter(plan=plan).select_related("assignment").order_by("id"))
+    for i, task in enumerate(tasks):
+        if task.deadline is None or task.deadline <= start:
+            continue
+        try:
+            schedule_task(task, start=start, actor=office_user)
+        except SchedulingError:
+            continue
+        task.refresh_from_db()
+        schedule = set_reporting_schedule(
+            task, actor=office_user, frequency="monthly", day=25, starts_on=start
+        )
+        periods = due_periods(schedule, today)
+        # Only the latest two periods are reported, to keep loading quick.
+        kind = i % 5  # 0–2 on track, 3 behind, 4 silent lately
+        if kind == 4:
+            periods = periods[:-2]
+        total = (task.deadline - start).days or 1
+        for period in periods[-2:]:
+            share = min(100, round(100 * (period.period_end - start).days / total))
+            percent = share if kind < 3 else max(0, share - 20)
+            report = submit_report(
+                task,
+                actor=office_user,
+                period_start=period.period_start,
+                period_end=period.period_end,
+                due_date=period.due_date,
+                percent=percent,
+                progress="按计划推进，本期完成既定节点。"
+                if kind < 3
+                else "推进较慢，正在协调解决。",
+            )
+            review_report(report, actor=office_user, accept=True)
+            if kind < 4:
+                # Fixture data: these reports came in on their due dates.
+                on_time = timezone.make_aware(dt.datetime.combine(period.due_date, dt.time(17)))
+                ProgressReport.objects.filter(pk=report.pk).update(
+                    is_late=False, submitted_at=on_time
+                )
+        passed = [m for m in task.milestones.order_by("due_date") if m.due_date < today]
+        for m in passed if kind < 4 else passed[:1]:
+            complete_milestone(m, actor=office_user, done_at=m.due_date)
+        if task.deadline < today and kind < 3:
+            # Done on time: the unit asked to close it and the office approved.
+            closure = request_closure(
+                Task.objects.get(pk=task.pk), actor=office_user, note="已按期完成。"
+            )
+            decide_closure(closure, actor=office_user, approve=True, note="同意销号。")
+    recompute_lights(today=today)
 
 
 def _first_unit(suggestions: list[dict[str, Any]]) -> Unit | None:

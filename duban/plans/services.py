@@ -19,7 +19,7 @@ from duban.core import audit
 from duban.documents.models import Document
 from duban.org.models import Unit
 from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
-from duban.plans.models import Assignment, FrameworkNode, Plan, Task
+from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
 
 _SPACE = re.compile(r"\s+")
 
@@ -223,3 +223,36 @@ def add_subtask(
         )
         audit.record_event(parent, "task_split", data={"child": child.pk, "code": child.code})
     return child
+
+
+@transaction.atomic
+def complete_milestone(
+    milestone: Milestone, *, actor: Any, done_at: dt.date | None = None, undo: bool = False
+) -> Milestone:
+    """The lead unit marks a stage (阶段目标) done, or undoes that; the light follows.
+
+    Co-units report their part but do not tick the lead unit's milestones.
+    """
+    from duban.plans import access
+
+    task = milestone.task
+    access.require(actor, "report", task)
+    lead_id, _co = access.task_units(task)
+    if access.acting_unit(actor, task, "report") != lead_id:
+        raise access.NotAllowed("complete_milestone")
+    today = timezone.localdate()
+    if done_at and done_at > today:
+        raise ValueError("完成日期不能晚于今天。")
+    with audit.acting_as(actor):
+        milestone.done_at = None if undo else (done_at or today)
+        milestone.save()
+        audit.record_event(
+            task,
+            "milestone_undone" if undo else "milestone_done",
+            note=milestone.name,
+            data={"milestone": milestone.pk},
+        )
+    from duban.supervision.lights import recompute_task_light
+
+    recompute_task_light(Task.objects.get(pk=task.pk))
+    return milestone

@@ -12,6 +12,7 @@ urlpatterns = [
     path("tasks/<int:pk>/reporting/", views.task_reporting, name="task-reporting"),
     path("tasks/<int:pk>/comment/", views.task_comment, name="task-comment"),
     path("tasks/<int:pk>/subtask/", views.task_subtask, name="task-subtask"),
+    path("milestones/<int:pk>/done/", views.milestone_done, name="milestone-done"),
     path("tasks/<int:pk>/closure/", views.task_closure, name="task-closure"),
     path("tasks/<int:pk>/notice/", views.task_notice, name="task-notice"),
     path("closures/<int:pk>/decide/", views.closure_decide, name="closure-decide"),

@@ -366,6 +366,9 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
             "report": may("report") and active and assignment is not None,
             "request_closure": may("request_closure") and active,
             "split": may("split") and active and assignment is not None,
+            "complete_milestone": active
+            and assignment is not None
+            and may("report", unit_id=assignment.lead_unit_id),
             "approve_closure": may("approve_closure"),
             "issue_notice": may("issue_notice") and assignment is not None,
         },
@@ -623,6 +626,25 @@ def task_reporting(request: HttpRequest, pk: int) -> HttpResponse:
         return render_task(request, task, status=400, reporting_form=form)
     messages.success(request, _("报送计划已保存。"))
     return _back(task, "reporting")
+
+
+@guarded
+@require_POST
+def milestone_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lead unit ticks a stage done (or undoes it); the light is recomputed."""
+    from duban.plans.services import complete_milestone
+
+    milestone = Milestone.objects.select_related("task").filter(pk=pk).first()
+    if milestone is None:
+        raise access.NotFound()
+    task = _load_task(request.user, milestone.task_id)
+    try:
+        complete_milestone(milestone, actor=request.user, undo=bool(request.POST.get("undo")))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已更新阶段目标“{name}”。").format(name=milestone.name))
+    return _back(task, "milestones")
 
 
 @guarded

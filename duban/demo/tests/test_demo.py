@@ -43,6 +43,14 @@ def test_demo_city_plan_and_logins(client, media_root):
     clerk2 = set(access.visible_tasks(User.objects.get(username="clerk2")))
     assert clerk and clerk2 and not clerk & clerk2
 
+    # The city is at work: milestones, reports and computed lights, not a blank plan.
+    from duban.plans.models import Milestone
+    from duban.supervision.models import ProgressReport
+
+    assert ProgressReport.objects.filter(task__plan=plan).exists()
+    assert Milestone.objects.filter(task__plan=plan).exists()
+    assert tasks.exclude(light="none").count() > tasks.count() // 2
+
     again = load_demo()  # idempotent
     assert again["tasks"] == summary["tasks"] and Plan.objects.count() == 1
     assert User.objects.count() == 6

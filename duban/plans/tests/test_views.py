@@ -438,3 +438,25 @@ def test_the_lead_units_leader_splits_a_task_into_measures(world):
     assert "添加分解任务" not in clerk.get(url(task)).content.decode()
     assert clerk.post(url(task, "subtask/"), {"text": "x"}).status_code == 403
     assert Task.objects.filter(parent=task).count() == 1
+
+
+def test_the_lead_unit_ticks_a_milestone_and_the_co_unit_cannot(world):
+    task = world["task"]
+    office = client_for(world, "office")
+    office.post(url(task, "milestones/"), {"template": "standard", "version": task.version})
+    milestone = task.milestones.order_by("due_date").first()
+    assert milestone is not None
+    clerk = client_for(world, "clerk")
+    assert "标记完成" in clerk.get(url(task)).content.decode()
+    assert clerk.post(f"/milestones/{milestone.pk}/done/").status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.done_at is not None
+    coclerk = client_for(world, "coclerk")
+    assert "标记完成" not in coclerk.get(url(task)).content.decode()
+    assert coclerk.post(f"/milestones/{milestone.pk}/done/", {"undo": "1"}).status_code == 403
+    assert client_for(world, "clerk2").post(f"/milestones/{milestone.pk}/done/").status_code == 404
+    milestone.refresh_from_db()
+    assert milestone.done_at is not None
+    assert clerk.post(f"/milestones/{milestone.pk}/done/", {"undo": "1"}).status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.done_at is None
