@@ -116,6 +116,13 @@ def add_indicator_tasks(doc: ParsedDocument) -> ParsedDocument:
                     )
                 )
                 sentences.append((m.start(), stop))
+        # The directive step may have read the same clauses ("……增长7%") as ordinary
+        # tasks; in the targets paragraph they are indicators, listed once.
+        doc.tasks = [
+            t for t in doc.tasks if t.kind == "indicator" or not (m.start() <= t.start < stop)
+        ]
+    # Indicators in reading order among the other tasks.
+    doc.tasks.sort(key=lambda t: t.start)
     return doc
 
 

@@ -42,3 +42,19 @@ def test_indicator_tasks_one_per_number() -> None:
     ]
     for t in doc.tasks:
         assert t.text in doc.text[t.start : t.end]
+
+
+def test_targets_paragraph_gives_indicators_once_and_in_reading_order():
+    from duban.extract.pipeline import extract_text
+
+    text = (
+        "一、2026年重点工作\n"
+        "今年要坚持稳中求进。今年发展主要预期目标是：地区生产总值增长6%左右，"
+        "规模以上工业增加值增长7%，城镇新增就业5万人以上。\n"
+        "（一）扩大有效投资。要加快推进城东水厂二期工程建设。\n"
+    )
+    doc = extract_text(text, date=datetime.date(2026, 2, 1))
+    growth = [t for t in doc.tasks if "工业增加值" in t.text]
+    assert [t.kind for t in growth] == ["indicator"]
+    assert [t.start for t in doc.tasks] == sorted(t.start for t in doc.tasks)
+    assert [t.kind for t in doc.tasks][-1] == "task"  # the 水厂 directive comes last
