@@ -104,7 +104,9 @@ def _demo_users(anchors: dict[str, Unit]) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def load_demo() -> dict[str, Any]:
+def load_demo(*, lifelike: bool = True) -> dict[str, Any]:
+    """Load the demo city; ``lifelike=False`` leaves the plan freshly assigned (no
+    milestones, reports or lights), for tests that walk a task through its life."""
     anchors = load_units()
     users = _demo_users(anchors)
     spec = city_spec()
@@ -125,7 +127,8 @@ def load_demo() -> dict[str, Any]:
             for task in plan.tasks.all():
                 lead = _first_unit(task.lead_suggestions) or anchors["government"]
                 assign_task(task, lead_unit=lead, actor=office_user)
-            _bring_to_life(plan, office_user, document.doc_date or timezone.localdate())
+            if lifelike:
+                _bring_to_life(plan, office_user, document.doc_date or timezone.localdate())
     return {
         "city": spec["name"],
         "units": Unit.objects.count(),

@@ -109,10 +109,23 @@ def submit_report(
     files: Iterable[Any] = (),
     expected_version: int | None = None,
     draft: bool = False,
+    unit: Unit | None = None,
 ) -> ProgressReport:
-    """进展报送 for the actor's unit and period. A unit leader's own report skips approval."""
-    access.require(actor, "report", task)
-    unit_id = access.acting_unit(actor, task, "report")
+    """进展报送 for the actor's unit and period. A unit leader's own report skips approval.
+
+    ``unit`` names the reporting unit when the actor may report for more than one (the
+    office entering a co-unit's report received on paper); by default the actor's own
+    unit on the task, the lead unit first.
+    """
+    if unit is not None:
+        access.require(actor, "report", task, unit_id=unit.pk)
+        lead, co = access.task_units(task)
+        if unit.pk != lead and unit.pk not in co:
+            raise ValidationError(_("该单位不是此任务的牵头或配合单位。"))
+        unit_id = unit.pk
+    else:
+        access.require(actor, "report", task)
+        unit_id = access.acting_unit(actor, task, "report")
     if not 0 <= int(percent) <= 100:
         raise ValidationError(_("完成进度应在 0 到 100 之间。"))
     if not progress.strip() and not draft:

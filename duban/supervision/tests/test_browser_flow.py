@@ -36,7 +36,7 @@ def test_a_reporting_cycle_from_schedule_to_notice(page, browser, live_server, t
     from duban.plans.models import Task
     from duban.supervision.models import Evidence, Notice, ProgressReport
 
-    load_demo()
+    load_demo(lifelike=False)
     task = (
         Task.objects.filter(assignment__lead_unit__name="市商务局", deadline__isnull=False)
         .order_by("sort_order")

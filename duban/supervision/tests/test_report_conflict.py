@@ -84,3 +84,27 @@ def test_evidence_downloads_follow_the_task_permissions(client, units, media_roo
     assert client.get(f"/evidence/{evidence.pk}/").status_code == 404
     client.logout()
     assert client.get(f"/evidence/{evidence.pk}/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_office_files_a_co_units_paper_report_under_that_unit(units):
+    plan = Plan.objects.create(title="代报方案")
+    task = Task.objects.create(plan=plan, code="1.1", text="推进政务服务一网通办")
+    a = Assignment.objects.create(task=task, lead_unit=units["sw"])
+    a.co_units.set([units["cz"]])
+    office = create_user("office", password="x", unit=units["office"], role="office")
+    clerk = create_user("clerk", password="x", unit=units["sw"], role="clerk")
+    report = services.submit_report(
+        task, actor=office, unit=units["cz"], percent=20, progress="纸质报送", **PERIOD
+    )
+    assert report.unit_id == units["cz"].pk
+    with pytest.raises(services.ValidationError, match="不是此任务"):
+        services.submit_report(
+            task, actor=office, unit=units["fgw"], percent=20, progress="x", **PERIOD
+        )
+    from duban.plans import access
+
+    with pytest.raises(access.NotAllowed):  # a lead-unit clerk cannot file for the co-unit
+        services.submit_report(
+            task, actor=clerk, unit=units["cz"], percent=20, progress="x", **PERIOD
+        )
