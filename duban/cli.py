@@ -262,6 +262,10 @@ def _register_subsystems() -> None:
     main.add_command(export_command, "export")
     main.add_command(import_reports_command, "import-reports")
     main.add_command(export_reports_command, "export-reports")
+    # Every command answers -h too, however it is invoked (through `duban` or directly in a
+    # test), so its help, and docs/cli.md, read the same everywhere.
+    for command in main.commands.values():
+        command.context_settings.setdefault("help_option_names", ["-h", "--help"])
 
 
 _register_subsystems()
