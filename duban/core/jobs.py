@@ -166,3 +166,28 @@ def work(*, once: bool = False, poll: float = 5.0, stop: Callable[[], bool] | No
         if once or (stop is not None and stop()):
             return ran
         time.sleep(poll)
+
+
+def run_inline_if_configured(job_obj: Job) -> Job:
+    """With ``DUBAN_INLINE_JOBS`` (tests, a demo without a worker), run the queue until this
+    job has had its turn; otherwise leave it to ``duban worker``. Returns the fresh row."""
+    from django.conf import settings
+
+    if getattr(settings, "DUBAN_INLINE_JOBS", False):
+        for _i in range(50):
+            ran = run_one()
+            if ran is None or ran.pk == job_obj.pk:
+                break
+    job_obj.refresh_from_db()
+    return job_obj
+
+
+def page_state(job_obj: Job) -> str:
+    """How a page shows a job: waiting, done, error (finished with a refusal such as a bad
+    file, stored in its result) or failed (crashed on every attempt)."""
+    result = job_obj.result if isinstance(job_obj.result, dict) else {}
+    if job_obj.status == Job.Status.DONE:
+        return "error" if result.get("error") else "done"
+    if job_obj.status == Job.Status.FAILED:
+        return "failed"
+    return "waiting"

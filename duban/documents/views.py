@@ -123,26 +123,12 @@ def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
     except Exception:
         path.unlink(missing_ok=True)
         raise
-    if settings.DUBAN_INLINE_JOBS:
-        # Tests and a demo without a worker: run the queue until this job has had its turn.
-        for _i in range(50):
-            ran = jobs.run_one()
-            if ran is None or ran.pk == job.pk:
-                break
-        job.refresh_from_db()
-    return job
+    return jobs.run_inline_if_configured(job)
 
 
 def _job_view(job: Job) -> dict[str, Any]:
     result = job.result if isinstance(job.result, dict) else {}
-    if job.status == Job.Status.DONE and result.get("error"):
-        state = "error"
-    elif job.status == Job.Status.DONE:
-        state = "done"
-    elif job.status == Job.Status.FAILED:
-        state = "failed"
-    else:
-        state = "waiting"
+    state = jobs.page_state(job)
     review_url = (
         reverse("document-review", args=[result["document"]]) if result.get("document") else ""
     )

@@ -93,14 +93,7 @@ def _plan_of(info: dict[str, Any]) -> Plan | None:
 
 def _job_view(job: Job) -> dict[str, Any]:
     result = job.result if isinstance(job.result, dict) else {}
-    if job.status == Job.Status.DONE and result.get("error"):
-        state = "error"
-    elif job.status == Job.Status.DONE:
-        state = "done"
-    elif job.status == Job.Status.FAILED:
-        state = "failed"
-    else:
-        state = "waiting"
+    state = jobs.page_state(job)
     return {
         "job": job,
         "state": state,
@@ -361,12 +354,7 @@ def commit_view(request: HttpRequest, token: str) -> HttpResponse:
     uploads = dict(_uploads(request))
     uploads.pop(token, None)
     request.session[SESSION_KEY] = uploads
-    if settings.DUBAN_INLINE_JOBS:
-        # Tests and a demo without a worker: run the queue until this job has had its turn.
-        for _i in range(50):
-            ran = jobs.run_one()
-            if ran is None or ran.pk == job.pk:
-                break
+    jobs.run_inline_if_configured(job)
     return HttpResponseRedirect(f"{reverse('taskbook')}?job={job.pk}")
 
 
