@@ -13,8 +13,6 @@ from typing import Any
 
 import click
 
-from duban.cli import setup_django
-
 
 def _parse_maps(maps: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
@@ -26,6 +24,14 @@ def _parse_maps(maps: tuple[str, ...]) -> dict[str, str]:
             )
         out[key.strip()] = value.strip()
     return out
+
+
+def _setup_django() -> None:
+    # Imported here: duban.cli registers these commands, so importing it at the top would
+    # make importing this module first a circular import.
+    from duban.cli import setup_django
+
+    setup_django()
 
 
 @click.command("import")
@@ -71,7 +77,7 @@ def import_command(
     if plan_id is not None and new_title is not None:
         raise click.UsageError("--plan 与 --new 只能选一个。")
     overrides = _parse_maps(maps)
-    setup_django()
+    _setup_django()
     from duban.org.models import User
     from duban.plans.models import Plan
     from duban.plans.taskbook import TaskbookError, commit_import, plan_import
@@ -147,7 +153,7 @@ def export_command(plan_id: int, output: Path) -> None:
     suffix = output.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".json"):
         raise click.BadParameter("输出文件应以 .xlsx、.csv 或 .json 结尾。", param_hint="-o")
-    setup_django()
+    _setup_django()
     from duban.plans.models import Plan
     from duban.plans.taskbook import export_csv, export_json, export_xlsx
 
@@ -194,7 +200,7 @@ def export_reports_command(
     """Write a unit's pre-filled report sheet (.xlsx) for one reporting period."""
     if output.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾。", param_hint="-o")
-    setup_django()
+    _setup_django()
     from duban.plans.models import Plan
     from duban.supervision.reportbook import export_report_sheet, owed_rows
 
@@ -227,7 +233,7 @@ def import_reports_command(
     paths: tuple[Path, ...], username: str, dry_run: bool, as_json: bool
 ) -> None:
     """Import filled report sheets (.xlsx): all rows of all files, or nothing."""
-    setup_django()
+    _setup_django()
     from duban.org.models import User
     from duban.supervision.reportbook import (
         ReportbookError,

@@ -531,12 +531,65 @@ def _read_xlsx(data: bytes) -> list[Sheet]:
 
 
 def _read_xls(data: bytes) -> list[Sheet]:
+    """An old binary workbook (.xls, Excel 97–2003) read with xlrd, merged cells included.
+
+    LibreOffice, when installed, is the fallback for what xlrd cannot read.
+    """
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    except Exception as exc:  # xlrd raises its own XLRDError and assorted struct errors
+        return _convert_xls_with_office(data, exc)
+    sheets: list[Sheet] = []
+    try:
+        for index in range(book.nsheets):
+            ws = book.sheet_by_index(index)
+            if ws.nrows > MAX_ROWS:
+                raise TaskbookError(
+                    f"工作表“{ws.name}”有 {ws.nrows} 行，超过单次导入上限 {MAX_ROWS} 行；"
+                    "请拆分后导入。"
+                )
+            n_cols = min(ws.ncols, MAX_COLUMNS)
+            rows: list[list[Any]] = []
+            for r in range(ws.nrows):
+                row: list[Any] = []
+                for c in range(n_cols):
+                    cell = ws.cell(r, c)
+                    value: Any = cell.value
+                    if cell.ctype == xlrd.XL_CELL_DATE:
+                        value = xlrd.xldate.xldate_as_datetime(value, book.datemode)
+                    elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                        value = None
+                    elif cell.ctype == xlrd.XL_CELL_NUMBER and float(value).is_integer():
+                        value = int(value)
+                    row.append(value)
+                rows.append(row)
+            merges: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+            for r_lo, r_hi, c_lo, c_hi in ws.merged_cells:  # half-open ranges
+                r1, c1 = min(r_hi, len(rows)) - 1, min(c_hi, n_cols) - 1
+                if r_lo > r1 or c_lo > c1:
+                    continue
+                box = (r_lo, c_lo, r1, c1)
+                anchor = rows[r_lo][c_lo]
+                for r in range(r_lo, r1 + 1):
+                    for c in range(c_lo, c1 + 1):
+                        rows[r][c] = anchor
+                        merges[(r, c)] = box
+            sheets.append(Sheet(ws.name, rows, merges, set(), kind="xls"))
+            book.unload_sheet(index)
+    finally:
+        book.release_resources()
+    return sheets
+
+
+def _convert_xls_with_office(data: bytes, cause: Exception) -> list[Sheet]:
     office = shutil.which("libreoffice") or shutil.which("soffice")
     if not office:
         raise TaskbookError(
-            "这是旧版 Excel 文件（.xls），本系统无法直接读取。请在 Excel 或 WPS 中打开，"
+            "这是旧版 Excel 文件（.xls），但内容无法读取。请在 Excel 或 WPS 中打开，"
             "请另存为 .xlsx 后再导入。"
-        )
+        ) from cause
     with tempfile.TemporaryDirectory(prefix="duban-xls-") as tmp:
         src = Path(tmp) / "book.xls"
         src.write_bytes(data)

@@ -726,6 +726,49 @@ def test_csv_rows_shorter_or_longer_than_the_header(org, tmp_path):
     ]
 
 
+def _as_xls(xlsx: Path, out: Path) -> Path:
+    """The same book saved as an Excel 97–2003 .xls (values and merged cells), with xlwt."""
+    import xlwt
+
+    src = openpyxl.load_workbook(xlsx)
+    book = xlwt.Workbook(encoding="utf-8")
+    for ws in src.worksheets:
+        sheet = book.add_sheet(ws.title)
+        merged = {}
+        for rng in ws.merged_cells.ranges:
+            merged[(rng.min_row, rng.min_col)] = rng
+        covered = {
+            (r, c)
+            for rng in ws.merged_cells.ranges
+            for r in range(rng.min_row, rng.max_row + 1)
+            for c in range(rng.min_col, rng.max_col + 1)
+        }
+        for row in ws.iter_rows():
+            for cell in row:
+                key = (cell.row, cell.column)
+                if key in merged:
+                    rng = merged[key]
+                    sheet.write_merge(
+                        rng.min_row - 1, rng.max_row - 1, rng.min_col - 1, rng.max_col - 1,
+                        cell.value,
+                    )  # fmt: skip
+                elif key not in covered and cell.value is not None:
+                    sheet.write(cell.row - 1, cell.column - 1, cell.value)
+    book.save(str(out))
+    return out
+
+
+def test_an_old_xls_book_reads_like_its_xlsx(org, tmp_path, book):
+    xls = _as_xls(book, tmp_path / "任务分解表.xls")
+    assert xls.read_bytes().startswith(taskbook._CFB_MAGIC)
+    from_xlsx = plan_import(book, year=2026)
+    from_xls = plan_import(xls, year=2026)
+    assert from_xls.ok, [str(e) for e in from_xls.errors]
+    assert [t.text for t in from_xls.tasks] == [t.text for t in from_xlsx.tasks]
+    assert [t.lead_unit for t in from_xls.tasks] == [t.lead_unit for t in from_xlsx.tasks]
+    assert [n.name for n in from_xls.nodes] == [n.name for n in from_xlsx.nodes]
+
+
 def test_xls_without_libreoffice_asks_to_save_as_xlsx(tmp_path, monkeypatch):
     monkeypatch.setattr(taskbook.shutil, "which", lambda name: None)
     p = tmp_path / "old.xls"
