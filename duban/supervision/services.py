@@ -173,6 +173,7 @@ def submit_report(
             _open_coordination(task, unit_id, coordination_request, report)
         if not draft:
             audit.record_event(report, "report_submitted", data={"late": report.is_late})
+            _refresh_light(Task.objects.get(pk=task.pk))
     return report
 
 
@@ -431,6 +432,7 @@ def set_reporting_schedule(
         schedule.frequency, schedule.day = frequency, int(day)
         schedule.starts_on, schedule.ends_on = starts_on, ends_on
         schedule.save()
+    _refresh_light(Task.objects.get(pk=task.pk))
     return schedule
 
 

@@ -108,3 +108,35 @@ def test_the_office_files_a_co_units_paper_report_under_that_unit(units):
         services.submit_report(
             task, actor=clerk, unit=units["cz"], percent=20, progress="x", **PERIOD
         )
+
+
+@pytest.mark.django_db
+def test_a_late_report_changes_the_light_at_once(units):
+    """The light follows a submitted report without waiting for the nightly recompute."""
+    import time_machine
+
+    plan = Plan.objects.create(title="亮灯方案")
+    task = Task.objects.create(
+        plan=plan, code="1.1", text="推进老旧小区改造", status="confirmed",
+        start_date=dt.date(2026, 3, 1), deadline=dt.date(2026, 12, 31),
+    )  # fmt: skip
+    Assignment.objects.create(task=task, lead_unit=units["sw"])
+    office = create_user("office", password="x", unit=units["office"], role="office")
+    clerk = create_user("clerk", password="x", unit=units["sw"], role="clerk")
+    with time_machine.travel(dt.datetime(2026, 4, 8, 10, 0), tick=False):
+        services.set_reporting_schedule(
+            task, actor=office, frequency="monthly", day=25, starts_on=dt.date(2026, 3, 1)
+        )
+        task.refresh_from_db()
+        assert task.light in ("yellow", "red") and "未报送" in task.light_reason
+        services.submit_report(
+            task,
+            actor=clerk,
+            period_start=dt.date(2026, 3, 1),
+            period_end=dt.date(2026, 3, 25),
+            due_date=dt.date(2026, 3, 25),
+            percent=15,
+            progress="完成摸底调查",
+        )
+        task.refresh_from_db()
+        assert "3月25日应报进展未报送" not in task.light_reason
