@@ -51,6 +51,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from duban.core.audit import in_site_language
 from duban.plans.choices import Light, TaskStatus
 from duban.plans.models import Milestone, Task
 from duban.supervision.choices import ReportStatus
@@ -511,6 +512,7 @@ def _write(changes: list[tuple[int, str, str]], now: dt.datetime) -> None:
         cursor.executemany(sql, [(light, reason, stamp, pk) for pk, light, reason in changes])
 
 
+@in_site_language
 def recompute_lights(
     tasks_qs: QuerySet | None = None,
     *,
@@ -586,6 +588,7 @@ def _record_daily(plan_ids: list[int], today: dt.date) -> None:
         )
 
 
+@in_site_language
 def recompute_task_light(
     task: Task,
     *,

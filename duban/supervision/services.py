@@ -228,6 +228,7 @@ def _notice_unit(task: Task) -> Unit:
     return Unit.objects.get(pk=lead)
 
 
+@audit.in_site_language
 @transaction.atomic
 def issue_notice(
     task: Task,
@@ -450,6 +451,7 @@ def _ladder_level(late_workdays: int, limits: SupervisionSettings) -> str | None
     return None
 
 
+@audit.in_site_language
 def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
     """The chasing ladder (提醒 → 催办 → 督办 → 通报), safe to run as often as wanted.
 
