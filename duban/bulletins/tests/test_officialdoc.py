@@ -154,7 +154,8 @@ def test_docx_body_is_16pt_fangsong_on_a_fixed_pitch(word):
 
 
 def test_docx_recipients_end_with_a_colon(word):
-    _paragraph(word, "各区县人民政府、市直各单位：")
+    paragraph = _paragraph(word, "各区县人民政府、市直各单位：")  # fails when it is missing
+    assert paragraph.text.endswith("：")
 
 
 def test_docx_headings_are_numbered_with_their_fonts(word):
