@@ -47,7 +47,7 @@ from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import Light, TaskStatus
-from duban.plans.models import Assignment, Plan, Task
+from duban.plans.models import Plan, Task
 from duban.supervision.choices import NoticeLevel, ReportStatus
 from duban.supervision.models import Notice, ProgressReport
 
@@ -514,7 +514,7 @@ def build_notice_document(notice: Notice) -> od.OfficialDocument:
     else:
         blocks.append(od.Paragraph(f"请抓紧办理，并及时将办理情况书面报送{organ}。"))
     co_units: list[str] = []
-    assignment = getattr(task, "assignment", None) if _has_assignment(task) else None
+    assignment = access.assignment_of(task)
     if assignment is not None:
         co_units = [u.name for u in assignment.co_units.all() if u.pk != notice.unit_id]
     return od.OfficialDocument(
@@ -529,14 +529,6 @@ def build_notice_document(notice: Notice) -> od.OfficialDocument:
         printed_by=organ,
         printed_date=issued,
     )
-
-
-def _has_assignment(task: Task) -> bool:
-    try:
-        task.assignment  # noqa: B018 - raises when the task was never assigned
-    except Assignment.DoesNotExist:
-        return False
-    return True
 
 
 def next_number(year: int) -> str:

@@ -108,22 +108,22 @@ def visible_tasks(user: Any, queryset: QuerySet | None = None) -> QuerySet:
     ).distinct()
 
 
-def task_units(task: Any) -> tuple[int | None, set[int]]:
-    """(lead unit id, co-unit ids) of a task, or (None, set()) when not assigned."""
-    assignment = getattr(task, "assignment", None) if _has_assignment(task) else None
-    if assignment is None:
-        return None, set()
-    return assignment.lead_unit_id, {u.pk for u in assignment.co_units.all()}
-
-
-def _has_assignment(task: Any) -> bool:
+def assignment_of(task: Any) -> Any:
+    """The task's Assignment, or ``None`` when it was never assigned (no exception)."""
     from duban.plans.models import Assignment
 
     try:
-        task.assignment  # noqa: B018 - the access raises when there is none
+        return task.assignment
     except Assignment.DoesNotExist:
-        return False
-    return True
+        return None
+
+
+def task_units(task: Any) -> tuple[int | None, set[int]]:
+    """(lead unit id, co-unit ids) of a task, or (None, set()) when not assigned."""
+    assignment = assignment_of(task)
+    if assignment is None:
+        return None, set()
+    return assignment.lead_unit_id, {u.pk for u in assignment.co_units.all()}
 
 
 def can(user: Any, action: str, task: Any, *, unit_id: int | None = None) -> bool:

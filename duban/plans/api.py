@@ -54,13 +54,12 @@ class TaskSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_lead_unit(self, task: Task) -> str | None:
-        a = getattr(task, "assignment", None) if access._has_assignment(task) else None
+        a = access.assignment_of(task)
         return str(a.lead_unit) if a else None
 
     def get_co_units(self, task: Task) -> list[str]:
-        if not access._has_assignment(task):
-            return []
-        return [str(u) for u in task.assignment.co_units.all()]
+        a = access.assignment_of(task)
+        return [str(u) for u in a.co_units.all()] if a else []
 
 
 class TaskUpdateSerializer(serializers.Serializer):

@@ -171,10 +171,7 @@ def _lead_name(task: Task) -> str:
 
 
 def _assignment(task: Task) -> Any:
-    try:
-        return task.assignment
-    except Task.assignment.RelatedObjectDoesNotExist:
-        return None
+    return access.assignment_of(task)
 
 
 def _describe(task: Task) -> str:
