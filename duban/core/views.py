@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from duban import __version__
+from duban.plans.access import visible_tasks
 from duban.plans.models import Plan, Task
 
 
@@ -16,8 +17,13 @@ from duban.plans.models import Plan, Task
 def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships.select_related("unit")
     plans = Plan.objects.annotate(task_count=Count("tasks")).order_by("-year", "-id")[:20]
+    # Counted over the tasks this user may see: a clerk's workbench shows the unit's lights,
+    # not the whole city's.
     lights = dict(
-        Task.objects.values_list("light").annotate(n=Count("id")).values_list("light", "n")
+        visible_tasks(request.user, Task.objects.order_by())
+        .values_list("light")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("light", "n")
     )
     return render(
         request,
