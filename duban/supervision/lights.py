@@ -51,7 +51,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.core.audit import in_site_language
+from duban.core.language import in_site_language
 from duban.plans.choices import Light, TaskStatus
 from duban.plans.models import Milestone, Task
 from duban.supervision.choices import ReportStatus

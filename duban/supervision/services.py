@@ -20,6 +20,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from duban.core import audit
+from duban.core.language import in_site_language
 from duban.core.models import ConflictError
 from duban.org.choices import Role
 from duban.org.models import Unit
@@ -205,7 +206,7 @@ def review_report(
             report.status = ReportStatus.ACCEPTED
             report.save()
             task = Task.objects.get(pk=report.task_id)
-            lead = task.assignment.lead_unit_id if access._has_assignment(task) else None
+            lead, _co = access.task_units(task)
             if report.unit_id == lead:
                 task.progress = report.percent
                 if task.status == TaskStatus.CONFIRMED:
@@ -228,7 +229,7 @@ def _notice_unit(task: Task) -> Unit:
     return Unit.objects.get(pk=lead)
 
 
-@audit.in_site_language
+@in_site_language
 @transaction.atomic
 def issue_notice(
     task: Task,
@@ -451,7 +452,7 @@ def _ladder_level(late_workdays: int, limits: SupervisionSettings) -> str | None
     return None
 
 
-@audit.in_site_language
+@in_site_language
 def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
     """The chasing ladder (提醒 → 催办 → 督办 → 通报), safe to run as often as wanted.
 
