@@ -6,7 +6,7 @@ script verifies, for every annotation file:
 
 * the document exists and every corpus ``.txt`` (top level and ``more/``) has an annotation;
 * every ``kind`` is one of front, review, goals, work, other;
-* every ``from`` has no whitespace, is at least 4 characters long, occurs exactly once in
+* every ``from`` has no whitespace, is 4 to 20 characters long, occurs exactly once in
   the document, and that occurrence is at the start of a line (after stripping leading
   whitespace, including zero-width spaces and the byte-order mark);
 * the parts are in strictly increasing text order.
@@ -33,7 +33,10 @@ STRIP = " \t\u3000\u200b\ufeff\xa0"
 
 
 def default_corpus() -> Path:
-    candidates = [REPO_ROOT.parent / "shared" / "corpus", REPO_ROOT.parent.parent / "shared" / "corpus"]
+    candidates = [
+        REPO_ROOT.parent / "shared" / "corpus",
+        REPO_ROOT.parent.parent / "shared" / "corpus",
+    ]
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
@@ -79,8 +82,8 @@ def check_file(path: Path, corpus: Path) -> tuple[list[str], str | None, list[st
         kinds.append(str(kind))
         if kind not in KINDS:
             errors.append(f"{where}: unknown kind {kind!r}")
-        if not isinstance(start, str) or len(start) < 4:
-            errors.append(f"{where}: 'from' must be a string of at least 4 characters")
+        if not isinstance(start, str) or not 4 <= len(start) <= 20:
+            errors.append(f"{where}: 'from' must be a string of 4 to 20 characters")
             continue
         if any(ch.isspace() or ch in STRIP for ch in start):
             errors.append(f"{where}: 'from' {start!r} contains whitespace")
