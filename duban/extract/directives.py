@@ -20,12 +20,13 @@ A clause whose verb governs a list of verb phrases (「着力抓项目强投资�
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
 from duban.extract.frameworks import pillar_index
-from duban.extract.model import ParsedDocument, Task
+from duban.extract.model import Item, ParsedDocument, Task
 
 # Sentence ends; closing quotes and brackets after them stay with the sentence.
 _SENT_END = re.compile(r"[。！？!?；;]+[”’」』）)]*|\n")
@@ -323,12 +324,21 @@ def _article_index(starts: list[int], pos: int) -> int:
 
 
 def find_tasks(doc: ParsedDocument) -> ParsedDocument:
-    """Append one :class:`Task` per atomic directive to ``doc.tasks``."""
+    """Append one :class:`Task` per commitment to ``doc.tasks``, its clauses as items."""
+    atoms = find_clauses(doc)
+    doc.tasks.extend(group_commitments(doc, atoms))
+    return doc
+
+
+def find_clauses(doc: ParsedDocument) -> list[Task]:
+    """One :class:`Task` per verb-led directive clause, in text order (the old grain).
+
+    These become the ``items`` of the commitments :func:`group_commitments` builds.
+    """
     text = doc.text
     pillars = pillar_index(doc)
     starts = [a.start for a in doc.articles]
     tasks: list[Task] = []
-    sentences: list[tuple[int, int]] = []
     for sent in _sentences(doc):
         if len(tasks) >= MAX_TASKS:
             doc.warnings.append(f"任务超过 {MAX_TASKS} 条，其余部分未分解。")
@@ -418,8 +428,160 @@ def find_tasks(doc: ParsedDocument) -> ParsedDocument:
                         actors=list(actors),
                     )
                 )
-                sentences.append((sent.start, sent.end))
-    doc.tasks.extend(tasks)
-    # The sentence each task came from, aligned with doc.tasks (times.py reads it).
-    doc.extras.setdefault("task_sentences", []).extend(sentences)
-    return doc
+    return tasks
+
+
+# A commitment ends where a sentence ends; 「；」 only separates its clauses.
+_COMMIT_END = re.compile(r"[。！？!?]+[”’」』）)]*|\n")
+# Enumerators inside one sentence: 「一是……；二是……」「第一，……」「（1）……」「①……」.
+_ENUMERATOR = re.compile(
+    r"[一二三四五六七八九十]是|第[一二三四五六七八九十]，|其[一二三四五六七八九十]，|（\d{1,2}）|[①-⑳]"
+)
+_ENUM_BEFORE = frozenset("，,；;。：: \u3000")
+# An enumerated item at a sentence start that may run over several sentences: 「一要……」.
+_ENUM_ITEM = re.compile(
+    r"[一二三四五六七八九十]要|[一二三四五六七八九十]是|第[一二三四五六七八九十]，"
+)
+# A topic sentence: short and without commas; its paragraph is one commitment up to
+# this many characters.
+MAX_TOPIC = 20
+MAX_TOPIC_PARAGRAPH = 220
+# A runaway "sentence" (a list pasted without full stops) is cut at 「；」 past this size.
+MAX_COMMITMENT = 400
+
+
+def commitment_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The commitments in the paragraph ``text[start:end]``.
+
+    * A paragraph enumerated at its sentence starts (「一要……。二要……。」, 「一是……；
+      二是……」) holds one commitment per enumerated item, however many sentences each
+      item has; what stands before the first item follows the rules below.
+    * A paragraph that opens with a short topic sentence (「加快发展服务业。」) and goes
+      on to detail it is one commitment, when it is not longer than
+      :data:`MAX_TOPIC_PARAGRAPH`: the topic is what an office tracks, the detail its items.
+    * Otherwise each sentence is one commitment.
+    """
+    sentences: list[tuple[int, int]] = []
+    pos = start
+    for m in _COMMIT_END.finditer(text, start, end):
+        _add_commitment(text, pos, m.end(), sentences)
+        pos = m.end()
+    if end > pos:
+        _add_commitment(text, pos, end, sentences)
+    if not sentences:
+        return []
+    items = [
+        a for a, _ in sentences if _ENUM_ITEM.match(text, a) and not _ENUMERATOR.match(text, a)
+    ]
+    if len(items) >= 2:
+        out = [span for span in sentences if span[0] < items[0]]
+        bounds = [*items, sentences[-1][1]]
+        out.extend(itertools.pairwise(bounds))
+        return out
+    first_a, first_b = sentences[0]
+    topic = text[first_a:first_b].rstrip("。！？!?")
+    if (
+        len(sentences) >= 3
+        and len(topic) <= MAX_TOPIC
+        and not _CLAUSE_MARKS.search(topic)
+        and sentences[-1][1] - first_a <= MAX_TOPIC_PARAGRAPH
+    ):
+        return [(first_a, sentences[-1][1])]
+    return sentences
+
+
+def _add_commitment(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
+    while s < e and text[s] in " \n\u3000":
+        s += 1
+    if e - s < 1:
+        return
+    cuts = [
+        m.start()
+        for m in _ENUMERATOR.finditer(text, s, e)
+        if m.start() > s and text[m.start() - 1] in _ENUM_BEFORE
+    ]
+    if len(cuts) + (1 if _ENUMERATOR.match(text, s) else 0) < 2:
+        cuts = []
+    bounds = [s, *cuts, e]
+    for a, b in itertools.pairwise(bounds):
+        while b - a > MAX_COMMITMENT:
+            cut = text.rfind("；", a, a + MAX_COMMITMENT)
+            if cut <= a:
+                cut = text.rfind("，", a, a + MAX_COMMITMENT)
+            cut = cut + 1 if cut > a else a + MAX_COMMITMENT
+            out.append((a, cut))
+            a = cut
+        if b > a:
+            out.append((a, b))
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    """Drop layout around a commitment: leading dashes and enumerators, final marks."""
+    while a < b and text[a] in " \n\u3000":
+        a += 1
+    lead = _LEADER.match(text, a, b)
+    if lead and lead.end() < b:
+        a = lead.end()
+    m = _ENUMERATOR.match(text, a, b)
+    if m and m.end() < b:
+        a = m.end()
+        while a < b and text[a] in "，,：: ":
+            a += 1
+    while b > a and text[b - 1] in "。！？!?；;，,\n ":
+        b -= 1
+    return a, b
+
+
+def group_commitments(doc: ParsedDocument, atoms: list[Task]) -> list[Task]:
+    """Fold clause-level tasks into one task per commitment, the clauses as its items.
+
+    A commitment's text is the whole sentence (or enumerated item) as printed, so that
+    the task book row reads as the report reads; its verb, pillar and section are those
+    of its first clause, its actors those of all clauses.
+    """
+    if not atoms:
+        return []
+    text = doc.text
+    spans: list[tuple[int, int]] = []
+    for start, end, kind, _area in doc.extras.get("blocks", []):
+        if kind in ("work", "mixed", "article"):
+            spans.extend(commitment_spans(text, start, end))
+    spans.sort()
+    starts = [a for a, _ in spans]
+    groups: list[tuple[tuple[int, int], list[Task]]] = []
+    for atom in atoms:
+        i = bisect_right(starts, atom.start) - 1
+        span = spans[i] if i >= 0 and spans[i][0] <= atom.start < spans[i][1] else None
+        if span is None:
+            span = (atom.start, atom.end)
+        if groups and groups[-1][0] == span:
+            groups[-1][1].append(atom)
+        else:
+            groups.append((span, [atom]))
+    out: list[Task] = []
+    for (a, b), members in groups:
+        a, b = _trim(text, min(a, members[0].start), max(b, members[-1].end))
+        first = members[0]
+        pillared = next((m for m in members if m.pillar), None)
+        actors = list(dict.fromkeys(x for m in members for x in m.actors))
+        items = (
+            [Item(text=m.text, verb=m.verb, start=m.start, end=m.end) for m in members]
+            if len(members) > 1
+            else []
+        )
+        out.append(
+            Task(
+                id="",
+                text=text[a:b],
+                verb=first.verb,
+                start=a,
+                end=b,
+                article=first.article,
+                framework=pillared.framework if pillared else None,
+                pillar=pillared.pillar if pillared else None,
+                section=first.section,
+                actors=actors,
+                items=items,
+            )
+        )
+    return out

@@ -75,7 +75,23 @@ class LeadSuggestion:
 
 
 @dataclass
+class Item:
+    """One clause of a commitment: a sub-row of the task book (1.1, 1.2 …)."""
+
+    text: str
+    verb: str
+    start: int
+    end: int
+
+
+@dataclass
 class Task:
+    """One commitment: a sentence, or one 「一是……」 or numbered item of a sentence.
+
+    A commitment is what an office tracks as one row of its task book; the verb-led
+    clauses inside it are its ``items`` (empty when the commitment is a single clause).
+    """
+
     id: str  # "T0001" …
     text: str
     verb: str
@@ -90,6 +106,10 @@ class Task:
     targets: list[Target] = field(default_factory=list)
     kind: str = "task"  # "task" | "indicator"
     lead_suggestions: list[LeadSuggestion] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    # The span whose words also apply to the task (the targets paragraph of an indicator,
+    # for its 今年); used by later steps, not serialized.
+    context: tuple[int, int] | None = None
 
 
 @dataclass
@@ -165,6 +185,14 @@ class ParsedDocument:
                     "targets": [asdict(x) for x in t.targets],
                     "source": {"article": t.article, "start": t.start, "end": t.end},
                     "lead_suggestions": [asdict(s) for s in t.lead_suggestions],
+                    "items": [
+                        {
+                            "text": it.text,
+                            "verb": it.verb,
+                            "source": {"start": it.start, "end": it.end},
+                        }
+                        for it in t.items
+                    ],
                 }
                 for t in self.tasks
             ],

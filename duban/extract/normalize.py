@@ -163,8 +163,8 @@ def _continues(
         return False
     if nxt.startswith("——") and not para.endswith(("，", "、")):
         return False
-    if para.count("“") > para.count("”"):
-        return True  # a quotation still open cannot end the paragraph
+    if para.count("“") > para.count("”") or para.count("《") > para.count("》"):
+        return True  # a quotation or a title still open cannot end the paragraph
     if _NUMBERED.match(para) and len(para) < 60:
         return False  # an area heading on a line of its own
     if para.endswith("报告") or _SPEAKER.search(last):

@@ -43,8 +43,13 @@ _CN_DIGITS = {
 
 _PART = re.compile(r"^([一二三四五六七八九十]{1,3})、\s*")
 _AREA = re.compile(r"^（([一二三四五六七八九十]{1,3})）\s*")
-_DELIVERY = re.compile(r"^(?:——|—)?\s*(\d{4})年(\d{1,2})月(\d{1,2})日[，,]?在(?:.*?会议上)?")
-_DATELINE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+# Dates are written with Arabic digits or, in formal documents, Chinese numerals
+# (「二〇二六年一月二十七日」).
+_Y = r"(\d{4}|[〇○零一二三四五六七八九]{4})"
+_MD = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
+_DATE = _Y + "年" + _MD + "月" + _MD + "日"
+_DELIVERY = re.compile(r"^(?:——|—)?\s*[（(]?" + _DATE + r"[）)]?[，,]?\s*在(?:.*?会议上)?")
+_DATELINE = re.compile(_DATE)
 _SPEAKER = re.compile(
     r"^(?:\S{0,20}?(?:总理|省长|市长|主席|区长|州长|县长|书记))\s*(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff\s]{0,5})?$"
 )
@@ -54,9 +59,40 @@ _SPEAKER_NAME = re.compile(
 _BYLINE = re.compile(r"^[□■◎●]\s*(\S.{0,20})$")
 _REPORTER = re.compile(r"^(\S{0,12}(?:记者|通讯员|实习生))[：:\s]*(.*)$")
 _NAME_LINE = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})*$")
-_APPENDIX = re.compile(r"^(?:附件\s*\d*|附录|名词解释)[：:]?$")
-_REVIEW = re.compile(r"回顾|成就|成绩|主要工作")
-_FORWARD = re.compile(r"目标|任务|安排|重点工作|考虑|要求|取向|部署")
+_APPENDIX = re.compile(
+    r"^(?:附件\s*[\d一二三四五六七八九十]*|附录\s*[\d一二三四五六七八九十]*)[：:]?$"
+)
+_GLOSSARY = re.compile(r"^(?:名词解释|名词注释|注释|词语解释)[：:]?$")
+_REVIEW = re.compile(r"回顾|成就|成绩|主要工作|过去|一年来|五年来|基本总结|工作总结")
+_FORWARD = re.compile(r"目标|任务|安排|重点工作|考虑|要求|取向|部署|建议|思路")
+# A part about a multi-year period (「“十五五”时期主要目标任务」, a five-year plan's
+# explanation): forward-looking, but not this year's work when the report has that too.
+_MULTI_YEAR = re.compile(r"十[一二三四五六七八九]五|五年规划|今后五年|未来五年|中长期|远景")
+_THIS_YEAR = re.compile(r"今年|本年|\d{4}年(?!.{0,2}(?:以来|回顾))")
+# A heading without a number: a short line that names a part of a report.
+_SOFT_HEADING = re.compile(r"^[\u4e00-\u9fff“”《》、\d ]{4,30}$")
+_SOFT_HEADING_WORD = re.compile(r"回顾|工作|任务|安排|目标|要求|部署|考虑|成就|说明|总结|实事|思路")
+# Content markers: what was done (past tense, achieved figures) against what is asked.
+_PAST_MARK = re.compile(
+    r"(?<![为除罢])了(?![解却结不得])|已经|已[成有达]|累计|同比|比上年|比去年|年均增长|"
+    r"翻一番|胜利完成|基本完成|"
+    r"(?:增长|下降|提高|达到|突破|超过|减少|增加|新增)\s*[\d.一二三四五六七八九十百千万]+"
+    r"[^，。；]{0,4}(?:%|％|倍|万|亿|个|项|家|人|元|公里|吨|斤|千瓦)(?![^，。；]{0,6}(?:左右|以上|以内|以下))"
+)
+_FUTURE_MARK = re.compile(
+    r"(?<![重主需只纲提概])要(?![求素点害是])|(?<![即必])将(?!近|军|士|领|来)|必须|务必|确保|"
+    r"力争|争取|着力|今年|明年|预期目标|到20\d\d年|左右"
+)
+_REVIEW_OPENER = re.compile(
+    r"^(?:过去一年|过去五年|过去的五年|一年来|五年来|半年多来|去年以来|这一年|这五年|"
+    r"这是[^，。]{0,20}的(?:五|一)年|回顾|刚刚过去|成绩来之不易|"
+    r"[^。]{0,20}(?:极不平凡|很不平凡|极不寻常|很不寻常)的(?:五|一|十)年)"
+)
+_SENTENCE = re.compile(r"[^。！？；]+")
+_YEAR_DIGITS = {"〇": 0, "○": 0, "零": 0, **{c: i for i, c in enumerate("一二三四五六七八九", 1)}}
+# The title of a document pasted after another one, and what follows such a title.
+_DOC_TITLE = re.compile(r"(?:报告|决议|公报|决定|讲话|意见|方案|通知|规划|纲要|计划)$")
+_SALUTATION = re.compile(r"^(?:各位代表|同志们|各位委员)[：:，,！!]")
 
 
 def cn_number(s: str) -> int | None:
@@ -92,12 +128,55 @@ def _first_sentence(s: str) -> str:
 
 
 def part_kind(title: str) -> str:
-    """Classify a top-level part by its heading: review of the past, this year's work, or both."""
+    """What a top-level part's heading says it is: ``review``, ``mixed``, ``goals`` or ``work``.
+
+    Only a first guess: :func:`structure` also reads what the part says (a review headed by
+    a slogan reads as a review), and a ``goals`` part counts as work in a document that
+    has no part about this year (a party congress report is all multi-year).
+    """
     review = bool(_REVIEW.search(title))
     forward = bool(_FORWARD.search(title))
     if review and forward:
         return "mixed"
-    return "review" if review else "work"
+    if review:
+        return "review"
+    if _MULTI_YEAR.search(title) and not _THIS_YEAR.search(title.replace("年度", "")):
+        return "goals"
+    return "work"
+
+
+def tense_counts(text: str) -> tuple[int, int]:
+    """(sentences telling what was done, sentences asking for something) in ``text``."""
+    past = future = 0
+    for m in _SENTENCE.finditer(text):
+        sent = m.group(0)
+        if len(sent) < 6:
+            continue
+        if _PAST_MARK.search(sent):
+            past += 1
+        elif _FUTURE_MARK.search(sent):
+            future += 1
+    return past, future
+
+
+def reads_as_review(text: str, *, min_past: int = 2, share: float = 0.6) -> bool:
+    """Whether a stretch of text tells the past: mostly achievements, few demands."""
+    if _REVIEW_OPENER.match(text):
+        return True
+    past, future = tense_counts(text)
+    return past >= min_past and past >= share * (past + future)
+
+
+def ymd(groups: tuple[str, str, str]) -> tuple[int, int, int] | None:
+    """(y, m, d) from the three groups of a date match, digits or Chinese numerals."""
+    y, m, d = groups
+    if not y.isdigit():
+        y = "".join(str(_YEAR_DIGITS.get(c, "")) for c in y)
+    mm = int(m) if m.isdigit() else cn_number(m)
+    dd = int(d) if d.isdigit() else cn_number(d)
+    if not y.isdigit() or mm is None or dd is None:
+        return None
+    return int(y), mm, dd
 
 
 def structure(doc: ParsedDocument) -> ParsedDocument:
@@ -171,34 +250,84 @@ def _newspaper(doc: ParsedDocument, paras: list[Paragraph]) -> None:
     doc.extras["blocks"] = blocks
 
 
+def _documents(text: str, paras: list[Paragraph]) -> list[list[Paragraph]]:
+    """Split paragraphs into documents pasted one after another into one file.
+
+    A new document starts at a title line (「……报告」「……决议」) followed within three
+    paragraphs by its own delivery line or salutation, once the body of the one before
+    has started.
+    """
+    groups: list[list[Paragraph]] = [[]]
+    body = False
+    for i, p in enumerate(paras):
+        s = text[p.start : p.end]
+        if body and len(s) <= 40 and "。" not in s and _DOC_TITLE.search(s):
+            ahead = [text[q.start : q.end] for q in paras[i + 1 : i + 4]]
+            if any(_DELIVERY.match(a) or _SALUTATION.match(a) for a in ahead):
+                groups.append([])
+                body = False
+        groups[-1].append(p)
+        if "。" in s or _SALUTATION.match(s):
+            body = True
+    return [g for g in groups if g]
+
+
 def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
-    text = doc.text
-    art = Article(title="", start=0, end=len(text))
     blocks: list[tuple[int, int, str, str | None]] = []
-    kind = "front"
+    for group in _documents(doc.text, paras):
+        _one_report(doc, group, blocks)
+    doc.extras["blocks"] = blocks
+    if "delivery_date" not in doc.extras:
+        # A dateline in the first lines (「2020年7月22日」) is the next best date.
+        m = _DATELINE.search(doc.text[:300])
+        if m:
+            found = ymd(m.groups())
+            if found:
+                doc.extras["dateline"] = found
+
+
+class _Part:
+    """A top-level part while the report is read: its heading and its paragraphs."""
+
+    def __init__(self, title: str, kind: str) -> None:
+        self.title = title
+        self.kind = kind
+        self.body: list[int] = []  # indices into the report's block list
+
+
+def _one_report(
+    doc: ParsedDocument, paras: list[Paragraph], blocks: list[tuple[int, int, str, str | None]]
+) -> None:
+    """Read one report: front matter, parts, areas and appendices, then classify parts."""
+    text = doc.text
+    art = Article(title="", start=paras[0].start, end=paras[-1].end)
+    first_block = len(blocks)
+    parts: list[_Part] = []
+    part: _Part | None = None
     area: str | None = None
     expected = 1
     body_started = False
+    mode = "body"  # body | appendix | glossary
+    appendix_title: str | None = None
     for idx, p in enumerate(paras):
         s = text[p.start : p.end]
-        if kind == "appendix":
-            blocks.append((p.start, p.end, kind, None))
-            continue
         if not body_started:
             # The front matter: title, delivery line, speaker, until 「各位代表」 or a part.
             if (
-                s.startswith("各位代表")
+                _SALUTATION.match(s)
+                or s.startswith("各位代表")
                 or _PART.match(s)
                 or idx >= 8
                 or ("。" in s and not _DELIVERY.match(s))
                 or len(s) > 60
             ):
                 body_started = True
-                kind = "preamble"
             else:
                 m = _DELIVERY.match(s)
                 if m:
-                    doc.extras.setdefault("delivery_date", tuple(int(x) for x in m.groups()))
+                    found = ymd(m.groups())
+                    if found:
+                        doc.extras.setdefault("delivery_date", found)
                     rest = s[m.end() :].strip()
                     sm = _SPEAKER.match(rest) if rest else None
                     if sm:
@@ -211,9 +340,31 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
                     doc.extras["speaker"] = (doc.extras.get("speaker", "") + " " + s).strip()
                 blocks.append((p.start, p.end, "front", None))
                 continue
+        if _GLOSSARY.match(s):
+            mode = "glossary"
+            art.sections.append(Section(title=s.rstrip("：:"), start=p.start, end=p.end, level=1))
+            blocks.append((p.start, p.end, "heading", None))
+            continue
         if _APPENDIX.match(s):
-            kind = "appendix"
-            blocks.append((p.start, p.end, kind, None))
+            mode, appendix_title = "appendix", None
+            blocks.append((p.start, p.end, "heading", None))
+            continue
+        if mode == "glossary":
+            blocks.append((p.start, p.end, "glossary", None))
+            continue
+        if mode == "appendix":
+            numbered = _PART.match(s) or _AREA.match(s) or re.match(r"^\d{1,2}[.．、]", s)
+            if appendix_title is None and len(s) <= 40 and "。" not in s and not numbered:
+                appendix_title = s
+                art.sections.append(Section(title=s, start=p.start, end=p.end, level=1))
+                blocks.append((p.start, p.end, "heading", None))
+                continue
+            # An appendix list (民生实事): each numbered item is a commitment; the
+            # paragraphs under an item only detail it.
+            appendix_title = appendix_title or ""
+            blocks.append(
+                (p.start, p.end, "work" if numbered else "appendix", appendix_title or None)
+            )
             continue
         m = _PART.match(s)
         if m and len(s) < 120:
@@ -225,7 +376,8 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
                         title=title, start=p.start, end=p.end, level=1, number=m.group(0).strip()
                     )
                 )
-                kind = part_kind(title)
+                part = _Part(title, part_kind(title))
+                parts.append(part)
                 expected += 1
                 area = None
                 blocks.append((p.start, p.start + m.end() + len(title), "heading", None))
@@ -233,14 +385,30 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
                 while rest_start < p.end and text[rest_start] in "。；：":
                     rest_start += 1
                 if p.end - rest_start > 2:
-                    blocks.append((rest_start, p.end, kind, area))
+                    part.body.append(len(blocks))
+                    blocks.append((rest_start, p.end, part.kind, area))
                 continue
             if num == 1 and expected > 2:
-                kind = "appendix"  # numbering restarts after the speech: a project list
-                blocks.append((p.start, p.end, kind, None))
+                # Numbering restarts after the speech: a list appended without a heading.
+                mode, appendix_title = "appendix", None
+                blocks.append((p.start, p.end, "work", None))
                 continue
+        if (
+            _SOFT_HEADING.match(s)
+            and _SOFT_HEADING_WORD.search(s)
+            and idx + 1 < len(paras)
+            and "。" in text[paras[idx + 1].start : paras[idx + 1].end]
+            and paras[idx + 1].end - paras[idx + 1].start > len(s)
+        ):
+            # A part heading without a number (「“十四五”时期工作回顾」).
+            art.sections.append(Section(title=s, start=p.start, end=p.end, level=1))
+            part = _Part(s, part_kind(s))
+            parts.append(part)
+            area = None
+            blocks.append((p.start, p.end, "heading", None))
+            continue
         m = _AREA.match(s)
-        if m and kind in ("work", "mixed", "review"):
+        if m and part is not None:
             title = _first_sentence(s[m.end() :])
             art.sections.append(
                 Section(title=title, start=p.start, end=p.end, level=2, number=m.group(0).strip())
@@ -251,11 +419,23 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
                 head_end += 1  # the heading's own full stop belongs to the heading
             blocks.append((p.start, head_end, "area_heading", area))
             if p.end - head_end > 2:
-                blocks.append((head_end, p.end, kind, area))
+                part.body.append(len(blocks))
+                blocks.append((head_end, p.end, part.kind, area))
             continue
-        if s.startswith("各位代表"):
+        if s.startswith("各位代表") or _SALUTATION.match(s):
             area = None  # the closing paragraphs sit outside any area
-        blocks.append((p.start, p.end, kind if kind != "front" else "preamble", area))
+        if part is None:
+            blocks.append((p.start, p.end, "preamble", area))
+        else:
+            part.body.append(len(blocks))
+            blocks.append((p.start, p.end, part.kind, area))
+    _classify_parts(text, parts, blocks)
+    if not parts:
+        # No parts: a plain text whose every paragraph may hold directives.
+        for i in range(first_block, len(blocks)):
+            a, b, k, ar = blocks[i]
+            if k == "preamble":
+                blocks[i] = (a, b, "article", ar)
     if not art.title:
         for p in paras[:3]:
             s = text[p.start : p.end]
@@ -271,17 +451,41 @@ def _report(doc: ParsedDocument, paras: list[Paragraph]) -> None:
                 break
     speaker = doc.extras.get("speaker", "")
     m = _SPEAKER_NAME.search(speaker)
-    if m:
+    if m and not doc.articles:
         # The speaker is the report's author: 「国务院总理 李克强」 → 「李克强」.
         art.authors = [re.sub(r"\s+", "", m.group(1))]
-    if expected == 1:
-        # No numbered parts: a plain text whose every paragraph may hold directives.
-        blocks = [(a, b, "article" if k == "preamble" else k, ar) for a, b, k, ar in blocks]
     doc.articles.append(art)
-    doc.extras["blocks"] = blocks
-    if "delivery_date" not in doc.extras:
-        # A dateline in the first lines (「2020年7月22日」) is the next best date.
-        head = text[:300]
-        m = _DATELINE.search(head)
-        if m:
-            doc.extras["dateline"] = tuple(int(x) for x in m.groups())
+
+
+def _classify_parts(
+    text: str, parts: list[_Part], blocks: list[tuple[int, int, str, str | None]]
+) -> None:
+    """Settle each part's kind from what it says, then each paragraph's.
+
+    A part headed as work whose paragraphs mostly tell achievements is a review (a
+    slogan heading such as 「一年接着一年干……」 says nothing of tense). A multi-year part
+    is work only when the report has no part about this year. Inside forward-looking
+    parts a paragraph that reads as a review (「过去五年……」) is marked review alone.
+    """
+    this_year = any(
+        p.kind == "work" and _THIS_YEAR.search(p.title) and not _MULTI_YEAR.search(p.title)
+        for p in parts
+    )
+    for part in parts:
+        body = "".join(text[blocks[i][0] : blocks[i][1]] for i in part.body)
+        past, future = tense_counts(body)
+        kind = part.kind
+        if kind == "work" and past >= 4 and past >= 0.5 * (past + future):
+            kind = "review"
+        elif kind == "goals" and not this_year:
+            kind = "work"
+        elif kind == "mixed" and this_year and _MULTI_YEAR.search(part.title):
+            kind = "goals"
+        for i in part.body:
+            a, b, _k, ar = blocks[i]
+            k = kind
+            if k in ("work", "mixed", "goals") and reads_as_review(text[a:b]):
+                k = "review"
+            elif k == "mixed":
+                k = "work"
+            blocks[i] = (a, b, k, ar)

@@ -83,7 +83,6 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def add_indicator_tasks(doc: ParsedDocument) -> ParsedDocument:
     """Append indicator tasks for every 主要预期目标 paragraph in a task-bearing block."""
     text = doc.text
-    sentences = doc.extras.setdefault("task_sentences", [])
     for start, end, kind, area in doc.extras.get("blocks", []):
         if kind not in ("work", "mixed", "article"):
             continue
@@ -113,13 +112,13 @@ def add_indicator_tasks(doc: ParsedDocument) -> ParsedDocument:
                         section=area,
                         targets=[t],
                         kind="indicator",
+                        context=(m.start(), stop),
                     )
                 )
-                sentences.append((m.start(), stop))
         # The directive step may have read the same clauses ("……增长7%") as ordinary
         # tasks; in the targets paragraph they are indicators, listed once.
         doc.tasks = [
-            t for t in doc.tasks if t.kind == "indicator" or not (m.start() <= t.start < stop)
+            t for t in doc.tasks if t.kind == "indicator" or t.end <= m.start() or t.start >= stop
         ]
     # Indicators in reading order among the other tasks.
     doc.tasks.sort(key=lambda t: t.start)

@@ -156,18 +156,17 @@ def find_deadline(text: str, base: date) -> Deadline | None:
 
 
 def assign_deadlines(doc: ParsedDocument) -> ParsedDocument:
-    """Give each task a deadline from its own text, else from its sentence."""
+    """Give each task a deadline from its own text, else from its context span."""
     base = doc.date or date.today()
-    sentences = doc.extras.get("task_sentences", [])
-    by_sentence: dict[tuple[int, int], Deadline | None] = {}
-    for i, task in enumerate(doc.tasks):
+    by_span: dict[tuple[int, int], Deadline | None] = {}
+    for task in doc.tasks:
         if task.deadline is not None:
             continue
         dl = find_deadline(task.text, base)
-        if dl is None and i < len(sentences):
-            span = sentences[i]
-            if span not in by_sentence:  # tasks of one sentence share its deadline
-                by_sentence[span] = find_deadline(doc.text[span[0] : span[1]], base)
-            dl = by_sentence[span]
+        if dl is None and task.context is not None:
+            span = task.context
+            if span not in by_span:  # indicators of one paragraph share its deadline
+                by_span[span] = find_deadline(doc.text[span[0] : span[1]], base)
+            dl = by_span[span]
         task.deadline = dl
     return doc

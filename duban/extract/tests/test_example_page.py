@@ -146,9 +146,12 @@ def test_pillar_directives_split_and_tagged(doc: ParsedDocument, phrase: str, pi
     assert task.framework == "六字要求"
 
 
-def test_shared_verb_split_into_three_tasks(doc: ParsedDocument) -> None:
-    texts = [t.text for t in doc.tasks if t.verb == "着力" and t.pillar == "稳"]
-    assert texts[:3] == ["抓项目强投资", "促消费增活力", "稳外资稳外贸"]
+def test_shared_verb_split_into_three_items(doc: ParsedDocument) -> None:
+    # One commitment (the sentence) with the three verb phrases sharing 着力 as its items.
+    task = next(t for t in doc.tasks if "抓项目强投资" in t.text)
+    items = [i.text for i in task.items if i.verb == "着力"]
+    assert items[:3] == ["抓项目强投资", "促消费增活力", "稳外资稳外贸"]
+    assert task.pillar == "稳"
 
 
 def test_no_praise_poem_or_byline_among_tasks(doc: ParsedDocument) -> None:

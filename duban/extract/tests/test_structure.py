@@ -96,6 +96,8 @@ def test_newspaper_page_with_heading_marks() -> None:
         ("2024年重点工作", "work"),
         ("2025年主要工作和“十四五”发展成就", "review"),
         ("加强政府自身建设", "work"),
+        ("“十五五”时期主要目标任务", "goals"),
+        ("过去五年的工作和新时代十年的伟大变革", "review"),
     ],
 )
 def test_part_kind(title: str, kind: str) -> None:
@@ -114,4 +116,119 @@ def test_appendix_after_the_speech_is_not_a_part() -> None:
     raw = REPORT + "\n附件1\n一、某项民生实事\n二、另一项民生实事"
     doc = parse(raw)
     assert [s.number for s in doc.articles[0].sections if s.level == 1] == ["一、", "二、", "三、"]
-    assert doc.extras["blocks"][-1][2] == "appendix"
+    # A numbered appendix list (民生实事) holds commitments: its items are work.
+    assert [k for _a, _b, k, _ar in doc.extras["blocks"][-2:]] == ["work", "work"]
+
+
+def test_appendix_title_and_glossary() -> None:
+    raw = REPORT + "\n".join(
+        [
+            "",
+            "附件1",
+            "2024年市十件民生实事",
+            "坚持民生为大，办好群众可感可及的实事。",
+            "一、新建改建公办幼儿园20所。",
+            "新增学位6000个，扩大普惠性学前教育资源。",
+            "附件2",
+            "名词解释",
+            "1.“两新”：是指大规模设备更新和消费品以旧换新。",
+        ]
+    )
+    doc = parse(raw)
+    titles = [s.title for s in doc.articles[0].sections if s.level == 1]
+    assert titles[-2:] == ["2024年市十件民生实事", "名词解释"]
+    kinds = {doc.text[a:b]: (k, ar) for a, b, k, ar in doc.extras["blocks"]}
+    assert kinds["一、新建改建公办幼儿园20所。"] == ("work", "2024年市十件民生实事")
+    assert kinds["新增学位6000个，扩大普惠性学前教育资源。"][0] == "appendix"
+    assert kinds["1.“两新”：是指大规模设备更新和消费品以旧换新。"][0] == "glossary"
+
+
+def _kinds(raw: str) -> dict[str, str]:
+    doc = parse(raw)
+    return {doc.text[a:b]: k for a, b, k, _ar in doc.extras["blocks"]}
+
+
+def test_review_part_headed_by_a_slogan_is_read_by_its_content() -> None:
+    raw = "\n".join(
+        [
+            "某省政府工作报告",
+            "各位代表：",
+            "一、一年接着一年干，奋力谱写高质量发展新篇章",
+            "过去一年，全省地区生产总值增长5.6%，完成了年度目标。新增城镇就业85万人。"
+            "粮食产量达到1300亿斤。我们建成了一批重大项目。",
+            "我们深化了改革，开放水平明显提升，营商环境持续优化了。",
+            "二、2026年重点工作",
+            "今年要扩大有效投资，推进重大项目建设。",
+        ]
+    )
+    kinds = _kinds(raw)
+    assert kinds["我们深化了改革，开放水平明显提升，营商环境持续优化了。"] == "review"
+    assert kinds["今年要扩大有效投资，推进重大项目建设。"] == "work"
+
+
+def test_unnumbered_review_heading_and_year_after_five_year_goals() -> None:
+    raw = "\n".join(
+        [
+            "某市政府工作报告",
+            "各位代表：",
+            "“十四五”时期工作回顾",
+            "五年来，全市经济总量突破万亿元，累计新增城镇就业60万人，建成了轨道交通5条线路。",
+            "“十五五”时期主要目标任务",
+            "到2030年，基本建成现代化产业体系，城乡居民收入再上新台阶，要持续推进共同富裕。",
+            "2026年重点工作",
+            "要实施城市更新三年行动，推进老旧小区改造，加快建设保障性住房。",
+        ]
+    )
+    kinds = _kinds(raw)
+    assert (
+        kinds["五年来，全市经济总量突破万亿元，累计新增城镇就业60万人，建成了轨道交通5条线路。"]
+        == "review"
+    )
+    assert (
+        kinds["到2030年，基本建成现代化产业体系，城乡居民收入再上新台阶，要持续推进共同富裕。"]
+        == "goals"
+    )
+    assert kinds["要实施城市更新三年行动，推进老旧小区改造，加快建设保障性住房。"] == "work"
+
+
+def test_five_year_goals_are_work_without_a_part_about_this_year() -> None:
+    raw = "\n".join(
+        [
+            "某市国民经济和社会发展第十五个五年规划纲要",
+            "各位代表：",
+            "一、“十五五”时期主要目标任务",
+            "要加快建设现代化产业体系，推进城乡融合发展。",
+        ]
+    )
+    assert _kinds(raw)["要加快建设现代化产业体系，推进城乡融合发展。"] == "work"
+
+
+def test_delivery_date_in_chinese_numerals() -> None:
+    raw = "\n".join(
+        [
+            "某市政府工作报告",
+            "——二〇二六年一月二十七日在某市第十六届人民代表大会第五次会议上",
+            "各位代表：",
+            "一、2026年重点工作",
+            "要推进重大项目建设。",
+        ]
+    )
+    assert parse(raw).extras["delivery_date"] == (2026, 1, 27)
+
+
+def test_documents_pasted_into_one_file_are_all_read() -> None:
+    second = "\n".join(
+        [
+            "关于某市2026年国民经济和社会发展计划执行情况的报告",
+            "——2026年1月28日在某市第十六届人民代表大会第五次会议上",
+            "各位代表：",
+            "一、2026年主要任务",
+            "要扩大有效投资，推进重大项目建设。",
+        ]
+    )
+    doc = parse(REPORT + "\n" + second)
+    assert len(doc.articles) == 2
+    assert doc.articles[1].title.startswith("关于某市2026年国民经济")
+    assert [s.title for s in doc.articles[1].sections] == ["2026年主要任务"]
+    kinds = {doc.text[a:b]: k for a, b, k, _ar in doc.extras["blocks"]}
+    assert kinds["要扩大有效投资，推进重大项目建设。"] == "work"

@@ -1,4 +1,4 @@
-"""Directives → atomic tasks: splitting, verbs, pillars, actors, what is not a task."""
+"""Directives → commitments and their clauses: splitting, verbs, pillars, actors, what is not a task."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ BASE = datetime.date(2024, 3, 1)
 
 def tasks(text: str) -> list[tuple[str, str]]:
     return [(t.text, t.verb) for t in extract_text(text, date=BASE).tasks]
+
+
+def clauses(text: str) -> list[tuple[str, str]]:
+    """The clauses of a one-sentence text: its one task's items, or the task itself."""
+    (task,) = extract_text(text, date=BASE).tasks
+    return [(i.text, i.verb) for i in task.items] or [(task.text, task.verb)]
 
 
 @pytest.mark.parametrize(
@@ -37,8 +43,12 @@ def tasks(text: str) -> list[tuple[str, str]]:
         ("各级领导干部要带头深入基层调研。", [("各级领导干部要带头深入基层调研", "深入")]),
     ],
 )
-def test_split_into_atomic_tasks(sentence: str, expected: list[tuple[str, str]]) -> None:
-    assert tasks(sentence) == expected
+def test_one_sentence_is_one_task_its_clauses_are_items(
+    sentence: str, expected: list[tuple[str, str]]
+) -> None:
+    assert clauses(sentence) == expected
+    (task,) = extract_text(sentence, date=BASE).tasks
+    assert task.text == sentence.rstrip("。")
 
 
 @pytest.mark.parametrize(
@@ -65,11 +75,8 @@ def test_pillar_from_a_formulation_spelled_out_on_the_page() -> None:
     text = "紧紧围绕立、破、统“三字方针”开展工作。要守住“立”的根基，着力建制度、强队伍。"
     doc = extract_text(text, date=BASE)
     tagged = [(t.text, t.pillar, t.framework) for t in doc.tasks if t.pillar]
-    assert tagged == [
-        ("要守住“立”的根基", "立", "三字方针"),
-        ("建制度", "立", "三字方针"),
-        ("强队伍", "立", "三字方针"),
-    ]
+    assert tagged == [("要守住“立”的根基，着力建制度、强队伍", "立", "三字方针")]
+    assert [i.text for i in doc.tasks[-1].items] == ["要守住“立”的根基", "建制度", "强队伍"]
 
 
 def test_actors_named() -> None:
