@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from duban.extract.frameworks import pillar_index
 from duban.extract.model import Item, ParsedDocument, Task
+from duban.extract.structure import _REVIEW_OPENER
 
 # Sentence ends; closing quotes and brackets after them stay with the sentence.
 _SENT_END = re.compile(r"[。！？!?；;]+[”’」』）)]*|\n")
@@ -112,11 +113,6 @@ _NOT_DIRECTIVE = re.compile(
     r"来之不易的成绩|殊为不易|成绩的取得|分析了|提出了|作出了|部署了|召开了|举行了|审议了|编制了|"
     r"进行了|制定了|出台了|印发了|了《|必将|必然会|只要我们|考虑了|提供了|营造了|积累了|兼顾了|设置了|"
     r"明确了|具备了"
-)
-_REVIEW_OPENER = re.compile(
-    r"^(?:过去一年|过去五年|过去的五年|一年来|五年来|半年多来|去年以来|近年来|这一年|这五年|"
-    r"这是[^，。]{0,20}的(?:五|一)年|回顾|刚刚过去|我们深知|成绩来之不易|[\d]{4}年是|"
-    r"[^。]{0,20}(?:极不平凡|很不平凡|极不寻常|很不寻常)的(?:五|一)年)"
 )
 # A clause that opens with 「守住“保”的底线」 tags itself and the rest of its sentence.
 _PILLAR = re.compile(r"^[\u4e00-\u9fff]{0,4}“([^“”]{1,4})”的(?!关系)")
@@ -305,9 +301,23 @@ def _is_directive(sent: str, kind: str) -> bool:
         return False  # 「从4.16万亿元增加到5.67万亿元」 reports what was done
     if _TARGETS_PARA.search(sent):
         return False  # the targets paragraph becomes indicator tasks (targets.py)
+    if _statement(sent):
+        return False  # 「……道路，就是……」 defines; it asks for nothing
     if sent.startswith("“") and not _CUE.search(sent):
         return False  # a quoted poem or saying
     return True
+
+
+# A sentence that says what something is or proves (「……道路，就是……」「实践充分证明，……」)
+# states; without a leading verb or a modal it asks for nothing.
+_STATEMENT = re.compile(
+    r"^[^。；！，]{1,30}?(?:，就是|(?<![特别尤其凡但还或都总也正于只])是(?!否)|在于|意味着)"
+)
+_MODAL = re.compile(r"要(?![求素点害是])|将(?!近|来)|必须|务必|拟|力争|确保")
+
+
+def _statement(sentence: str) -> bool:
+    return bool(_STATEMENT.match(sentence)) and not _MODAL.search(sentence)
 
 
 def _strong(clauses: list[tuple[str, str | None]]) -> bool:
@@ -543,8 +553,13 @@ def group_commitments(doc: ParsedDocument, atoms: list[Task]) -> list[Task]:
         return []
     text = doc.text
     spans: list[tuple[int, int]] = []
+    item_blocks = doc.extras.get("item_blocks", ())
     for start, end, kind, _area in doc.extras.get("blocks", []):
-        if kind in ("work", "mixed", "article"):
+        if kind not in ("work", "mixed", "article"):
+            continue
+        if start in item_blocks:
+            spans.append((start, end))  # a numbered appendix item with its detail
+        else:
             spans.extend(commitment_spans(text, start, end))
     spans.sort()
     starts = [a for a, _ in spans]

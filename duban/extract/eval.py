@@ -16,8 +16,9 @@ the engine's own reading of the document:
     share of proposals whose start lies in a paragraph annotated ``review``.
 ``coverage``
     share of paragraphs annotated ``work`` (this year's work, or the forward-looking
-    parts of a document without a year) that hold at least one proposal; headings and
-    lines without a full stop are not counted.
+    parts of a document without a year) that hold at least one proposal; lines without
+    a full stop and numbered headings on a line of their own (「（一）……。」, which
+    become sections of the task book) are not counted.
 ``work%``
     share of proposals that lie in ``work`` paragraphs (a precision proxy that does not
     depend on the engine's section choice).
@@ -74,6 +75,8 @@ _STRIP = re.compile('[\\s\u3000\u200b\u200c\u200d\ufeff“”"]')
 REPO = Path(__file__).resolve().parents[2]
 PARTS_DIR = REPO / "benchmarks" / "parts"
 GOLD_DIR = REPO / "benchmarks" / "gold"
+# A numbered heading on a line of its own is a row of the framework, not a task.
+_HEADING_LINE = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)")
 
 
 def norm(s: str) -> str:
@@ -276,7 +279,10 @@ def structure_measures(doc: ParsedDocument, parts: dict[str, Any] | None) -> dic
     work = [
         i
         for i, (a, b, k) in enumerate(paras)
-        if k == "work" and "。" in doc.text[a:b] and b - a >= 15
+        if k == "work"
+        and "。" in doc.text[a:b]
+        and b - a >= 15
+        and not (_HEADING_LINE.match(doc.text[a:b]) and doc.text[a:b].count("。") <= 1)
     ]
     res["coverage"] = sum(i in covered for i in work) / len(work) if work else None
     return res

@@ -83,8 +83,10 @@ _FUTURE_MARK = re.compile(
     r"(?<![重主需只纲提概])要(?![求素点害是])|(?<![即必])将(?!近|军|士|领|来)|必须|务必|确保|"
     r"力争|争取|着力|今年|明年|预期目标|到20\d\d年|左右"
 )
+# How a paragraph or sentence about the past opens (also read by directives).
 _REVIEW_OPENER = re.compile(
-    r"^(?:过去一年|过去五年|过去的五年|一年来|五年来|半年多来|去年以来|这一年|这五年|"
+    r"^(?:过去一年|过去的一年|过去五年|过去的五年|一年来|五年来|半年多来|去年以来|这一年|这五年|"
+    r"回首|[^，。]{0,8}多年来|近代以来|新中国成立以来|改革开放以来|"
     r"这是[^，。]{0,20}的(?:五|一)年|回顾|刚刚过去|成绩来之不易|"
     r"[^。]{0,20}(?:极不平凡|很不平凡|极不寻常|很不寻常)的(?:五|一|十)年)"
 )
@@ -152,10 +154,11 @@ def tense_counts(text: str) -> tuple[int, int]:
         sent = m.group(0)
         if len(sent) < 6:
             continue
-        if _PAST_MARK.search(sent):
-            past += 1
-        elif _FUTURE_MARK.search(sent):
+        # A figure with 要/今年 is a plan (「今年……要下降3%」), not an achievement.
+        if _FUTURE_MARK.search(sent):
             future += 1
+        elif _PAST_MARK.search(sent):
+            past += 1
     return past, future
 
 
@@ -359,12 +362,16 @@ def _one_report(
                 art.sections.append(Section(title=s, start=p.start, end=p.end, level=1))
                 blocks.append((p.start, p.end, "heading", None))
                 continue
-            # An appendix list (民生实事): each numbered item is a commitment; the
-            # paragraphs under an item only detail it.
+            # An appendix list (民生实事) is work: each numbered item is one commitment,
+            # together with the paragraphs under it that say what it will deliver.
             appendix_title = appendix_title or ""
-            blocks.append(
-                (p.start, p.end, "work" if numbered else "appendix", appendix_title or None)
-            )
+            last = blocks[-1] if blocks else None
+            if not numbered and last is not None and last[0] in doc.extras.get("item_blocks", ()):
+                blocks[-1] = (last[0], p.end, last[2], last[3])
+                continue
+            if numbered:
+                doc.extras.setdefault("item_blocks", set()).add(p.start)
+            blocks.append((p.start, p.end, "work", appendix_title or None))
             continue
         m = _PART.match(s)
         if m and len(s) < 120:

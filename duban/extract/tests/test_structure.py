@@ -138,8 +138,12 @@ def test_appendix_title_and_glossary() -> None:
     titles = [s.title for s in doc.articles[0].sections if s.level == 1]
     assert titles[-2:] == ["2024年市十件民生实事", "名词解释"]
     kinds = {doc.text[a:b]: (k, ar) for a, b, k, ar in doc.extras["blocks"]}
-    assert kinds["一、新建改建公办幼儿园20所。"] == ("work", "2024年市十件民生实事")
-    assert kinds["新增学位6000个，扩大普惠性学前教育资源。"][0] == "appendix"
+    # The item and the paragraph detailing it are one block: one commitment.
+    assert kinds["一、新建改建公办幼儿园20所。\n新增学位6000个，扩大普惠性学前教育资源。"] == (
+        "work",
+        "2024年市十件民生实事",
+    )
+    assert kinds["坚持民生为大，办好群众可感可及的实事。"][0] == "work"
     assert kinds["1.“两新”：是指大规模设备更新和消费品以旧换新。"][0] == "glossary"
 
 
