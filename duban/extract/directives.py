@@ -316,6 +316,16 @@ _STATEMENT = re.compile(
 _MODAL = re.compile(r"要(?![求素点害是])|将(?!近|来)|必须|务必|拟|力争|确保")
 
 
+# What makes a verbless sentence of a work part a commitment, and what makes it an
+# observation (「……事件随时可能发生」「……深刻认识到」).
+_PLANS = re.compile(r"要|将|拟|力争|确保|必须|计划|安排|今年|年内|全年|继续|\d|^(?:对|在|把|以|按)")
+_OBSERVES = re.compile(r"认识到|看到|表明|证明|可能|发生|面临|存在|处于|没有|正在|已经")
+
+
+def _plan_without_verb(sentence: str) -> bool:
+    return bool(_PLANS.search(sentence)) and not _OBSERVES.search(sentence)
+
+
 def _statement(sentence: str) -> bool:
     return bool(_STATEMENT.match(sentence)) and not _MODAL.search(sentence)
 
@@ -393,9 +403,10 @@ def find_clauses(doc: ParsedDocument) -> list[Task]:
                 groups[-1].append((a, b, None, a))
             else:
                 pending = []  # narration before the directive (「大家纷纷表示」)
-        if not groups and sent.kind in ("work", "mixed"):
-            # In a work part every sentence asks for something even without a leading
-            # verb (「将小规模纳税人增值税起征点……提高到15万元」): keep it whole.
+        if not groups and sent.kind in ("work", "mixed") and _plan_without_verb(s_text):
+            # In a work part a sentence without a leading verb still commits when it
+            # plans or quantifies (「将小规模纳税人增值税起征点……提高到15万元」,
+            # 「中央财政……专项资金安排106亿元」): keep it whole.
             verb_m = _ANY_VERB.search(s_text)
             if verb_m:
                 groups = [
@@ -495,6 +506,8 @@ def commitment_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         and len(topic) <= MAX_TOPIC
         and not _CLAUSE_MARKS.search(topic)
         and sentences[-1][1] - first_a <= MAX_TOPIC_PARAGRAPH
+        and leading_verb(topic) is not None
+        and not _statement(topic)
     ):
         return [(first_a, sentences[-1][1])]
     return sentences

@@ -491,7 +491,11 @@ def _classify_parts(
         for i in part.body:
             a, b, _k, ar = blocks[i]
             k = kind
-            if k in ("work", "mixed", "goals") and reads_as_review(text[a:b]):
+            # Inside a forward part a paragraph needs more to count as a review: plans
+            # also carry figures (「累计培育100个标志性项目」).
+            if k in ("work", "mixed", "goals") and reads_as_review(
+                text[a:b], min_past=3, share=0.75
+            ):
                 k = "review"
             elif k == "mixed":
                 k = "work"
