@@ -99,6 +99,13 @@ def propose_plan(
                 "framework": item.get("framework"),
                 "actors": item.get("actors") or [],
                 "targets": targets,
+                # The commitment's clauses: folded under the task on the review page,
+                # and the default parts when the office splits it.
+                "items": [
+                    {"text": i["text"], "verb": i.get("verb") or ""}
+                    for i in item.get("items") or []
+                    if i.get("text")
+                ],
             },
             sort_order=next_sort,
         )

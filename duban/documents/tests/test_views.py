@@ -25,16 +25,30 @@ REPORT = """关于2026年重点工作的报告
 
 （一）扩大有效投资。
 
-今年要加快推进重大项目建设，年底前完成城东水厂二期工程。要着力优化营商环境，6月底前出台促进民间投资的若干措施。
+今年要加快推进重大项目建设。
+
+年底前完成城东水厂二期工程。
+
+要着力优化营商环境，6月底前出台促进民间投资的若干措施。
 
 （二）提振消费。
 
-要大力促进消费扩容提质，办好城市消费节系列活动。支持外贸企业开拓新兴市场，力争进出口总额增长5%。
+要大力促进消费扩容提质。
+
+办好城市消费节系列活动。
+
+支持外贸企业开拓新兴市场。
+
+力争进出口总额增长5%。
 
 （三）财政保障。
 
-要加强预算绩效管理，严控一般性支出。
+要加强预算绩效管理。
+
+严控一般性支出。
 """
+# One commitment per paragraph above, so that each review action has its own task; the
+# engine folds the clauses of one sentence into one task (see duban/extract).
 
 
 @pytest.fixture
@@ -324,3 +338,29 @@ def test_without_javascript_the_forms_post_and_come_back(
     assert "已被他人修改" in r.content.decode()
     task.refresh_from_db()
     assert task.text == "严控一般性支出"
+
+
+def test_a_commitment_shows_its_clauses_folded_and_splits_into_them(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    report = "\n\n".join(
+        [
+            "关于2026年重点工作的报告",
+            "一、重点任务",
+            "（一）扩大有效投资。",
+            "要加快推进重大项目建设，着力优化营商环境，出台促进民间投资的若干措施。",
+        ]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office_client, "items.txt", report.encode("utf-8"), date="2026-02-10")
+    document = Document.objects.get()
+    (task,) = document.plans.get().tasks.all()
+    assert task.text.startswith("要加快推进重大项目建设，着力优化营商环境")
+    items = [i["text"] for i in task.extracted["items"]]
+    assert items == ["要加快推进重大项目建设", "着力优化营商环境", "出台促进民间投资的若干措施"]
+    page = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    folded = re.search(r'<ol class="task-items">(.*?)</ol>', page, re.S)
+    assert folded and all(f"<li>{i}</li>" in folded.group(1) for i in items)
+    # The split form offers the clauses, one per line.
+    split = re.search(rf'<textarea id="parts-{task.pk}"[^>]*>(.*?)</textarea>', page, re.S)
+    assert split and [x for x in split.group(1).splitlines() if x] == items

@@ -24,22 +24,36 @@ REPORT = """关于2026年重点工作的报告
 
 （一）扩大有效投资。
 
-今年要加快推进重大项目建设，年底前完成城东水厂二期工程。要着力优化营商环境，6月底前出台促进民间投资的若干措施。
+今年要加快推进重大项目建设。
+
+年底前完成城东水厂二期工程。
+
+要着力优化营商环境，6月底前出台促进民间投资的若干措施。
 
 （二）提振消费。
 
-要大力促进消费扩容提质，办好城市消费节系列活动。支持外贸企业开拓新兴市场，力争进出口总额增长5%。
+要大力促进消费扩容提质。
+
+办好城市消费节系列活动。
+
+支持外贸企业开拓新兴市场。
+
+力争进出口总额增长5%。
 
 （三）财政保障。
 
-要加强预算绩效管理，严控一般性支出。
+要加强预算绩效管理。
+
+严控一般性支出。
 """
+# One commitment per paragraph above, so that each review action has its own task; the
+# engine folds the clauses of one sentence into one task (see duban/extract).
 
 # The same report after the author's edits: a preface added (every offset moves), a space
 # typed inside a sentence, one sentence added.
 EDITED = (
     REPORT.replace("一、重点任务", "本报告经市政府常务会议讨论修改。\n\n一、重点任务")
-    .replace("要大力促进消费扩容提质，办好", "要大力促进消费 扩容提质，办好")
+    .replace("要大力促进消费扩容提质。", "要大力促进消费 扩容提质。")
     .replace("严控一般性支出。", "严控一般性支出。要全面实施零基预算改革。")
 )
 
