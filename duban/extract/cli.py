@@ -223,6 +223,11 @@ def _run(
         _note(f"基准日期 {doc.date.isoformat()}（{how}）")
     for warning in doc.warnings:
         _note(warning)
+    if doc.date_source == "today":
+        _note(
+            "警告：文中没有找到报告日期，“今年”“年底前”等时限已按今天推算；"
+            "请用 --date YYYY-MM-DD 指定报告日期（no date in the document: pass --date）"
+        )
     if not doc.tasks:
         _note("未找到任务，任务表为空（no directives found; the task list is empty）")
     else:

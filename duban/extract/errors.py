@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     E011_BAD_DATE = "E011"  # --date not YYYY-MM-DD
     E012_BAD_CATALOG = "E012"  # unit catalog unreadable or malformed
     E013_BAD_HTML = "E013"  # HTML with no article text
+    E014_ENGINE = "E014"  # a required pipeline step failed (a bug, reported, never hidden)
 
 
 class ExtractError(Exception):

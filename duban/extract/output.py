@@ -126,6 +126,10 @@ def task_rows(doc: ParsedDocument) -> list[tuple[int, str | list[str | int]]]:
             rows.append((level + 1, path[level]))
         previous = path
         rows.append((0, [col.value(doc, task, n) for col in COLUMNS]))
+        # The commitment's clauses as sub-rows 1.1, 1.2 …: what the lead unit breaks the
+        # task into. Only the number and the wording; the task row holds the rest.
+        for k, item in enumerate(task.items, start=1):
+            rows.append((0, [f"{n}.{k}", item.text, *([""] * (len(COLUMNS) - 2))]))
     return rows
 
 
@@ -241,10 +245,13 @@ def write_xlsx(doc: ParsedDocument, path: str | Path) -> None:
             continue
         ws.append(list(content))
         r = ws.max_row
+        sub_row = isinstance(content[0], str)  # 「1.2」: a clause under its task
         for i in range(1, ncol + 1):
             cell = ws.cell(row=r, column=i)
             cell.border = border
             cell.alignment = centre if COLUMNS[i - 1].header in ("序号", "完成时限") else wrap
+            if sub_row and i == 2:
+                cell.alignment = Alignment(wrap_text=True, vertical="center", indent=2)
 
     for i, col in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = col.width

@@ -5,9 +5,10 @@
 normalize → structure → frameworks → directives/tasks → targets → times → lead units.
 
 Every step is a plain function in its own module so it can be tested alone. The
-optional steps (frameworks, targets, times, lead units) degrade to a warning instead of
-failing the whole document: a clerk would rather get the tasks without deadlines than
-nothing.
+required steps (normalize, structure, directives) raise :class:`ExtractError` ``E014``
+when they fail: a warning followed by zero tasks would look like a report without
+directives. The optional steps (frameworks, targets, times, lead units) degrade to a
+warning: a clerk would rather get the tasks without deadlines than nothing.
 """
 
 from __future__ import annotations
@@ -42,12 +43,19 @@ def _date_from_document(doc: ParsedDocument) -> datetime.date | None:
     return None
 
 
-def _run(doc: ParsedDocument, name: str, step: Step) -> None:
+def _run(doc: ParsedDocument, name: str, step: Step, *, required: bool = False) -> None:
     try:
         step(doc)
     except ExtractError:
         raise
-    except Exception as exc:  # an optional step must not sink the document
+    except Exception as exc:
+        if required:
+            raise ExtractError(
+                ErrorCode.E014_ENGINE,
+                f"解析引擎在“{name}”步骤出错，未能处理此文件（{type(exc).__name__}）。"
+                "请将文件发给系统管理员。",
+            ) from exc
+        # An optional step must not sink the document.
         doc.warnings.append(f"步骤 {name} 出错，已跳过：{type(exc).__name__}: {exc}")
 
 
@@ -100,11 +108,11 @@ def _extract(
     encoding: str,
 ) -> ParsedDocument:
     doc = ParsedDocument(text=text, path=path, encoding=encoding)
-    _run(doc, "normalize", normalize)
+    _run(doc, "normalize", normalize, required=True)
     if not doc.text.strip():
         doc.text = ""
         doc.extras["paragraphs"] = []
-    _run(doc, "structure", structure)
+    _run(doc, "structure", structure, required=True)
     if date is not None:
         doc.date, doc.date_source = date, "argument"
         doc.warnings.append(f"基准日期：{date.isoformat()}（调用方指定）。")
@@ -117,7 +125,7 @@ def _extract(
             doc.date, doc.date_source = datetime.date.today(), "today"
             doc.warnings.append(f"基准日期：{doc.date.isoformat()}（文中无日期，使用今天）。")
     _run(doc, "frameworks", find_frameworks)
-    _run(doc, "directives", find_tasks)
+    _run(doc, "directives", find_tasks, required=True)
     _run(doc, "targets", add_indicator_tasks)
     _run(doc, "targets", attach_targets)
     _run(doc, "times", assign_deadlines)

@@ -276,3 +276,25 @@ def test_docx_and_html_give_the_same_tasks_as_text(tmp_path: Path, henan_lines: 
         run(str(tmp_path / "henan.html"), "--units", "none", "--date", "2026-01-26")
     )
     assert from_html == expected
+
+
+def test_a_document_without_a_date_is_not_silently_dated_today(tmp_path: Path) -> None:
+    undated = tmp_path / "undated.txt"
+    undated.write_text("要在年底前建成城东水厂。", encoding="utf-8")
+    result = run(str(undated))
+    assert result.exit_code == 0, result.stderr
+    assert "警告：文中没有找到报告日期" in result.stderr and "--date" in result.stderr
+    dated = run(str(undated), "--date", "2026-02-01")
+    assert "警告" not in dated.stderr
+
+
+def test_a_crash_in_a_required_step_exits_2(tmp_path: Path, monkeypatch) -> None:
+    import duban.extract.pipeline as pipeline
+
+    def broken(doc):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "structure", broken)
+    src = tmp_path / "r.txt"
+    src.write_text("要加快推进重大项目建设。", encoding="utf-8")
+    assert_one_line_error(run(str(src)), "E014")

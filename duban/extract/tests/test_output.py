@@ -277,3 +277,25 @@ def test_schema_catches_drift(mutate) -> None:
     mutate(data)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(load_schema()).validate(data)
+
+
+def test_clauses_of_a_commitment_are_sub_rows(tmp_path: Path) -> None:
+    from duban.extract.pipeline import extract_text
+
+    doc = extract_text(
+        "一、2026年重点工作\n（一）扩大内需。\n要加快推进重大项目建设，着力优化营商环境。\n",
+        date=date(2026, 2, 1),
+    )
+    rows = [cells for level, cells in task_rows(doc) if level == 0]
+    assert [r[:2] for r in rows] == [
+        [1, "要加快推进重大项目建设，着力优化营商环境"],
+        ["1.1", "要加快推进重大项目建设"],
+        ["1.2", "着力优化营商环境"],
+    ]
+    path = tmp_path / "book.xlsx"
+    write_xlsx(doc, path)
+    ws = openpyxl.load_workbook(path).active
+    numbers = [ws.cell(row=r, column=1).value for r in range(3, ws.max_row + 1)]
+    assert numbers[-3:] == [1, "1.1", "1.2"]
+    assert ws.cell(row=ws.max_row, column=2).alignment.indent == 2
+    assert "| 1.2 | 着力优化营商环境 |" in to_markdown(doc)

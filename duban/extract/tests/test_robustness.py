@@ -164,3 +164,31 @@ def test_any_selection_of_report_lines_round_trips(
     text = "\n".join(report_lines[i % len(report_lines)] for i in picks)
     decoded, _, _ = decode_bytes(text.encode(codec))
     assert decoded == text
+
+
+def test_a_crash_in_a_required_step_is_an_error_not_zero_tasks(monkeypatch) -> None:
+    import duban.extract.pipeline as pipeline
+    from duban.extract.errors import ErrorCode, ExtractError
+
+    def broken(doc):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "find_tasks", broken)
+    try:
+        pipeline.extract_text("要加快推进重大项目建设。")
+    except ExtractError as exc:
+        assert exc.code == ErrorCode.E014_ENGINE
+        assert "directives" in exc.message
+    else:
+        raise AssertionError("a failed required step must raise ExtractError")
+
+
+def test_a_crash_in_an_optional_step_is_a_warning(monkeypatch) -> None:
+    import duban.extract.pipeline as pipeline
+
+    def broken(doc):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "assign_deadlines", broken)
+    doc = pipeline.extract_text("要加快推进重大项目建设。")
+    assert doc.tasks and any("times" in w for w in doc.warnings)
