@@ -72,12 +72,15 @@ _ADVERB_WORDS = (
 _ADVERB = re.compile(
     "(?:"
     + "|".join(sorted(map(re.escape, _ADVERB_WORDS), key=len, reverse=True))
-    + r"|到\d{4}年|\d{4}年底前)+"
+    + r"|到\d{4}年|\d{4}年底前"
+    # A time between the modal and the verb: 「要在9月底前完成」「于年底前建成」.
+    + r"|(?:在|于)?(?:\d{4}年)?\d{1,2}月(?:底|末|中旬|上旬|下旬)?前|(?:在|于)(?:年底前|年内))+"
 )
 # Modals and times in the adverb run say nothing about what follows being a verb
 # (「今年赤字率……」); manner adverbs (进一步, 积极, 持续) do.
 _NOT_MANNER = re.compile(
-    r"要|将|并且|并|同时|还|也|再|今年|明年|年内|年底前|下半年|上半年|基本|到\d{4}年|\d{4}年底前"
+    r"要|将|并且|并|同时|还|也|再|今年|明年|年内|年底前|下半年|上半年|基本|到\d{4}年|\d{4}年底前|"
+    r"(?:在|于)?(?:\d{4}年)?\d{1,2}月(?:底|末|中旬|上旬|下旬)?前|在|于"
 )
 # 「保障粮食安全的要害是种子和耕地」 explains; it asks for nothing.
 _COPULA = re.compile(r"的[^，。；]{0,8}是")

@@ -38,7 +38,7 @@ _PLAN = re.compile(rf"^([{_NUM}]{{1,3}})五(?:规划|时期)?$")
 _UNQUOTED_FW = re.compile(
     rf"(?<![\d{_NUM}第等约超近余央])([{_NUM}]{{1,3}}|\d{{1,2}})(个|项|大|条|字)"
     rf"([^{_NUM}\d\W]{{2,4}}?)"
-    r"(?=[，。、；：“”（）《》\s！？]|内|的|对|为|和|与|中|在|是|要|等|及|规划|建设|协同|共同|$)"
+    r"(?=[，。、；：“”（）《》\s！？]|内|的|对|为|和|与|中|在|是|要|等|及|规划|建设|协同|共同|落实|$)"
 )
 # Nouns after a number that make a quantity or a duration, not a formulation.
 _JUNK_NOUN = re.compile(
@@ -157,6 +157,38 @@ def _article_of(doc: ParsedDocument, pos: int) -> int:
     return 0
 
 
+# A quoted list named by the noun after it: 「按照“东强、南动……”的城市发展格局」,
+# 「加快形成“两翼驱动、四区支撑、多点布局”的科技创新布局」.
+_NAMED_LIST = re.compile(
+    r"“((?:[\u4e00-\u9fff]{1,6}、){1,9}[\u4e00-\u9fff]{1,6})”的"
+    r"([\u4e00-\u9fff]{0,6}(?:格局|布局|要求|思路|战略|体系|方针|路径|方略|理念|框架|架构|定位))"
+)
+# Words before a counted formulation that belong to its name: 「为民造福十条意见」.
+_COUNTED_HEAD = re.compile(r"(?:意见|措施|举措|行动|工程|任务|要求|承诺|实事|机制|清单)$")
+_NAME_STOP = "把将以对的在和与及、，。“”：；（）要了从按"
+
+
+def _named_lists(text: str) -> dict[int, tuple[str, list[str], int, int]]:
+    """Quoted lists with a naming noun, by the start of their quote."""
+    out: dict[int, tuple[str, list[str], int, int]] = {}
+    for m in _NAMED_LIST.finditer(text):
+        out[m.start(1)] = (m.group(2), m.group(1).split("、"), m.start(2), m.end(2))
+    return out
+
+
+def _extend_left(text: str, start: int) -> int:
+    """Where a counted formulation's name begins when a qualifier stands before it."""
+    i = start
+    while (
+        i > 0
+        and start - i < 6
+        and text[i - 1] not in _NAME_STOP
+        and "\u4e00" <= text[i - 1] <= "\u9fff"
+    ):
+        i -= 1
+    return i if start - i >= 2 else start
+
+
 def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
     """(name, start, end, quoted) for every formulation-looking span."""
     for m in _QUOTED.finditer(text):
@@ -187,7 +219,10 @@ def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
             or value > 40
         ):
             continue  # 「新建3个公园」 counts parks; 「以32个核心板块……为抓手」 names a plan
-        yield m.group(0), m.start(), m.end(), False
+        start = m.start()
+        if _cls in ("条", "项") and _COUNTED_HEAD.search(noun):
+            start = _extend_left(text, start)
+        yield text[start : m.end()], start, m.end(), False
 
 
 def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
@@ -195,7 +230,11 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
     text = doc.text
     glossary = load_glossary()
     seen: dict[str, Framework] = {}
+    named = _named_lists(text)
     for name, start, end, _quoted in _candidates(text):
+        if start in named:
+            continue  # listed under the noun that names it, below
+
         count = _count(name) if _HAS_NUMERAL.search(name) else None
         items: list[str] = []
         if count is None and "、" in name:
@@ -209,6 +248,9 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
             seen[name] = Framework(name, count, items, start, end, "text" if items else "none")
         elif items and not fw.items:
             fw.items, fw.items_from = items, "text"
+    for noun, items, start, end in named.values():
+        if noun not in seen:
+            seen[noun] = Framework(noun, len(items), items, start, end, "text")
     # Glossary names written out in full (「中央八项规定」「四个意识」) without quotes.
     for gname, entry in glossary.items():
         if gname != entry.name or gname in seen:

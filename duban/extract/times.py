@@ -155,9 +155,24 @@ def find_deadline(text: str, base: date) -> Deadline | None:
     return None
 
 
+# A mid-year meeting plans the rest of the year: 「决战决胜下半年各项工作」「对下半年工作的
+# 安排部署」. Its tasks without a deadline of their own are due by the end of that half.
+_HORIZON = re.compile(r"下半年(?:各项|的|重点)?(?:工作|任务)")
+
+
+def horizon(doc: ParsedDocument, base: date) -> Deadline | None:
+    """The period the whole document plans for, when it names one (今年下半年)."""
+    m = _HORIZON.search(doc.text)
+    if not m:
+        return None
+    found = resolve("下半年", base)
+    return Deadline(text="下半年", start=found[0], end=found[1]) if found else None
+
+
 def assign_deadlines(doc: ParsedDocument) -> ParsedDocument:
-    """Give each task a deadline from its own text, else from its context span."""
+    """Give each task a deadline from its own text, else its context, else the horizon."""
     base = doc.date or date.today()
+    default = horizon(doc, base)
     by_span: dict[tuple[int, int], Deadline | None] = {}
     for task in doc.tasks:
         if task.deadline is not None:
@@ -168,5 +183,7 @@ def assign_deadlines(doc: ParsedDocument) -> ParsedDocument:
             if span not in by_span:  # indicators of one paragraph share its deadline
                 by_span[span] = find_deadline(doc.text[span[0] : span[1]], base)
             dl = by_span[span]
+        if dl is None and default is not None:
+            dl = Deadline(text=default.text, start=default.start, end=default.end)
         task.deadline = dl
     return doc

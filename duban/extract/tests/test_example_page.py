@@ -111,8 +111,16 @@ def test_other_formulations(doc: ParsedDocument, name: str, count: int) -> None:
 
 
 def test_named_layout_without_a_number_word(doc: ParsedDocument) -> None:
-    fw = next(f for f in doc.frameworks if "东强" in f.name)
+    # 「按照“东强、……”的城市发展格局」: the list is named by the noun after it.
+    fw = next(f for f in doc.frameworks if f.name == "城市发展格局")
     assert fw.items == ["东强", "南动", "西美", "北静", "中优", "外联"]
+    fw = next(f for f in doc.frameworks if f.name == "科技创新布局")
+    assert fw.items == ["两翼驱动", "四区支撑", "多点布局"]
+
+
+def test_counted_formulation_keeps_its_qualifier(doc: ParsedDocument) -> None:
+    fw = next(f for f in doc.frameworks if "十条意见" in f.name)
+    assert fw.name == "为民造福十条意见" and fw.count == 10
 
 
 def test_known_formulations_filled_from_the_glossary(doc: ParsedDocument) -> None:

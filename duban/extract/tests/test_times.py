@@ -58,3 +58,18 @@ def test_not_deadlines(text: str) -> None:
 def test_first_expression_in_a_task_wins() -> None:
     dl = find_deadline("年底前完成改造，明年全面推开", BASE)
     assert dl is not None and dl.text == "年底前" and dl.end == date(2020, 12, 31)
+
+
+def test_a_mid_year_meeting_dates_its_tasks_by_the_end_of_the_half() -> None:
+    from duban.extract.pipeline import extract_text
+
+    text = "全会对下半年工作作出安排部署。要加快推进重大项目建设。要在9月底前完成城东水厂。"
+    doc = extract_text(text, date=date(2020, 7, 22))
+    by_text = {t.text: t.deadline for t in doc.tasks}
+    dl = by_text["要加快推进重大项目建设"]
+    assert (dl.text, dl.start, dl.end) == ("下半年", date(2020, 7, 1), date(2020, 12, 31))
+    own = by_text["要在9月底前完成城东水厂"]
+    assert own.end == date(2020, 9, 30)
+    # Without such a horizon a task keeps no deadline.
+    plain = extract_text("要加快推进重大项目建设。", date=date(2020, 7, 22))
+    assert plain.tasks[0].deadline is None
