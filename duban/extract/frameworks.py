@@ -36,7 +36,7 @@ _QUOTED_FW = re.compile(
 )
 _PLAN = re.compile(rf"^([{_NUM}]{{1,3}})五(?:规划|时期)?$")
 _UNQUOTED_FW = re.compile(
-    rf"(?<![\d{_NUM}第等约超近余央])([{_NUM}]{{1,3}}|\d{{1,2}})(个|项|大|条|字)"
+    rf"(?<![\d{_NUM}第等约超近余央])([{_NUM}]{{1,3}}|\d{{1,2}})(个|项|大|条|字|篇|件|方面)"
     rf"([^{_NUM}\d\W]{{2,4}}?)"
     r"(?=[，。、；：“”（）《》\s！？]|内|的|对|为|和|与|中|在|是|要|等|及|规划|建设|协同|共同|落实|$)"
 )
@@ -50,6 +50,7 @@ _JUNK_QUOTED = re.compile(
     rf"[{_NUM}\d][月年]|小时|^四川|^\d+[条项]$|^[{_NUM}\d]+大(?:胜利|召开|精神|以来)"
 )
 _ENUM_ITEM = r"[\u4e00-\u9fff]{1,8}"
+_QUOTED_RUN = re.compile(r"((?:“[^“”\n]{1,10}”){2,12})$")
 _ENUM_BEFORE = re.compile(rf"((?:{_ENUM_ITEM}、)+{_ENUM_ITEM})”?$")
 # A verb that an enumeration's first item may have swallowed (「充分发挥安阳」).
 _LEAD_VERB = re.compile(
@@ -70,11 +71,14 @@ def _count(name: str) -> int | None:
     m = _PLAN.match(name)
     if m:
         return cn_number(m.group(1))
-    m = re.match(rf"^([{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条|字)", name)
+    m = re.match(rf"^([{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条|字|篇|件|方面)", name)
     if m and "、" not in name:
         return cn_number(m.group(1))  # 「五个进一步到位」 counts five, not six
+    if re.fullmatch(r"\d{3}", name):
+        return sum(int(c) for c in name)  # 「132」: one, three, two things
     nums = re.findall(rf"[{_NUM}]+|\d+", name)
-    values = [v for v in (cn_number(n) for n in nums) if v is not None]
+    # A doubled numeral names, it does not count: 「八八战略」 holds eight measures.
+    values = [v for v in (cn_number(n) or cn_number(n[0]) for n in nums) if v is not None]
     if not values:
         return None
     return sum(values) if len(values) > 1 else values[0]
@@ -83,6 +87,11 @@ def _count(name: str) -> int | None:
 def _items_before(text: str, start: int, want: int | None) -> list[str]:
     """An enumeration right before ``start`` whose length matches the count."""
     head = text[max(0, start - 80) : start]
+    quoted = _QUOTED_RUN.search(head)
+    if quoted:
+        # 「“强城”“兴村”“融合”三篇文章」: the items are quoted one after another.
+        items = _QUOTED.findall(quoted.group(1))
+        return items if want is None or len(items) == want else []
     m = _ENUM_BEFORE.search(head)
     if not m:
         return []
@@ -189,10 +198,17 @@ def _extend_left(text: str, start: int) -> int:
     return i if start - i >= 2 else start
 
 
+# A quoted number code: 「“4+1”重要要求」「“132”总体工作部署」 (not a year).
+_DIGIT_CODE = re.compile(r"^\d{1,2}(?:\+\d{1,2})+$|^(?!19|20)\d{3}$")
+
+
 def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
     """(name, start, end, quoted) for every formulation-looking span."""
     for m in _QUOTED.finditer(text):
         inner = m.group(1)
+        if _DIGIT_CODE.match(inner):
+            yield inner, m.start(1), m.end(1), True
+            continue
         if _LAYOUT.match(inner) and not _HAS_NUMERAL.search(inner):
             yield inner, m.start(1), m.end(1), True
             continue
