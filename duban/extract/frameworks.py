@@ -42,7 +42,7 @@ _UNQUOTED_FW = re.compile(
 )
 # Nouns after a number that make a quantity or a duration, not a formulation.
 _JUNK_NOUN = re.compile(
-    r"^(?:年|月|日|天|周|小时|分钟|岁|倍|次|批|人|万|亿|多|以上|左右|百分点|阶段|方面$|国家$|省|市|县|"
+    r"^(?:年|月|日|天|周|小时|分钟|岁|倍|次|批|人|万|亿|多|以上|左右|百分点|阶段|国家$|省|市|县|"
     r"区|镇|村|家|所|企业|项目|城市$|地区$|部门$|地级|制造|经验|单位|胜利|召开|精神|案例|机关)"
 )
 _JUNK_QUOTED = re.compile(
@@ -112,6 +112,34 @@ def _items_before(text: str, start: int, want: int | None) -> list[str]:
     if len(items[0]) > longest + 2 or any(_VERBISH.match(x) for x in items):
         return []
     return items
+
+
+_ITEM_AFTER = re.compile(
+    r"[一二三四五六七八九十]是|第[一二三四五六七八九十]，|[一二三四五六七八九十]要"
+)
+
+
+def _items_after(text: str, end: int, want: int | None) -> list[str]:
+    """「抓好三个方面：一是提升消费品品质，二是……」: the enumerated items that follow."""
+    window = text[end : end + 12]
+    colon = re.search(r"[：:，。]", window)
+    if not colon:
+        return []
+    pos = end + colon.end()
+    items: list[str] = []
+    for m in _ITEM_AFTER.finditer(text, pos, pos + 600):
+        if not items and m.start() > pos + 2:
+            return []  # the list must follow at once
+        stop = re.search(r"[，；。：]", text[m.end() : m.end() + 30])
+        item = text[m.end() : m.end() + (stop.start() if stop else 0)]
+        if not 2 <= len(item) <= 24:
+            return []
+        items.append(item)
+        if want is not None and len(items) == want:
+            break
+    if want is not None and len(items) != want:
+        return []
+    return items if len(items) >= 2 else []
 
 
 def _enumeration_of(text: str, key: str, n: int) -> tuple[list[str], int] | None:
@@ -259,6 +287,8 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
         elif count is not None and "、" not in name:
             quote_start = start - 1 if text[start - 1 : start] == "“" else start
             items = _items_before(text, quote_start, _first_count(name, count))
+            if not items:
+                items = _items_after(text, end + (1 if _quoted else 0), count)
         fw = seen.get(name)
         if fw is None:
             seen[name] = Framework(name, count, items, start, end, "text" if items else "none")
