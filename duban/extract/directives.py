@@ -55,7 +55,7 @@ _VERB_SET = frozenset(v for v in _VERBS if len(v) == 2)
 _THREE_CHAR_VERBS = frozenset("进一步 处理好 落实好 新开工 新改建 新建成 新增加".split())
 _LEADER = re.compile(r"(?:[—\-·•\s]+|[一二三四五六七八九十]是|首先|其次|再次|最后|同时|此外|另外)+")
 # A subject or a time before the modal: 「今年要基本实现」「企业和群众要」.
-_SUBJECT_MODAL = re.compile(r"[^，。；“”]{1,10}?(?:要|将|必须|须|应)")
+_SUBJECT_MODAL = re.compile(r"[^，。；“”]{1,16}?(?:要(?![素求点害])|将|必须|须|应)")
 _ONE_CHAR_VERBS = frozenset(v for v in _VERBS if len(v) == 1)
 _ANY_VERB = re.compile("|".join(sorted(_VERB_SET, key=len, reverse=True)))
 # Adverbs and modal words that may stand before the verb of a clause.
@@ -461,6 +461,10 @@ _COMMIT_END = re.compile(r"[。！？!?]+[”’」』）)]*|\n")
 _ENUMERATOR = re.compile(
     r"[一二三四五六七八九十]是|第[一二三四五六七八九十]，|其[一二三四五六七八九十]，|（\d{1,2}）|[①-⑳]"
 )
+# A list number in front of a paragraph: 「1.」「（一）」「一、」.
+_NUMBERING = re.compile(
+    r"\d{1,2}[.．、](?!\d)|\d{1,2}[.．](?=\d{1,2}月)|（[一二三四五六七八九十\d]{1,3}）|[一二三四五六七八九十]{1,3}、"
+)
 _ENUM_BEFORE = frozenset("，,；;。：: \u3000")
 # An enumerated item at a sentence start that may run over several sentences: 「一要……」.
 _ENUM_ITEM = re.compile(
@@ -548,7 +552,7 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     lead = _LEADER.match(text, a, b)
     if lead and lead.end() < b:
         a = lead.end()
-    m = _ENUMERATOR.match(text, a, b)
+    m = _ENUMERATOR.match(text, a, b) or _NUMBERING.match(text, a, b)
     if m and m.end() < b:
         a = m.end()
         while a < b and text[a] in "，,：: ":

@@ -64,6 +64,11 @@ _DELIVERY = re.compile(r"^(?:——|—)?\s*\d{4}年\d{1,2}月\d{1,2}日(?:在|�
 _SPEAKER = re.compile(r"(?:总理|省长|市长|主席|区长|州长|县长|书记)\s*$")
 _ADDRESS = re.compile(r"^各位代表[：:！!，,]")
 _OPENERS = "“‘（《【「『"
+_TITLE_END = re.compile(r"(?:报告|公报|决议|决定|通知|方案|意见|讲话|纲要|规划|计划|办法)$")
+_DATE_NOTE = re.compile(r"^[（(][^（）()]{0,40}\d{4}年[^（）()]{0,40}[）)]$")
+_BYLINE_LINE = re.compile(
+    r"^(?:本报|本刊|新华社|人民日报|光明日报)?(?:特约)?(?:评论员|社论|短评)(?:文章)?$"
+)
 # Particles and prepositions a Chinese sentence never ends with.
 _NO_END = "的和与及之在对把将从向为以被"
 
@@ -167,8 +172,12 @@ def _continues(
         return True  # a quotation or a title still open cannot end the paragraph
     if _NUMBERED.match(para) and len(para) < 60:
         return False  # an area heading on a line of its own
-    if para.endswith("报告") or _SPEAKER.search(last):
-        return False
+    if _TITLE_END.search(para) or _SPEAKER.search(last):
+        return False  # a document's title (「……公报」「……决议」) stands on its own line
+    if _DATE_NOTE.match(nxt) or _DATE_NOTE.match(para) or _BYLINE_LINE.match(nxt):
+        return False  # 「（2026年1月10日……通过）」, 「本报评论员」
+    if para.startswith("——") and len(para) <= 40:
+        return False  # a subtitle (「——一论学习贯彻……精神」)
     if _DELIVERY.match(para) and para.endswith("会议上"):
         return False
     if " " in last.strip() and not _FINAL.search(last) and len(last) < 40:

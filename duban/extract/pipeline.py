@@ -18,6 +18,7 @@ import gc
 from collections.abc import Callable
 from typing import Any
 
+from duban.extract.assigned import apply_assigned
 from duban.extract.directives import find_tasks
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.frameworks import find_frameworks
@@ -133,6 +134,7 @@ def _extract(
         task.id = f"T{i:04d}"
     if catalog is not None:
         _run(doc, "units", lambda d: _suggest(d, catalog) or d)
+    _run(doc, "assigned", apply_assigned)
     if not doc.text:
         doc.warnings.append("文本为空。")
     if not doc.tasks:

@@ -94,6 +94,13 @@ _SENTENCE = re.compile(r"[^。！？；]+")
 _YEAR_DIGITS = {"〇": 0, "○": 0, "零": 0, **{c: i for i, c in enumerate("一二三四五六七八九", 1)}}
 # The title of a document pasted after another one, and what follows such a title.
 _DOC_TITLE = re.compile(r"(?:报告|决议|公报|决定|讲话|意见|方案|通知|规划|纲要|计划)$")
+_COMMENTATOR = re.compile(
+    r"^(?:本报|本刊|新华社|人民日报|光明日报)?(?:特约)?(?:评论员|社论|短评)(?:文章)?$"
+)
+# What a demand says and a heading does not: a modal, or a date it is due by.
+_AREA_ITEM = re.compile(
+    r"(?<![重主需纲提概只])要(?![素求点害是])|必须|应当|务必|\d{1,2}月(?:\d{1,2}日)?底?前|年底前"
+)
 _SALUTATION = re.compile(r"^(?:各位代表|同志们|各位委员)[：:，,！!]")
 
 
@@ -325,6 +332,14 @@ def _one_report(
                 or len(s) > 60
             ):
                 body_started = True
+            elif s.startswith("——") and art.title and not art.subtitle and not _DELIVERY.match(s):
+                art.subtitle = s  # 「——一论学习贯彻……精神」
+                blocks.append((p.start, p.end, "front", None))
+                continue
+            elif _COMMENTATOR.match(s):
+                art.authors.append(s)  # 「本报评论员」
+                blocks.append((p.start, p.end, "front", None))
+                continue
             else:
                 m = _DELIVERY.match(s)
                 if m:
@@ -415,6 +430,12 @@ def _one_report(
             blocks.append((p.start, p.end, "heading", None))
             continue
         m = _AREA.match(s)
+        if m and part is not None and _AREA_ITEM.search(_first_sentence(s[m.end() :])):
+            # 「（一）各部门要于3月15日前完成自查。」 asks for something: an item of the
+            # part, not the heading of an area.
+            part.body.append(len(blocks))
+            blocks.append((p.start, p.end, part.kind, area))
+            continue
         if m and part is not None:
             title = _first_sentence(s[m.end() :])
             art.sections.append(
