@@ -17,9 +17,20 @@ class UploadForm(forms.Form):
     )
     title = forms.CharField(label=_("标题（可选）"), required=False, max_length=300)
     date = forms.DateField(
-        label=_("文件日期（可选，用于推算“年底前”等时限）"),
+        label=_("文件日期（文中没有日期时必填，用于推算“年底前”等时限）"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    catalog = forms.ChoiceField(
+        label=_("牵头单位建议所用的单位目录"),
+        required=False,
+        choices=[
+            ("", _("本系统的层级（默认）")),
+            ("city", _("市级部门")),
+            ("province", _("省级部门")),
+            ("national", _("国家部委")),
+            ("none", _("不建议牵头单位")),
+        ],
     )
     plan = forms.ModelChoiceField(
         label=_("并入已有方案（修改稿重新上传）"),

@@ -49,6 +49,7 @@ def extract_document_job(
     date: str | None = None,
     user_id: int | None = None,
     plan_id: int | None = None,
+    catalog: str = "",
 ) -> dict[str, Any]:
     from duban.documents.services import ingest_document
     from duban.org.models import User
@@ -73,6 +74,8 @@ def extract_document_job(
                 filename=filename,
                 title=title,
                 date=dt.date.fromisoformat(date) if date else None,
+                catalog=None if catalog == "none" else (catalog or settings.DUBAN_UNIT_LEVEL),
+                require_date=True,
             )
         except ExtractError as exc:
             return {"error": exc.code.value, "message": exc.message}

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from duban.core import audit
 from duban.documents.models import Document
+from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.pipeline import extract_text
 from duban.extract.readers import read_bytes
 from duban.extract.units import load_catalog
@@ -29,8 +30,14 @@ def ingest_document(
     title: str = "",
     date: dt.date | None = None,
     catalog: str | None = "city",
+    require_date: bool = False,
 ) -> Document:
-    """Store ``data`` as a new Document with its normalized text and the engine's output."""
+    """Store ``data`` as a new Document with its normalized text and the engine's output.
+
+    With ``require_date`` a document that states no date of its own and gets none from the
+    caller is refused (E015) rather than dated today: 「年底前」 would silently fall in the
+    wrong year. The upload form then asks the clerk for the date.
+    """
     source = read_bytes(
         data,
         suffix=Path(filename).suffix.lower(),
@@ -44,6 +51,11 @@ def ingest_document(
         path=filename,
         encoding=source.encoding,
     )
+    if require_date and parsed.date_source == "today":
+        raise ExtractError(
+            ErrorCode.E015_NO_DATE,
+            "文中没有找到报告日期，无法推算“年底前”“下半年”等时限。请在表单中填写文件日期后重新上传。",
+        )
     parsed.warnings[:0] = source.warnings
     result = parsed.to_dict()
     articles = result["articles"]

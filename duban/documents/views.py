@@ -115,6 +115,7 @@ def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
                 "filename": filename[:255],
                 "title": data.get("title") or "",
                 "date": data["date"].isoformat() if data.get("date") else None,
+                "catalog": data.get("catalog") or "",
                 "user_id": request.user.pk,
                 "plan_id": data["plan"].pk if data.get("plan") else None,
             },

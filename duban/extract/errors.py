@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     E012_BAD_CATALOG = "E012"  # unit catalog unreadable or malformed
     E013_BAD_HTML = "E013"  # HTML with no article text
     E014_ENGINE = "E014"  # a required pipeline step failed (a bug, reported, never hidden)
+    E015_NO_DATE = "E015"  # the document states no date and the caller gave none (web upload)
 
 
 class ExtractError(Exception):

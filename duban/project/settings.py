@@ -122,6 +122,11 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Uploads: a clerk's evidence files and reports. Larger files are refused with a message.
 DUBAN_MAX_UPLOAD_BYTES = int(os.environ.get("DUBAN_MAX_UPLOAD_MB", "20")) * 1024 * 1024
+# Which packaged unit catalog lead suggestions come from: the level of government this
+# office serves (city, province or national). The upload form may choose another.
+DUBAN_UNIT_LEVEL = os.environ.get("DUBAN_UNIT_LEVEL", "city")
+if DUBAN_UNIT_LEVEL not in ("city", "province", "national"):
+    raise ValueError("DUBAN_UNIT_LEVEL must be city, province or national")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Run a background job inside the request that enqueued it (tests, a demo without worker).

@@ -155,7 +155,7 @@ def test_progress_polls_until_the_worker_is_done(
     office_client, settings, media_root, django_capture_on_commit_callbacks
 ):
     settings.DUBAN_INLINE_JOBS = False
-    response = upload(office_client, "report.txt", REPORT.encode("utf-8"))
+    response = upload(office_client, "report.txt", REPORT.encode("utf-8"), date="2026-02-10")
     job = Job.objects.get(name="extract_document")
     assert job.status == Job.Status.PENDING and len(uploads_left(media_root)) == 1
     fragment_url = reverse("document-job", args=[job.pk])
@@ -183,7 +183,9 @@ def test_reupload_into_an_existing_plan_never_duplicates(
     before = plan.tasks.count()
     edited = REPORT.replace("严控一般性支出。", "严控一般性支出。要全面实施零基预算改革。")
     with django_capture_on_commit_callbacks(execute=True):
-        upload(office_client, "report-v2.txt", edited.encode("utf-8"), plan=plan.pk)
+        upload(
+            office_client, "report-v2.txt", edited.encode("utf-8"), plan=plan.pk, date="2026-02-10"
+        )
     assert plan.tasks.count() == before + 1
     assert plan.documents.count() == 2
 
@@ -315,7 +317,7 @@ def test_a_hostile_file_name_is_shown_escaped_and_never_used_as_a_path(
 ):
     name = "../../<b>evil</b>.txt"
     with django_capture_on_commit_callbacks(execute=True):
-        response = upload(office_client, name, REPORT.encode("utf-8"))
+        response = upload(office_client, name, REPORT.encode("utf-8"), date="2026-02-10")
     html = response.content.decode()
     assert "<b>evil</b>" not in html
     document = Document.objects.get()
@@ -364,3 +366,31 @@ def test_a_commitment_shows_its_clauses_folded_and_splits_into_them(
     # The split form offers the clauses, one per line.
     split = re.search(rf'<textarea id="parts-{task.pk}"[^>]*>(.*?)</textarea>', page, re.S)
     assert split and [x for x in split.group(1).splitlines() if x] == items
+
+
+def test_a_document_without_a_date_asks_for_one_and_stores_nothing(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, "undated.txt", REPORT.encode("utf-8"))
+    page = response.content.decode()
+    assert "文中没有找到报告日期" in page and "填写文件日期" in page
+    assert not Document.objects.exists() and not Plan.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office_client, "undated.txt", REPORT.encode("utf-8"), date="2026-02-10")
+    assert Document.objects.get().doc_date.isoformat() == "2026-02-10"
+
+
+@pytest.mark.parametrize(
+    ("setting", "choice", "lead"),
+    [("city", "", "市财政局"), ("province", "", "省财政厅"), ("city", "national", "财政部")],
+)
+def test_lead_suggestions_come_from_the_site_level_or_the_chosen_catalog(
+    office_client, inline, settings, django_capture_on_commit_callbacks, setting, choice, lead
+):
+    settings.DUBAN_UNIT_LEVEL = setting
+    report = "关于2026年重点工作的报告\n\n一、重点任务\n\n要加强预算绩效管理，盘活财政存量资金。\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office_client, "r.txt", report.encode("utf-8"), date="2026-02-10", catalog=choice)
+    (task,) = Document.objects.get().plans.get().tasks.all()
+    assert task.lead_suggestions[0]["unit"] == lead
