@@ -115,7 +115,7 @@ _NOT_DIRECTIVE = re.compile(
     r"报告(?:提到|指出)，|具有很强的|是一个[^，。]*报告|取得了|实现了|完成了|打好了|稳住了|"
     r"来之不易的成绩|殊为不易|成绩的取得|分析了|提出了|作出了|部署了|召开了|举行了|审议了|编制了|"
     r"进行了|制定了|出台了|印发了|了《|必将|必然会|只要我们|考虑了|提供了|营造了|积累了|兼顾了|设置了|"
-    r"明确了|具备了"
+    r"明确了|具备了|胜利召开|隆重召开|隆重举行|胜利闭幕"
 )
 # A clause that opens with 「守住“保”的底线」 tags itself and the rest of its sentence.
 _PILLAR = re.compile(r"^[\u4e00-\u9fff]{0,4}“([^“”]{1,4})”的(?!关系)")
@@ -547,7 +547,7 @@ def _add_commitment(text: str, s: int, e: int, out: list[tuple[int, int]]) -> No
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     """Drop layout around a commitment: leading dashes and enumerators, final marks."""
-    while a < b and text[a] in " \n\u3000":
+    while a < b and text[a] in " \n\u3000，,；;：:、":
         a += 1
     lead = _LEADER.match(text, a, b)
     if lead and lead.end() < b:
@@ -555,11 +555,15 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     m = _ENUMERATOR.match(text, a, b) or _NUMBERING.match(text, a, b)
     if m and m.end() < b:
         a = m.end()
-        while a < b and text[a] in "，,：: ":
-            a += 1
+    while a < b and text[a] in "，,：: ；;、":
+        a += 1  # 「同时，」 leaves its comma
     while b > a and text[b - 1] in "。！？!?；;，,\n ":
         b -= 1
     return a, b
+
+
+# Who said it, before what was said: 「大家纷纷表示，」「大家一致认为，」.
+_REPORTING = re.compile(r"[^。，；]{0,16}(?:表示|认为|指出|谈到|说)[，：:]$")
 
 
 def group_commitments(doc: ParsedDocument, atoms: list[Task]) -> list[Task]:
@@ -597,6 +601,8 @@ def group_commitments(doc: ParsedDocument, atoms: list[Task]) -> list[Task]:
     for (a, b), members in groups:
         a, b = _trim(text, min(a, members[0].start), max(b, members[-1].end))
         first = members[0]
+        if _REPORTING.match(text, a, first.start):
+            a = first.start  # 「大家纷纷表示，要……」: who said it is not part of the task
         pillared = next((m for m in members if m.pillar), None)
         actors = list(dict.fromkeys(x for m in members for x in m.actors))
         items = (
