@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DUBAN_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint format eval bench docs messages lock clean
+.PHONY: demo test lint format eval bench docs messages lock clean screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "duban needs Python 3.11+"'
@@ -33,6 +33,11 @@ test: $(STAMP) lint
 	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage check --fail-level WARNING
 	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage makemigrations --check --dry-run
 	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Retake the README's screenshots (docs/screenshots/) with the browser tests.
+screenshots: $(STAMP)
+	scripts/system-deps.sh test
+	DUBAN_SCREENSHOTS=1 DUBAN_HOME=$(CURDIR)/var/test $(BIN)/python -m pytest -q -k browser
 
 eval: $(STAMP)
 	$(BIN)/python -m duban.extract.eval
