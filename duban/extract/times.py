@@ -24,15 +24,35 @@ from duban.extract.structure import cn_number
 _CN = "一二两三四五六七八九十"
 _EXPR = re.compile(
     rf"(?<![{_CN}第\d])“?(?P<plan>十[{_CN}]五|[{_CN}]五)”?(?:规划)?(?:时期|期间|期末|末)?"
-    rf"|(?P<ymd>(?:(?P<y1>\d{{4}})年)?(?P<m1>\d{{1,2}})月(?:(?P<d1>\d{{1,2}})日|底|末|份|中旬|上旬|下旬)?前?)"
+    rf"|(?P<ymd>(?:(?P<y1>\d{{4}}|[〇○零一二三四五六七八九]{{4}})年)?"
+    rf"(?P<m1>\d{{1,2}}|十[一二]?|[一二三四五六七八九])月"
+    rf"(?:(?P<d1>\d{{1,2}}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])日|底|末|份|中旬|上旬|下旬)?前?)"
     rf"|(?P<yq>(?:(?P<y2>\d{{4}})年)?(?:第)?(?P<q>[一二三四1-4])季度(?:末|底)?前?)"
     rf"|(?P<yy>(?:到|至|在)?(?P<y3>\d{{4}})年(?:底|末|年底)?(?:前|以前|之前)?)"
-    rf"|(?P<rel>今明两年|今年(?:年底|底|年内|内)?前?|明年(?:年底|底)?前?|年底前|年内|年底|"
+    rf"|(?P<rel>今明两年|明年[上下]半年|今年(?:年底|底|年内|内)?前?|明年(?:年底|底)?前?|年底前|年内|年底|"
     rf"本年度|上半年|下半年|近期|全年)"
     rf"|(?P<within>(?P<n>[{_CN}\d]{{1,3}})年(?:内|之内|时间)|(?P<n2>[{_CN}\d]{{1,3}})个月(?:内|之内))"
 )
-_HINT = re.compile("[五月季年期]")
+_HINT = re.compile("[五月季年期]")  # every expression holds one of these
 _PLAN_START = 1966  # 「三五」 began in 1966; each later plan follows five years on
+
+
+_YEAR_DIGITS = {
+    "〇": "0",
+    "○": "0",
+    "零": "0",
+    **{c: str(i) for i, c in enumerate("一二三四五六七八九", 1)},
+}
+
+
+def _year(s: str) -> int:
+    """「2026」 or 「二〇二六」 → 2026."""
+    return int(s) if s.isdigit() else int("".join(_YEAR_DIGITS[c] for c in s))
+
+
+def _num(s: str) -> int | None:
+    """「6」 or 「六」「十一」「二十七」 → the number."""
+    return int(s) if s.isdigit() else cn_number(s)
 
 
 def _last_day(y: int, m: int) -> date:
@@ -87,12 +107,12 @@ def _resolve_match(m: re.Match[str], base: date) -> tuple[date, date] | None:
     if g["ymd"]:
         if not re.search(r"[底末前旬]$", text):
             return None  # a bare date (3月5日) reports when, it sets no deadline
-        y = int(g["y1"]) if g["y1"] else by
-        mo = int(g["m1"])
-        if not 1 <= mo <= 12:
+        y = _year(g["y1"]) if g["y1"] else by
+        mo = _num(g["m1"])
+        if mo is None or not 1 <= mo <= 12:
             return None
         if g["d1"]:
-            d = date(y, mo, int(g["d1"]))
+            d = date(y, mo, _num(g["d1"]) or 0)
             return (base, d) if before and base <= d else (d, d)
         end = _last_day(y, mo)
         if "中旬" in text:
@@ -121,6 +141,11 @@ def _resolve_match(m: re.Match[str], base: date) -> tuple[date, date] | None:
         r = g["rel"]
         if r.startswith("今明两年"):
             return date(by, 1, 1), date(by + 1, 12, 31)
+        if r in ("明年上半年", "明年下半年"):
+            first = r == "明年上半年"
+            return date(by + 1, 1 if first else 7, 1), date(
+                by + 1, 6 if first else 12, 30 if first else 31
+            )
         if r.startswith("明年"):
             return date(by + 1, 1, 1), date(by + 1, 12, 31)
         if r == "上半年":
