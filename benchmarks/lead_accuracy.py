@@ -7,7 +7,7 @@ heading is never glued to the paragraph under it), and the first occurrence afte
 review part (「……工作回顾」) is used when the review part can be told, else the first
 occurrence. A task counts for lead@1 when the first suggestion is one of the gold units and
 for lead@3 when any of the first three is; names are compared with
-:func:`~duban.extract.units.loose_name`, so 「国家发展和改革委员会」 equals 「国家发展改革委」.
+:func:`~duban.extract.units.loose_name` and ``resolve_unit_name``, so 「国家发展和改革委员会」 equals 「国家发展改革委」.
 
 Gold files are read from ``/work/shared/corpus/*.gold.json`` (the two files the catalogs
 were first written against) and from every ``--gold`` folder given (default: the new gold
@@ -29,7 +29,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from duban.extract.units import Catalog, load_catalog, loose_name, suggest_leads
+from duban.extract.units import Catalog, load_catalog, loose_name, resolve_unit_name, suggest_leads
 
 DEFAULT_CORPUS = Path("/work/shared/corpus")
 DEFAULT_GOLD = [Path("/work/wt/gold/benchmarks/gold")]
@@ -70,8 +70,12 @@ def sentence_with(text: str, key: str, review: tuple[int, int] = (0, 0)) -> str 
     return sentence_at(text, i if i >= 0 else first, key)
 
 
-def _same(a: str, b: str) -> bool:
-    return a == b or loose_name(a) == loose_name(b)
+def _same(a: str, b: str, catalog: Catalog) -> bool:
+    """Full and short names of one unit are the same (国务院国资委 = 国务院国有资产监督管理委员会)."""
+    if a == b or loose_name(a) == loose_name(b):
+        return True
+    ua = resolve_unit_name(a, catalog)
+    return ua is not None and ua is resolve_unit_name(b, catalog)
 
 
 def _find_doc(gold_path: Path, name: str, corpus: Path) -> Path | None:
@@ -103,7 +107,7 @@ def evaluate(
             missing += 1
             continue
         got = suggest_leads(sentence, catalog, k=3)
-        hits = [any(_same(s.unit, g) for g in leads) for s in got]
+        hits = [any(_same(s.unit, g, catalog) for g in leads) for s in got]
         n += 1
         at1 += bool(hits[:1] and hits[0])
         at3 += any(hits)
@@ -142,7 +146,7 @@ def _engine(gold: dict, raw: str, catalog: Catalog) -> tuple[int, int, int]:
         if match is None:
             unmatched += 1
             continue
-        hits = [any(_same(s.unit, g) for g in leads) for s in match.lead_suggestions[:3]]
+        hits = [any(_same(s.unit, g, catalog) for g in leads) for s in match.lead_suggestions[:3]]
         at1 += bool(hits[:1] and hits[0])
         at3 += any(hits)
     return at1, at3, unmatched

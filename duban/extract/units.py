@@ -23,9 +23,7 @@ How a sentence is scored (:func:`suggest`):
 
 * every catalog *term* found in the sentence (a keyword, or a term derived from a duty
   phrase by :func:`duty_terms`) adds ``len(term) ** 1.5 / n`` to each of the ``n`` units
-  that list it; a term that is both a keyword and part of the unit's duties counts
-  ``CORE_FACTOR`` times: when several units list a word (增值税: 财政 and 税务), the one
-  whose statutory functions name it leads;
+  that list it: a word many units share (增值税: 财政 and 税务) says less about each;
 * the sentence's character bigrams that occur in a unit's duties add a small amount each,
   weighted by how few units share them (``FUZZY_WEIGHT × idf``), so a sentence worded
   differently from every keyword still reaches the unit whose functions it describes;
@@ -33,10 +31,13 @@ How a sentence is scored (:func:`suggest`):
 * a site's learned weights (:class:`~duban.extract.site_weights.SiteWeights`, applied with
   :meth:`Catalog.with_overlay`) add what the office taught by correcting leads.
 
-The packaged catalogs carry no ``weights``: the ones that only put units in a gold file's
-order were removed (2026.2). Specificity now comes from the duties (``CORE_FACTOR``) and
-from the number of units that share a word. The field stays for offices whose own catalog
-needs a multiplier.
+The packaged catalogs carry no ``weights``. Version 2026.1 had about a hundred multipliers
+(贴息 ×2 for 财政, 注册制 ×3 for 证监会 …); none survived the question "is this word more
+the unit's than another's in general, or only in the gold file?": the ones on words a unit
+alone lists changed nothing (the unit already gets the whole term), and the ones on shared
+words (增值税, 延期还本付息, 疫苗) put units in the order of the two gold files. Removing them
+left lead@3 unchanged there. Specificity now comes from the number of units sharing a word
+and from the duties. The field stays for an office whose own catalog needs a multiplier.
 
 Bundles of many units (各地各部门, 各区县, 各级政府) are not one unit: when such a bundle is
 the actor of a sentence it is suggested as itself (a :class:`BundleSuggestion`, kind
@@ -81,6 +82,7 @@ __all__ = [
     "Suggestion",
     "Unit",
     "duty_terms",
+    "is_bundle",
     "load_catalog",
     "loose_name",
     "resolve_unit_name",
@@ -99,14 +101,16 @@ LENGTH_EXPONENT = 1.5
 NAME_MENTION_SCORE = 40.0
 # A name next to 牵头/负责 is what a supervision office reads as the lead.
 LEAD_MARK_BONUS = 40.0
-# A term derived from a duty phrase counts like a keyword; a keyword that the unit's own
-# duties also name counts CORE_FACTOR times (the statutory owner of a shared word).
+# A term derived from a duty phrase counts like a keyword. (Counting a keyword that the
+# unit's duties also name more than once was tried and lowered lead@1 on reports the
+# catalogs were not written against, so it is not done.)
 DUTY_TERM_FACTOR = 1.0
-CORE_FACTOR = 2.0
 # Each distinct bigram of the sentence found in a unit's duties adds FUZZY_WEIGHT × idf,
 # idf = log(units / units whose duties hold the bigram). Small: it ranks units that no
 # term reached and breaks ties, it does not outvote a term.
 FUZZY_WEIGHT = 0.35
+# A unit reached by bigrams alone needs this many distinct ones.
+MIN_FUZZY_BIGRAMS = 2
 # Co-units: the next units with at least this share of the lead's score, at most MAX_CO.
 CO_UNIT_SHARE = 0.25
 MAX_CO_UNITS = 3
@@ -239,9 +243,20 @@ class Leader:
 
 @dataclass
 class BundleSuggestion(LeadSuggestion):
-    """A bundle of many units (各地各部门, 各区县) suggested as itself, not as one unit."""
+    """A bundle of many units (各地各部门, 各区县) suggested as itself, not as one unit.
 
-    kind: str = "bundle"
+    ``kind`` is a property, not a field, so the task JSON keeps the schema's three keys
+    (unit, score, matched); a reader tells a bundle from a unit with :func:`is_bundle`.
+    """
+
+    @property
+    def kind(self) -> str:
+        return "bundle"
+
+
+def is_bundle(name: str) -> bool:
+    """Whether ``name`` is a bundle of many units (各地各部门, 各区县 …), not one unit."""
+    return _BUNDLE.fullmatch(name or "") is not None
 
 
 @dataclass
@@ -352,6 +367,7 @@ class Catalog:
     ):
         self.units: list[Unit] = list(units)
         self.leaders: list[Leader] = list(leaders)
+        self._leader_by_unit: dict[int, Leader] | None = None  # built on first use
         # A site's learned weights: bigram → [(unit index, weight)]; see with_overlay().
         self._overlay: dict[str, list[tuple[int, float]]] = {}
         # Stock phrases that hold a keyword but are about no department (「健康发展」,
@@ -393,14 +409,9 @@ class Catalog:
                 if len(n) >= 3:
                     name_units.setdefault(n, set()).add(i)
             derived = [t for d in u.duties for t in duty_terms(d)]
-            duty_text = "".join(u.duties)
             for kw in dict.fromkeys([*u.keywords, *derived]):
                 factor = 1.0 if kw in u.keywords else DUTY_TERM_FACTOR
-                if kw in u.keywords and duty_text and (kw in duty_text or kw in derived):
-                    factor = CORE_FACTOR
-                keyword_units.setdefault(kw, []).append(
-                    (i, factor * float(u.weights.get(kw, 1.0)))
-                )
+                keyword_units.setdefault(kw, []).append((i, factor * float(u.weights.get(kw, 1.0))))
 
         # The fuzzy evidence: every bigram of each candidate's duties, with its idf.
         grams: dict[str, list[int]] = {}
@@ -480,13 +491,19 @@ class Catalog:
     def lead_candidates(self) -> list[Unit]:
         return [u for u in self.units if u.kind != "district"]
 
-    def leader_of(self, unit: Unit) -> Leader | None:
+    def leader_of(self, unit: Unit | None) -> Leader | None:
         """The first leader whose portfolio holds ``unit`` (by any spelling), else ``None``."""
-        for leader in self.leaders:
-            for written in leader.portfolio:
-                if resolve_unit_name(written, self) is unit:
-                    return leader
-        return None
+        if unit is None or not self.leaders:
+            return None
+        if self._leader_by_unit is None:
+            found: dict[int, Leader] = {}
+            for leader in self.leaders:
+                for written in leader.portfolio:
+                    u = resolve_unit_name(written, self)
+                    if u is not None:
+                        found.setdefault(id(u), leader)
+            self._leader_by_unit = found
+        return self._leader_by_unit.get(id(unit))
 
 
 def _trie_regex(terms: Iterable[str]) -> re.Pattern[str]:
@@ -598,7 +615,9 @@ def catalog_from_dict(data: Any, *, source: str = "单位目录") -> Catalog:
     for leader in leaders:
         for written in leader.portfolio:
             if resolve_unit_name(written, catalog) is None:
-                raise _bad(f"{source}格式错误：分管领导「{leader.name}」分管的「{written}」不在目录中")
+                raise _bad(
+                    f"{source}格式错误：分管领导「{leader.name}」分管的「{written}」不在目录中"
+                )
     return catalog
 
 
@@ -699,15 +718,20 @@ def _score(text: str, catalog: Catalog) -> tuple[dict[int, float], dict[int, lis
             w = words.setdefault(i, [])
             if term not in w:
                 w.append(term)
-    grams = _bigrams(text)
-    for g in grams:
+    fuzzy: dict[int, list[float]] = {}
+    for g in _bigrams(text):
         hit = catalog._grams.get(g)
         if hit is not None:
             idf, idx = hit
             for i in idx:
-                scores[i] = scores.get(i, 0.0) + FUZZY_WEIGHT * idf
+                fuzzy.setdefault(i, []).append(FUZZY_WEIGHT * idf)
         for i, w in catalog._overlay.get(g, ()):
             scores[i] = scores.get(i, 0.0) + w
+            words.setdefault(i, [])
+    for i, values in fuzzy.items():
+        # One shared bigram (「精神」 in 精神文明) is chance; two are a topic.
+        if i in words or len(values) >= MIN_FUZZY_BIGRAMS:
+            scores[i] = scores.get(i, 0.0) + math.fsum(values)
     return scores, words
 
 
@@ -754,12 +778,12 @@ def suggest(text: str, catalog: Catalog, k: int = 3) -> Suggestion:
             for i, s in zip(ranked[1:], units[1:], strict=False)
             if positive[i] >= CO_UNIT_SHARE * top and words.get(i)
         ][:MAX_CO_UNITS]
-        leader = catalog.leader_of(catalog.units[ranked[0]]) if catalog.leaders else None
+        leader = catalog.leader_of(catalog.units[ranked[0]])
         if leader is not None:
             held = [
                 s.unit
-                for s in units[: 1 + len(out.co_units)]
-                if catalog.leader_of(catalog.get(s.unit)) is leader  # type: ignore[arg-type]
+                for s in [units[0], *out.co_units]
+                if catalog.leader_of(catalog.get(s.unit)) is leader
             ]
             out.leader = LeaderSuggestion(name=leader.name, units=held)
     return out
@@ -769,8 +793,7 @@ def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestio
     """The ``k`` units most likely to lead the task described by ``text``, best first.
 
     Every distinct term (keyword or duty term) found in the text adds
-    ``len(term) ** 1.5 × weight / n`` to each of the ``n`` units that list it (the weight
-    is ``CORE_FACTOR`` when the unit's duties name the keyword); bigrams shared with a
+    ``len(term) ** 1.5 × weight / n`` to each of the ``n`` units that list it; bigrams shared with a
     unit's duties add a little (``FUZZY_WEIGHT × idf``); a unit named in the text (three
     characters or more, e.g. 「市财政局」) adds a large fixed amount, more when 「牵头/负责」
     follows it; a site overlay adds its learned weights. ``LeadSuggestion.score`` is the
@@ -779,7 +802,8 @@ def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestio
     ``name`` (its key in the catalog and in the ``org`` app; show
     ``Catalog.get(name).short`` to users). When a bundle (各地各部门 …) is the sentence's
     actor, the first entry is a :class:`BundleSuggestion` (``kind="bundle"``, score 1)
-    naming it. Units of kind ``district`` are never suggested. Ties keep catalog order.
+    naming it (:func:`is_bundle` tells it from a unit). Units of kind ``district`` are
+    never suggested. Ties keep catalog order.
     No evidence → ``[]``.
     """
     if k <= 0 or not text:
