@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from duban.core import audit
 from duban.documents.models import Document
 from duban.extract.errors import ExtractError
+from duban.extract.units import is_bundle
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
@@ -377,10 +378,18 @@ class UnitIndex:
         return self.by_name.get((name or "").strip())
 
     def lead_for(self, task: Task) -> Unit | None:
-        """The chosen lead, else the first engine suggestion that names a known unit."""
+        """The chosen lead, else the first engine suggestion that names a known unit.
+
+        When the engine's first suggestion is a bundle (各地各部门, 各区县), no single unit
+        leads: the task is left for the office to assign rather than forced onto the
+        next suggestion.
+        """
         chosen = chosen_lead_id(task)
         if chosen is not None and chosen in self.by_id:
             return self.by_id[chosen]
+        first = (task.lead_suggestions or [{}])[0]
+        if isinstance(first, dict) and is_bundle(first.get("unit", "")):
+            return None
         for suggestion in task.lead_suggestions or []:
             unit = self.resolve(suggestion.get("unit", ""))
             if unit is not None:
