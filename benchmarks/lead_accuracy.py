@@ -34,7 +34,9 @@ from duban.extract.units import Catalog, load_catalog, loose_name, resolve_unit_
 DEFAULT_CORPUS = Path("/work/shared/corpus")
 DEFAULT_GOLD = [Path("/work/wt/gold/benchmarks/gold")]
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
-_INVISIBLE = re.compile(r"[\u200b\u3000 \t\r]")
+# Removed before searching, as the corpus README's scorer does (quote marks too: key
+# phrases are written without them); line breaks are kept first, as sentence ends.
+_INVISIBLE = re.compile(r"[\u200b\u3000 \t\r“”\"]")
 # A top-level heading of the review part (「一、2025年工作回顾」, 「“十四五”时期工作回顾」) and
 # the heading after it; what lies between is last year's work.
 _REVIEW_HEAD = re.compile(r"^[^\n]{0,30}(?:工作回顾|发展回顾)[^\n]{0,10}$", re.M)
@@ -97,12 +99,15 @@ def evaluate(
     raw = doc.read_text(encoding="utf-8")
     text = _INVISIBLE.sub("", raw)
     review = review_span(text)
+    flat = text.replace("\n", "")
     n = at1 = at3 = missing = 0
     for task in gold.get("tasks", []):
         leads = task.get("lead") or []
         if not leads:
             continue
         sentence = next((s for k in task["key"] if (s := sentence_with(text, k, review))), None)
+        if sentence is None:  # a key phrase broken across lines
+            sentence = next((s for k in task["key"] if (s := sentence_with(flat, k))), None)
         if sentence is None:
             missing += 1
             continue

@@ -24,23 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ErrorCode, ExtractError
-from .units import Catalog, _bigrams, resolve_unit_name
+from .units import GENERIC_BIGRAMS, Catalog, _bigrams, resolve_unit_name
 
 __all__ = ["LEARN_RATE", "MAX_WEIGHT", "SiteWeights", "learnable_terms"]
 
 LEARN_RATE = 2.0  # what one correction adds to each of the sentence's terms
 DEBIT_SHARE = 0.5  # the share taken from the unit that was wrongly suggested first
 MAX_WEIGHT = 8.0  # |weight| of one term for one unit never exceeds this
-# Bigrams of the words every directive uses; learning them would teach nothing about a
-# unit. (Domain words such as 教育, 交通 are kept: they are what the office teaches.)
-STOP_BIGRAMS = frozenset(
-    "推进 加快 加强 实施 建设 发展 提升 完善 健全 全面 深入 持续 推动 开展 工作 体系 "
-    "机制 能力 水平 服务 管理 强化 落实 深化 优化 支持 促进 提高 扎实 积极 稳步 着力 "
-    "坚持 我们 今年 全年 年底 力争 确保 一批 重点 重大 行动 改革 新增 完成 以上 打造 "
-    "高质 质量 量发 全市 全省 全国 有效 进一 一步 不断 创新 进行 做好 抓好 围绕 更加 "
-    "大力 着力 健康 有序 规范 计划 方案 工程 项目 三年 五年 建立 构建 形成 实现 "
-    "保障 示范 试点 目标 任务 要求".split()
-)
+# Bigrams of the words every directive uses teach nothing about a unit (shared with the
+# duty-bigram evidence of the units module).
+STOP_BIGRAMS = GENERIC_BIGRAMS
 
 
 def learnable_terms(text: str) -> list[str]:
