@@ -150,17 +150,20 @@ _BUNDLE_MODAL = re.compile(r"[^，。；]{0,3}?(?:要|必须|务必|应当|应|�
 
 # Duty phrases are split into terms at these; the verbs and generic heads around a
 # function's object are dropped (「负责全市耕地保护工作」 → 「耕地保护」).
-_DUTY_SPLIT = re.compile(r"[、，,；;：:/（）()\s]|以及|和|与|及|并|或")
+# 和 inside a word (碳中和, 和美乡村, 和平) is not a conjunction.
+_DUTY_SPLIT = re.compile(r"[、，,；;：:/（）()\s的]|以及|(?<!中)和(?![美平谐])|与|及|并|或")
 _DUTY_VERBS = re.compile(
     r"^(?:负责|承担|牵头|拟订|拟定|制定|起草|组织|实施|统筹|协调|指导|监督|管理|推进|推动|"
-    r"开展|参与|编制|审核|审批|监测|落实|研究|提出|执行|促进|完善|健全|加强|做好|保障|"
+    r"开展|参与|编制|审核|审批|监测|落实|研究|提出|执行|促进|完善|健全|加强|做好|贯彻|支持|"
     r"全市|全省|全国|本级|有关|相关|综合|依法)+"
 )
 _DUTY_TAIL = re.compile(r"(?:工作|事务|事项|相关|有关|等)+$")
 _GENERIC_TERMS = frozenset(
     "管理 建设 发展 服务 工作 监督 政策 规划 改革 制度 体系 机制 保障 实施 推进 促进 "
     "组织 协调 指导 综合 标准 项目 资金 安全 质量 能力 水平 建议 方案 监管 统筹 执行 "
-    "拟订 审核 工程 行动 重大 重点 有关 相关 全市 全省 全国 事业 产业 经济".split()
+    "拟订 审核 工程 行动 重大 重点 有关 相关 全市 全省 全国 事业 产业 经济 使用 保护 "
+    "处理 治理 调度 调运 转化 运用 核准 审批 线路 网络 传播 预警 内地 监测 统筹 "
+    "开发利用".split()
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 # Bigrams of the words every directive and every duty uses (推进, 建设, 改革 …): no evidence
