@@ -441,6 +441,7 @@ class Catalog:
             for g, idx in grams.items()
             if len(idx) < n / 4  # a bigram in a quarter of all duties says nothing
         }
+        self._gram_keys = frozenset(self._grams)
 
         # Precompute each term's contribution per unit so scoring is a dict walk.
         self._terms: dict[str, list[tuple[int, float, bool]]] = {}
@@ -735,15 +736,17 @@ def _score(text: str, catalog: Catalog) -> tuple[dict[int, float], dict[int, lis
             if term not in w:
                 w.append(term)
     fuzzy: dict[int, list[float]] = {}
-    for g in _bigrams(text):
-        hit = catalog._grams.get(g)
-        if hit is not None:
-            idf, idx = hit
-            for i in idx:
-                fuzzy.setdefault(i, []).append(FUZZY_WEIGHT * idf)
-        for i, w in catalog._overlay.get(g, ()):
-            scores[i] = scores.get(i, 0.0) + w
-            words.setdefault(i, [])
+    grams = _bigrams(text)
+    # Intersections run in C over the sentence's few dozen bigrams.
+    for g in grams.intersection(catalog._gram_keys):
+        idf, idx = catalog._grams[g]
+        for i in idx:
+            fuzzy.setdefault(i, []).append(FUZZY_WEIGHT * idf)
+    if catalog._overlay:
+        for g in grams.intersection(catalog._overlay):
+            for i, w in catalog._overlay[g]:
+                scores[i] = scores.get(i, 0.0) + w
+                words.setdefault(i, [])
     for i, values in fuzzy.items():
         # One shared bigram (「精神」 in 精神文明) is chance; two are a topic.
         if i in words or len(values) >= MIN_FUZZY_BIGRAMS:

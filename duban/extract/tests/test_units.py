@@ -468,7 +468,7 @@ def test_leaders_survive_to_json(tmp_path: Path) -> None:
     ['"王副市长"', '[{"portfolio": ["甲"]}]', '[{"name": "王", "portfolio": "甲"}]'],
 )
 def test_bad_leaders_are_e012(tmp_path: Path, leaders: str) -> None:
-    path = _write(tmp_path, '{"leaders": %s, "units": [{"name": "甲"}]}' % leaders)
+    path = _write(tmp_path, '{"leaders": ' + leaders + ', "units": [{"name": "甲"}]}')
     with pytest.raises(ExtractError) as exc:
         load_catalog(path)
     assert exc.value.code == ErrorCode.E012_BAD_CATALOG
