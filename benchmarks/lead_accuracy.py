@@ -6,13 +6,15 @@ holds one of the task's key phrases: the text is cut at 。！？ (and at line e
 heading is never glued to the paragraph under it), and the first occurrence after the
 review part (「……工作回顾」) is used when the review part can be told, else the first
 occurrence. A task counts for lead@1 when the first suggestion is one of the gold units and
-for lead@3 when any of the first three is; names are compared with
-:func:`~duban.extract.units.loose_name` and ``resolve_unit_name``, so 「国家发展和改革委员会」 equals 「国家发展改革委」.
+for lead@3 when any of the first three is. Names are compared with
+:func:`~duban.extract.units.loose_name` and ``resolve_unit_name``, so 「国家发展和改革委员会」
+equals 「国家发展改革委」 and 2016's 「国家卫生计生委」 equals 「国家卫生健康委员会」.
 
-Gold files are read from ``/work/shared/corpus/*.gold.json`` (the two files the catalogs
-were first written against) and from every ``--gold`` folder given (default: the new gold
-files in ``/work/wt/gold/benchmarks/gold``, which the catalogs were not tuned on). A gold
-file's ``doc`` is looked up next to it, then in the corpus and in ``corpus/more``.
+Gold files are read from the corpus (``$DUBAN_CORPUS`` or ``../shared/corpus``: the two
+files the catalogs were first written against, "tuned") and from every ``--gold`` folder
+given (default ``benchmarks/gold``: hand-made gold files the catalogs were not written
+against, "new"). A gold file's ``doc`` is looked up next to it, then in the corpus and in
+``corpus/more``.
 
 ``--engine`` adds the full pipeline's figures (``extract_text`` with the catalog; the
 first extracted task whose text holds a key phrase is scored). It is slower.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from datetime import date
@@ -31,8 +34,20 @@ from pathlib import Path
 
 from duban.extract.units import Catalog, load_catalog, loose_name, resolve_unit_name, suggest_leads
 
-DEFAULT_CORPUS = Path("/work/shared/corpus")
-DEFAULT_GOLD = [Path("/work/wt/gold/benchmarks/gold")]
+
+def _default_corpus() -> Path:
+    """``$DUBAN_CORPUS``, else the nearest ``shared/corpus`` beside an ancestor folder."""
+    if os.environ.get("DUBAN_CORPUS"):
+        return Path(os.environ["DUBAN_CORPUS"])
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "shared" / "corpus").is_dir():
+            return folder / "shared" / "corpus"
+    return Path("../shared/corpus")
+
+
+DEFAULT_CORPUS = _default_corpus()
+# The hand-made gold files the catalogs were not written against live in the repository.
+DEFAULT_GOLD = [Path(__file__).resolve().parent / "gold"]
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 # Removed before searching, as the corpus README's scorer does (quote marks too: key
 # phrases are written without them); line breaks are kept first, as sentence ends.
