@@ -117,6 +117,13 @@ RESOLVE = [
     ("national", "市场监管总局", "国家市场监督管理总局"),
     ("national", "市场监管局", "国家市场监督管理总局"),
     ("province", "国家税务总局河南省税务局", "国家税务总局省税务局"),
+    # names from before the 2018 reform, and one province's name for a department
+    ("national", "国家卫生计生委", "国家卫生健康委员会"),
+    ("national", "国土资源部", "自然资源部"),
+    ("national", "国务院法制办", "司法部"),
+    ("national", "国务院台办", "国务院台湾事务办公室"),
+    ("province", "省经信厅", "省工业和信息化厅"),
+    ("province", "省文化广电旅游厅", "省文化和旅游厅"),
 ]
 
 
