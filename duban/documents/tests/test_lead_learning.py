@@ -151,3 +151,22 @@ def test_a_bundle_task_is_left_for_the_office_to_assign(media_root, city_units, 
     assert task.lead_suggestions[0]["unit"] == "各区县"
     result = review.confirm_plan_with_assignments(plan, actor=office)
     assert task in result.unassigned
+
+
+def test_choosing_a_lead_on_the_review_page_teaches(media_root, city_units, office, client):
+    document = ingest(REPORT_A, "政府工作报告.txt")
+    plan = propose_plan(document, title="2026年重点工作")
+    task = plan.tasks.get(text__contains="澜江夜市特色街区")
+    unit = city_units["市文化广电和旅游局"]
+    client.force_login(office)
+    response = client.post(
+        f"/documents/{document.pk}/review/tasks/{task.pk}/lead/", {"unit": unit.pk}
+    )
+    assert response.status_code in (200, 302), response.content
+    task.refresh_from_db()
+    assert task.extracted["lead_choice"]["id"] == unit.pk
+    weights = LeadWeights.objects.get(catalog="city").weights["units"]
+    assert weights["市文化广电和旅游局"]["夜市"] > 0
+    # the next upload of the same place already knows
+    again = ingest("提升澜江夜市品质。", "b.txt").extraction["tasks"]
+    assert again[0]["lead_suggestions"][0]["unit"] == "市文化广电和旅游局"
