@@ -24,6 +24,7 @@ Checks, each failure is reported and makes the exit status 1:
   * target texts, framework names (or one name_alt), framework items and
     time-expression texts occur in the text; spelled-out items match the count.
 """
+
 import json
 import re
 import sys
@@ -71,8 +72,17 @@ def check(path, corpus):
     errors = []
     err = errors.append
     gold = json.loads(path.read_text(encoding="utf-8"))
-    for field in ("doc", "base_date", "lead_level", "articles", "frameworks",
-                  "tasks", "not_tasks", "targets", "time_expressions"):
+    for field in (
+        "doc",
+        "base_date",
+        "lead_level",
+        "articles",
+        "frameworks",
+        "tasks",
+        "not_tasks",
+        "targets",
+        "time_expressions",
+    ):
         if field not in gold:
             err(f"missing field {field!r}")
     if errors:
@@ -139,7 +149,11 @@ def check(path, corpus):
         if not 1 <= len(keys) <= 3:
             err(f"task {i}: needs 1-3 key phrases")
         lead = task.get("lead")
-        if not isinstance(lead, list) or len(lead) > 3 or not all(isinstance(u, str) and u for u in lead):
+        if (
+            not isinstance(lead, list)
+            or len(lead) > 3
+            or not all(isinstance(u, str) and u for u in lead)
+        ):
             err(f"task {i}: lead must be a list of 0-3 unit names")
         good = []
         for k in keys:
@@ -164,7 +178,7 @@ def check(path, corpus):
             if region is None:
                 err(f"task {i}: section heading not found in forward part: {sec}")
                 continue
-        body = text[region[0]:region[1]]
+        body = text[region[0] : region[1]]
         for k in good:
             if k not in body:
                 err(f"task {i} key {k!r} not in {where}")
@@ -188,7 +202,7 @@ def check(path, corpus):
 
     # Frameworks.
     for f in gold["frameworks"]:
-        names = [f.get("name", "")] + list(f.get("name_alt", []))
+        names = [f.get("name", ""), *list(f.get("name_alt", []))]
         if not any(n and norm(n) in text for n in names):
             err(f"framework {f.get('name')!r}: no name occurs in text")
         if not isinstance(f.get("count"), int) or f["count"] < 1:
@@ -208,7 +222,9 @@ def check(path, corpus):
         if s is None or e is None or s > e:
             err(f"time expression {t.get('text')!r}: bad span {t.get('start')}..{t.get('end')}")
 
-    counts = {k: len(gold[k]) for k in ("tasks", "not_tasks", "frameworks", "targets", "time_expressions")}
+    counts = {
+        k: len(gold[k]) for k in ("tasks", "not_tasks", "frameworks", "targets", "time_expressions")
+    }
     return errors, counts
 
 
@@ -228,7 +244,9 @@ def main(argv):
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             errors, counts = [f"could not check: {exc!r}"], {}
         summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-        print(f"{path.name}: {'OK' if not errors else 'FAIL'}" + (f" ({summary})" if summary else ""))
+        print(
+            f"{path.name}: {'OK' if not errors else 'FAIL'}" + (f" ({summary})" if summary else "")
+        )
         for e in errors:
             print(f"  - {e}")
         bad += bool(errors)

@@ -42,3 +42,27 @@ class Document(AuditedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class LeadWeights(models.Model):
+    """What this site taught the engine about lead units, for one catalog.
+
+    One row per catalog the site extracts with (``city``, ``province``, ``national`` or an
+    uploaded catalog's path). ``weights`` is the engine's
+    :class:`~duban.extract.site_weights.SiteWeights` in its JSON form: every lead the
+    office picks on the review page adds to it, and every later extraction with the same
+    catalog scores with it (see :func:`duban.documents.services.site_catalog`). Not
+    audited row by row: the audited event is the lead choice that caused the change.
+    """
+
+    catalog = models.CharField(_("单位目录"), max_length=255, unique=True)
+    weights = models.JSONField(_("学习到的权重"), default=dict, blank=True)
+    corrections = models.PositiveIntegerField(_("学习次数"), default=0)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("牵头单位学习权重")
+        verbose_name_plural = _("牵头单位学习权重")
+
+    def __str__(self) -> str:
+        return self.catalog

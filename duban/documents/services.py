@@ -2,12 +2,17 @@
 
 A failed read never leaves a half-made Document: the engine's :class:`ExtractError` is
 raised before anything is written, with the engine's one-line message for the clerk.
+
+Extraction uses the site's catalog: the packaged (or uploaded) catalog plus the lead-unit
+weights this site has learned from the office's choices (:class:`LeadWeights`, updated by
+:func:`learn_lead_choice`), so that a correction made on one report shows in the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -15,11 +20,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from duban.core import audit
-from duban.documents.models import Document
+from duban.documents.models import Document, LeadWeights
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.pipeline import extract_text
 from duban.extract.readers import read_bytes
-from duban.extract.units import load_catalog
+from duban.extract.site_weights import SiteWeights
+from duban.extract.units import Catalog, load_catalog
 
 
 @transaction.atomic
@@ -47,7 +53,7 @@ def ingest_document(
     parsed = extract_text(
         source.text,
         date=date,
-        catalog=load_catalog(catalog) if catalog else None,
+        catalog=site_catalog(catalog) if catalog else None,
         path=filename,
         encoding=source.encoding,
     )
@@ -67,7 +73,11 @@ def ingest_document(
         encoding=source.encoding,
         normalized_text=parsed.text,
         doc_date=parsed.date,
-        metadata={"date_source": parsed.date_source, "warnings": parsed.warnings},
+        metadata={
+            "date_source": parsed.date_source,
+            "warnings": parsed.warnings,
+            "catalog": catalog,
+        },
         extraction={k: v for k, v in result.items() if k != "text"},
         status=Document.Status.EXTRACTED,
     )
@@ -75,3 +85,36 @@ def ingest_document(
     doc.save()
     audit.record_event(doc, "document_extracted", data={"tasks": len(result["tasks"])})
     return doc
+
+
+def site_catalog(catalog: str) -> Catalog:
+    """The catalog ``catalog`` (a level or a path) with this site's learned lead weights."""
+    base = load_catalog(catalog)
+    row = LeadWeights.objects.filter(catalog=str(catalog)).first()
+    if row is None or not row.weights:
+        return base
+    return base.with_overlay(SiteWeights.from_dict(row.weights))
+
+
+@transaction.atomic
+def learn_lead_choice(
+    *, text: str, chosen: Sequence[str], suggested: Sequence[str], catalog: str
+) -> bool:
+    """Teach the site's weights that the office chose a lead for the task ``text``.
+
+    ``chosen`` are the ways the chosen unit is written (full name, short name, aliases:
+    the first the catalog knows is used); ``suggested`` the engine's suggestions, best
+    first. Returns whether anything was learned (not when the unit is unknown to the
+    catalog or the text has no learnable term). The row is locked so that two reviewers
+    choosing at once both count.
+    """
+    base = load_catalog(catalog)
+    row, _created = LeadWeights.objects.select_for_update().get_or_create(catalog=str(catalog))
+    weights = SiteWeights.from_dict(row.weights)
+    for name in chosen:
+        if name and weights.learn(text, name, base, suggested=suggested):
+            row.weights = weights.to_dict()
+            row.corrections = weights.corrections
+            row.save()
+            return True
+    return False

@@ -199,6 +199,8 @@ def _card(task: Task, document: Document, index: services.UnitIndex) -> dict[str
         "framework": extracted.get("framework") or "",
         "targets": extracted.get("targets") or [],
         "items": extracted.get("items") or [],
+        "co_units": extracted.get("co_units") or [],
+        "leader": extracted.get("leader") or "",
         "note": services.review_note(task),
         "here": task.source_document_id == document.pk and task.source_start is not None,
         "by_hand": bool(extracted.get("added_by_hand")),

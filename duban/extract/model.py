@@ -106,6 +106,8 @@ class Task:
     targets: list[Target] = field(default_factory=list)
     kind: str = "task"  # "task" | "indicator"
     lead_suggestions: list[LeadSuggestion] = field(default_factory=list)
+    co_units: list[LeadSuggestion] = field(default_factory=list)  # suggested 配合单位
+    leader: dict[str, Any] | None = None  # 分管领导 by portfolio: {"name", "units"}
     items: list[Item] = field(default_factory=list)
     # The span whose words also apply to the task (the targets paragraph of an indicator,
     # for its 今年); used by later steps, not serialized.
@@ -185,6 +187,8 @@ class ParsedDocument:
                     "targets": [asdict(x) for x in t.targets],
                     "source": {"article": t.article, "start": t.start, "end": t.end},
                     "lead_suggestions": [asdict(s) for s in t.lead_suggestions],
+                    "co_units": [asdict(s) for s in t.co_units],
+                    "leader": dict(t.leader) if t.leader else None,
                     "items": [
                         {
                             "text": it.text,

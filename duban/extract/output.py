@@ -31,12 +31,17 @@ def _lead(doc: ParsedDocument, task: Task, n: int) -> str:
 
 
 def _co(doc: ParsedDocument, task: Task, n: int) -> str:
-    # 责任单位: the next suggestions when the catalog offered some, else the units the
-    # sentence itself names (「各地区各部门」), which is what a clerk would copy.
-    units = [s.unit for s in task.lead_suggestions[1:3]]
+    # 责任单位: the co-units the catalog suggests (units whose functions the sentence also
+    # touches), else the units the sentence itself names (「各地区各部门」), which is what
+    # a clerk would copy.
+    units = [s.unit for s in task.co_units]
     if not units:
         units = [a for a in task.actors if a not in {_lead(doc, task, n)}]
     return "、".join(units)
+
+
+def _leader(doc: ParsedDocument, task: Task, n: int) -> str:
+    return task.leader["name"] if task.leader else ""
 
 
 def _deadline(doc: ParsedDocument, task: Task, n: int) -> str:
@@ -56,6 +61,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("工作任务", 64, lambda doc, task, n: task.text),
     Column("牵头单位", 18, _lead),
     Column("责任单位", 26, _co),
+    Column("责任领导", 16, _leader),
     Column("完成时限", 14, _deadline),
     Column("来源", 30, _source),
 )

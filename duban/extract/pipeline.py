@@ -61,13 +61,14 @@ def _run(doc: ParsedDocument, name: str, step: Step, *, required: bool = False) 
 
 
 def _suggest(doc: ParsedDocument, catalog: Any) -> None:
-    try:
-        from duban.extract.units import suggest_leads
-    except ImportError:
-        doc.warnings.append("牵头单位建议不可用：duban.extract.units 模块缺失。")
-        return
+    from duban.extract.units import suggest
+
     for task in doc.tasks:
-        task.lead_suggestions = list(suggest_leads(task.text, catalog, k=3))
+        s = suggest(task.text, catalog, k=3)
+        task.lead_suggestions = list(s.leads)
+        task.co_units = list(s.co_units)
+        if s.leader is not None:
+            task.leader = {"name": s.leader.name, "units": list(s.leader.units)}
 
 
 def extract_text(

@@ -1,24 +1,54 @@
 """Unit catalogs and lead-unit (牵头单位) suggestions for extracted tasks.
 
 A *catalog* lists the departments of one level of government (``city``, ``province`` or
-``national``): their full name, customary short name, other spellings and a list of
-function keywords written by us from each department's remit (财政: 预算, 专项债, 贴息 …).
-The packaged catalogs live in ``duban/extract/data/units_<level>.json``; an office can
-export one with :meth:`Catalog.to_json`, edit it and load its own file by path. The file::
+``national``): their full name, customary short name, other spellings, their statutory
+functions (``duties``: a few short phrases per unit, our own summary of the unit's 三定
+remit, e.g. 财政: 「财政预算编制与执行」「政府债务管理」) and function keywords (预算, 专项债,
+贴息 …). It may also list the leaders in charge (分管领导) and their portfolios. The packaged
+catalogs live in ``duban/extract/data/units_<level>.json``; an office can export one with
+:meth:`Catalog.to_json`, edit it and load its own file by path, as JSON, CSV or XLSX
+(:mod:`duban.extract.catalog_tables`). The JSON file::
 
-    {"version": "2026.1", "level": "city", "name": "…",
+    {"version": "2026.2", "level": "city", "name": "…",
      "ignore": ["健康发展", …],              # stock phrases worth nothing (optional)
+     "leaders": [{"name": "副市长（分管发展改革、财政）",
+                  "portfolio": ["市发展改革委", "市财政局"]}],   # optional
      "units": [{"name": "市财政局", "short": "市财政局", "aliases": ["财政局"],
                 "kind": "government",       # party | government | agency | district | other
+                "duties": ["财政预算编制与执行", "政府债务管理", …],
                 "keywords": ["预算", "专项债", "贴息", …],
                 "weights": {"贴息": 2.0}}]}  # optional multipliers, default 1
 
+How a sentence is scored (:func:`suggest`):
+
+* every catalog *term* found in the sentence (a keyword, or a term derived from a duty
+  phrase by :func:`duty_terms`) adds ``len(term) ** 1.5 / n`` to each of the ``n`` units
+  that list it: a word many units share (增值税: 财政 and 税务) says less about each;
+* the sentence's character bigrams that occur in a unit's duties add a small amount each,
+  weighted by how few units share them (``FUZZY_WEIGHT × idf``), so a sentence worded
+  differently from every keyword still reaches the unit whose functions it describes;
+* a unit named in the sentence (「由市财政局牵头」) outweighs any sum of words;
+* a site's learned weights (:class:`~duban.extract.site_weights.SiteWeights`, applied with
+  :meth:`Catalog.with_overlay`) add what the office taught by correcting leads.
+
+The packaged catalogs carry no ``weights``. Version 2026.1 had about a hundred multipliers
+(贴息 ×2 for 财政, 注册制 ×3 for 证监会 …) and none was kept: those on a word only one unit
+lists change no ranking (that unit already gets the whole term), and those on shared words
+(增值税, 延期还本付息, 疫苗) ordered the units as the two gold files do, not as any general
+rule of remit would. Removing them left lead@3 on those files unchanged (lead@1 on the
+河南 file went from 0.93 to 0.89). Specificity now comes from how many units share a word
+and from the duties. The field stays for an office whose own catalog needs a multiplier.
+
+Bundles of many units (各地各部门, 各区县, 各级政府) are not one unit: when such a bundle is
+the actor of a sentence it is suggested as itself (a :class:`BundleSuggestion`, kind
+``bundle``), first.
+
 Three things use a catalog:
 
-* :func:`suggest_leads` ranks the units whose functions a task sentence talks about. It
-  is called once per task, so all keywords and unit names are compiled at load time into
-  one regular expression built from a character trie (the regex engine then scans the
-  sentence in C, like an Aho–Corasick automaton);
+* :func:`suggest_leads` / :func:`suggest` rank the units whose functions a task sentence
+  talks about. They are called once per task, so all terms and unit names are compiled at
+  load time into one regular expression built from a character trie (the regex engine then
+  scans the sentence in C, like an Aho–Corasick automaton);
 * :func:`resolve_unit_name` maps the many ways a unit is written in Excel task books
   (「市发改委」, 「发展和改革委员会」, 「人力资源和社会保障部」) to one catalog unit;
 * the pipeline's ``units`` step stores the suggestions on each :class:`~duban.extract.model.Task`.
@@ -28,6 +58,7 @@ This module is plain Python (no Django) so the engine runs from the command line
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -42,13 +73,21 @@ from .errors import ErrorCode, ExtractError
 from .model import LeadSuggestion
 
 __all__ = [
+    "GENERIC_BIGRAMS",
     "KINDS",
     "LEVELS",
+    "BundleSuggestion",
     "Catalog",
+    "Leader",
+    "LeaderSuggestion",
+    "Suggestion",
     "Unit",
+    "duty_terms",
+    "is_bundle",
     "load_catalog",
     "loose_name",
     "resolve_unit_name",
+    "suggest",
     "suggest_leads",
 ]
 
@@ -63,6 +102,82 @@ LENGTH_EXPONENT = 1.5
 NAME_MENTION_SCORE = 40.0
 # A name next to 牵头/负责 is what a supervision office reads as the lead.
 LEAD_MARK_BONUS = 40.0
+# A term derived from a duty phrase counts like a keyword. (Counting a keyword that the
+# unit's duties also name more than once was tried and lowered lead@1 on reports the
+# catalogs were not written against, so it is not done.)
+DUTY_TERM_FACTOR = 1.0
+# Each distinct bigram of the sentence found in a unit's duties adds FUZZY_WEIGHT × idf,
+# idf = log(units / units whose duties hold the bigram). Small: it ranks units that no
+# term reached and breaks ties, it does not outvote a term.
+FUZZY_WEIGHT = 0.35
+# A unit reached by bigrams alone needs this many distinct ones.
+MIN_FUZZY_BIGRAMS = 2
+# Co-units: the next units with at least this share of the lead's score, at most MAX_CO.
+CO_UNIT_SHARE = 0.25
+MAX_CO_UNITS = 3
+
+# Bundles of many units. Longest first, so 各地各部门 wins over 各地.
+_BUNDLES = (
+    "各地区各部门",
+    "各地各部门",
+    "各级各部门",
+    "各级党委和政府",
+    "各级党委政府",
+    "各级政府",
+    "各区县（市）",
+    "各县（市、区）",
+    "各区（县、市）",
+    "各县（市）区",
+    "各县市区",
+    "各区县",
+    "各市县",
+    "各市（州）",
+    "各市州",
+    "各省（区、市）",
+    "各省区市",
+    "各乡镇（街道）",
+    "各乡镇",
+    "各部门各单位",
+    "各有关部门",
+    "各部门",
+    "各地",
+)
+_BUNDLE = re.compile("|".join(re.escape(b) for b in _BUNDLES))
+# A bundle is the actor when it opens the sentence (after a connective) or is followed
+# by a modal (要/必须/务必/负责); 「支持各地……」 is the government acting on them instead.
+_BUNDLE_OPEN = re.compile(r"^[\s“”（）()、，,：:]*(?:同时|此外|其中|今年|全年)?[，,]?$")
+_BUNDLE_MODAL = re.compile(r"[^，。；]{0,3}?(?:要|必须|务必|应当|应|负责|牵头|分别|都要|切实)")
+
+# Duty phrases are split into terms at these; the verbs and generic heads around a
+# function's object are dropped (「负责全市耕地保护工作」 → 「耕地保护」).
+# 和 inside a word (碳中和, 和美乡村, 和平) is not a conjunction.
+_DUTY_SPLIT = re.compile(r"[、，,；;：:/（）()\s的]|以及|(?<!中)和(?![美平谐])|与|及|并|或")
+_DUTY_VERBS = re.compile(
+    r"^(?:负责|承担|牵头|拟订|拟定|制定|起草|组织|实施|统筹|协调|指导|监督|管理|推进|推动|"
+    r"开展|参与|编制|审核|审批|监测|落实|研究|提出|执行|促进|完善|健全|加强|做好|贯彻|支持|"
+    r"全市|全省|全国|本级|有关|相关|综合|依法)+"
+)
+_DUTY_TAIL = re.compile(r"(?:工作|事务|事项|相关|有关|等)+$")
+_GENERIC_TERMS = frozenset(
+    "管理 建设 发展 服务 工作 监督 政策 规划 改革 制度 体系 机制 保障 实施 推进 促进 "
+    "组织 协调 指导 综合 标准 项目 资金 安全 质量 能力 水平 建议 方案 监管 统筹 执行 "
+    "拟订 审核 工程 行动 重大 重点 有关 相关 全市 全省 全国 事业 产业 经济 使用 保护 "
+    "处理 治理 调度 调运 转化 运用 核准 审批 线路 网络 传播 预警 内地 监测 统筹 "
+    "开发利用".split()
+)
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# Bigrams of the words every directive and every duty uses (推进, 建设, 改革 …): no evidence
+# for any unit, neither from duties nor when the office teaches. Domain words (教育,
+# 交通) are not here: they are what the duties are about.
+GENERIC_BIGRAMS = frozenset(
+    "推进 加快 加强 实施 建设 发展 提升 完善 健全 全面 深入 持续 推动 开展 工作 体系 "
+    "机制 能力 水平 服务 管理 强化 落实 深化 优化 支持 促进 提高 扎实 积极 稳步 着力 "
+    "坚持 我们 今年 全年 年底 力争 确保 一批 重点 重大 行动 改革 新增 完成 以上 打造 "
+    "高质 质量 量发 全市 全省 全国 有效 进一 一步 不断 创新 进行 做好 抓好 围绕 更加 "
+    "大力 健康 有序 规范 计划 方案 工程 项目 三年 五年 建立 构建 形成 实现 保障 示范 "
+    "试点 目标 任务 要求 政策 制度 统筹 组织 协调 指导 监督 综合 有关 相关 资源 治理 "
+    "运用 利用 规划 编制 拟订 与实 的统 和管 与管 设与 理与".split()
+)
 # Used with .match(text, pos), which anchors at pos; a "^" would not match there.
 _LEAD_MARK = re.compile(r".{0,3}?(?:牵头|负责|为主|主责)")
 
@@ -106,6 +221,7 @@ class Unit:
     kind: str = "government"
     keywords: list[str] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)
+    duties: list[str] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -122,11 +238,96 @@ class Unit:
             "short": self.short,
             "aliases": list(self.aliases),
             "kind": self.kind,
+            "duties": list(self.duties),
             "keywords": list(self.keywords),
         }
         if self.weights:
             d["weights"] = dict(self.weights)
         return d
+
+
+@dataclass
+class Leader:
+    """A leader in charge (分管领导) and the units of their portfolio (any spelling)."""
+
+    name: str
+    portfolio: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "portfolio": list(self.portfolio)}
+
+
+@dataclass
+class BundleSuggestion(LeadSuggestion):
+    """A bundle of many units (各地各部门, 各区县) suggested as itself, not as one unit.
+
+    ``kind`` is a property, not a field, so the task JSON keeps the schema's three keys
+    (unit, score, matched); a reader tells a bundle from a unit with :func:`is_bundle`.
+    """
+
+    @property
+    def kind(self) -> str:
+        return "bundle"
+
+
+def is_bundle(name: str) -> bool:
+    """Whether ``name`` is a bundle of many units (各地各部门, 各区县 …), not one unit."""
+    return _BUNDLE.fullmatch(name or "") is not None
+
+
+@dataclass
+class LeaderSuggestion:
+    """The leader whose portfolio holds the suggested lead (``units``: the units it holds)."""
+
+    name: str
+    units: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Suggestion:
+    """Everything :func:`suggest` proposes for one sentence.
+
+    ``leads``: the best units, best first (a bundle, when it is the actor, comes first);
+    ``co_units``: the next units whose functions the sentence also touches (配合单位),
+    never the first lead; ``leader``: the 分管领导 of the first unit lead, when the catalog
+    lists portfolios; ``bundle``: the bundle named as actor, or ``None``.
+    """
+
+    leads: list[LeadSuggestion] = field(default_factory=list)
+    co_units: list[LeadSuggestion] = field(default_factory=list)
+    leader: LeaderSuggestion | None = None
+    bundle: BundleSuggestion | None = None
+
+
+def duty_terms(phrase: str) -> list[str]:
+    """The matchable terms of one duty phrase, in order, without duplicates.
+
+    The phrase is cut at 、，和与及并 and similar, and each piece loses the verbs and
+    generic heads around its object (「负责全市耕地保护和土地利用管理」 → 「耕地保护」,
+    「土地利用管理」 → 「土地利用」). Pieces shorter than two characters or that are a generic
+    word on their own (管理, 建设, 服务 …) are dropped.
+    """
+    out: list[str] = []
+    for piece in _DUTY_SPLIT.split(phrase):
+        piece = piece.strip()
+        for _ in range(3):
+            before = piece
+            piece = _DUTY_VERBS.sub("", piece)
+            piece = _DUTY_TAIL.sub("", piece)
+            if piece.endswith("管理") and len(piece) > 4:
+                piece = piece[:-2]
+            if piece == before:
+                break
+        if len(piece) >= 2 and piece not in _GENERIC_TERMS and piece not in out:
+            out.append(piece)
+    return out
+
+
+def _bigrams(text: str) -> set[str]:
+    out: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
 
 
 def loose_name(name: str) -> str:
@@ -178,8 +379,13 @@ class Catalog:
         name: str = "",
         version: str = "",
         ignore: Iterable[str] = (),
+        leaders: Iterable[Leader] = (),
     ):
         self.units: list[Unit] = list(units)
+        self.leaders: list[Leader] = list(leaders)
+        self._leader_by_unit: dict[int, Leader] | None = None  # built on first use
+        # A site's learned weights: bigram → [(unit index, weight)]; see with_overlay().
+        self._overlay: dict[str, list[tuple[int, float]]] = {}
         # Stock phrases that hold a keyword but are about no department (「健康发展」,
         # 「深入学习」): matched like keywords so that they hide the word inside them,
         # and then worth nothing.
@@ -218,8 +424,24 @@ class Catalog:
                 # Bare two-character aliases (「财政」) would fire on ordinary words.
                 if len(n) >= 3:
                     name_units.setdefault(n, set()).add(i)
-            for kw in dict.fromkeys(u.keywords):
-                keyword_units.setdefault(kw, []).append((i, float(u.weights.get(kw, 1.0))))
+            derived = [t for d in u.duties for t in duty_terms(d)]
+            for kw in dict.fromkeys([*u.keywords, *derived]):
+                factor = 1.0 if kw in u.keywords else DUTY_TERM_FACTOR
+                keyword_units.setdefault(kw, []).append((i, factor * float(u.weights.get(kw, 1.0))))
+
+        # The fuzzy evidence: every bigram of each candidate's duties, with its idf.
+        grams: dict[str, list[int]] = {}
+        candidates = [i for i, u in enumerate(self.units) if u.kind != "district"]
+        for i in candidates:
+            for g in _bigrams("".join(self.units[i].duties)) - GENERIC_BIGRAMS:
+                grams.setdefault(g, []).append(i)
+        n = max(len(candidates), 1)
+        self._grams: dict[str, tuple[float, list[int]]] = {
+            g: (math.log(n / len(idx)), idx)
+            for g, idx in grams.items()
+            if len(idx) < n / 4  # a bigram in a quarter of all duties says nothing
+        }
+        self._gram_keys = frozenset(self._grams)
 
         # Precompute each term's contribution per unit so scoring is a dict walk.
         self._terms: dict[str, list[tuple[int, float, bool]]] = {}
@@ -235,13 +457,40 @@ class Catalog:
 
     # -- saving ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "version": self.version,
             "level": self.level,
             "name": self.name,
             "ignore": list(self.ignore),
-            "units": [u.to_dict() for u in self.units],
         }
+        if self.leaders:
+            d["leaders"] = [ld.to_dict() for ld in self.leaders]
+        d["units"] = [u.to_dict() for u in self.units]
+        return d
+
+    def with_overlay(self, weights: Any) -> Catalog:
+        """A copy of this catalog that also scores a site's learned weights.
+
+        ``weights`` is a :class:`~duban.extract.site_weights.SiteWeights` or its
+        ``to_dict()`` form (``{"units": {unit name: {bigram: weight}}}``). Units are found
+        by :func:`resolve_unit_name`, so a weight learned under 「市发改委」 applies to
+        「市发展和改革委员会」; weights for units this catalog lacks are ignored. The
+        packaged catalog is shared and stays untouched.
+        """
+        data = weights.to_dict() if hasattr(weights, "to_dict") else dict(weights or {})
+        clone = copy.copy(self)
+        overlay: dict[str, list[tuple[int, float]]] = {}
+        index = {id(u): i for i, u in enumerate(self.units)}
+        for unit_name, terms in (data.get("units") or {}).items():
+            unit = resolve_unit_name(str(unit_name), self)
+            if unit is None or unit.kind == "district" or not isinstance(terms, dict):
+                continue
+            i = index[id(unit)]
+            for term, w in terms.items():
+                if isinstance(w, int | float) and not isinstance(w, bool) and w:
+                    overlay.setdefault(str(term), []).append((i, float(w)))
+        clone._overlay = overlay
+        return clone
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The catalog as the JSON an office edits; also written to ``path`` when given."""
@@ -258,6 +507,20 @@ class Catalog:
 
     def lead_candidates(self) -> list[Unit]:
         return [u for u in self.units if u.kind != "district"]
+
+    def leader_of(self, unit: Unit | None) -> Leader | None:
+        """The first leader whose portfolio holds ``unit`` (by any spelling), else ``None``."""
+        if unit is None or not self.leaders:
+            return None
+        if self._leader_by_unit is None:
+            found: dict[int, Leader] = {}
+            for leader in self.leaders:
+                for written in leader.portfolio:
+                    u = resolve_unit_name(written, self)
+                    if u is not None:
+                        found.setdefault(id(u), leader)
+            self._leader_by_unit = found
+        return self._leader_by_unit.get(id(unit))
 
 
 def _trie_regex(terms: Iterable[str]) -> re.Pattern[str]:
@@ -335,25 +598,44 @@ def catalog_from_dict(data: Any, *, source: str = "单位目录") -> Catalog:
             raise _bad(f"{source}格式错误：{where}的 kind「{kind}」不是 {'/'.join(KINDS)} 之一")
         aliases = _str_list(raw.get("aliases"), where, "aliases")
         keywords = _str_list(raw.get("keywords"), where, "keywords")
+        duties = _str_list(raw.get("duties"), where, "duties")
         weights = raw.get("weights") or {}
         if not isinstance(weights, dict) or not all(
             isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
             for k, v in weights.items()
         ):
             raise _bad(f"{source}格式错误：{where}的 weights 应为「关键词: 非负数」")
-        unit = Unit(name, short.strip(), aliases, kind, keywords, dict(weights))
+        unit = Unit(name, short.strip(), aliases, kind, keywords, dict(weights), duties)
         for n in (unit.name, unit.short):
             if n in seen and seen[n] != idx:
                 raise _bad(f"{source}格式错误：{where}的名称「{n}」与第 {seen[n]} 个单位重复")
             seen[n] = idx
         units.append(unit)
-    return Catalog(
+    leaders_raw = data.get("leaders") or []
+    if not isinstance(leaders_raw, list):
+        raise _bad(f"{source}格式错误：leaders 应为列表")
+    leaders: list[Leader] = []
+    for idx, raw in enumerate(leaders_raw):
+        where = f"第 {idx} 位分管领导"
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+            raise _bad(f"{source}格式错误：{where}应为含 name 的 JSON 对象")
+        portfolio = _str_list(raw.get("portfolio"), where, "portfolio")
+        leaders.append(Leader(raw["name"].strip(), portfolio))
+    catalog = Catalog(
         units,
         level=level,
         name=str(data.get("name", "")),
         version=str(data.get("version", "")),
         ignore=_str_list(data.get("ignore"), "顶层", "ignore"),
+        leaders=leaders,
     )
+    for leader in leaders:
+        for written in leader.portfolio:
+            if resolve_unit_name(written, catalog) is None:
+                raise _bad(
+                    f"{source}格式错误：分管领导「{leader.name}」分管的「{written}」不在目录中"
+                )
+    return catalog
 
 
 @lru_cache(maxsize=8)
@@ -370,12 +652,17 @@ def load_catalog(level_or_path: str | Path = "city") -> Catalog:
     """Load the packaged catalog of a level (``city``/``province``/``national``) or a file.
 
     Packaged catalogs are parsed and compiled once per process and shared; treat them as
-    read-only. A path is read every time. Any problem raises :class:`ExtractError` with
+    read-only. A path is read every time: ``.json`` in the format above, ``.csv`` or
+    ``.xlsx`` in the table format of :mod:`duban.extract.catalog_tables`. Any problem raises :class:`ExtractError` with
     code ``E012_BAD_CATALOG``.
     """
     if isinstance(level_or_path, str) and level_or_path in LEVELS:
         return _packaged(level_or_path)
     path = Path(level_or_path)
+    if path.suffix.lower() in (".csv", ".xlsx"):
+        from .catalog_tables import read_catalog_table
+
+        return catalog_from_dict(read_catalog_table(path), source=f"单位目录 {path.name} ")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -429,20 +716,8 @@ def _matches(text: str, catalog: Catalog) -> list[tuple[int, int, str]]:
     return kept
 
 
-def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestion]:
-    """The ``k`` units most likely to lead the task described by ``text``, best first.
-
-    Every distinct keyword found in the text adds ``len(keyword) ** 1.5 × weight / n`` to
-    each of the ``n`` units that list it; a unit named in the text (three characters or
-    more, e.g. 「市财政局」) adds a large fixed amount, more when 「牵头/负责」 follows it.
-    ``LeadSuggestion.score`` is the unit's share of all evidence found in the text (0–1,
-    the scores of all candidates sum to 1), rounded to three decimals; ``matched`` lists
-    the words that counted, in text order; ``unit`` is the unit's full ``name`` (its
-    key in the catalog and in the ``org`` app; show ``Catalog.get(name).short`` to users). Units of kind
-    ``district`` are never suggested. Ties keep catalog order. No match → ``[]``.
-    """
-    if k <= 0 or not text:
-        return []
+def _score(text: str, catalog: Catalog) -> tuple[dict[int, float], dict[int, list[str]]]:
+    """Evidence per unit index, and the words that counted for it, in text order."""
     scores: dict[int, float] = {}
     words: dict[int, list[str]] = {}
     seen: set[str] = set()
@@ -460,18 +735,99 @@ def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestio
             w = words.setdefault(i, [])
             if term not in w:
                 w.append(term)
-    total = math.fsum(scores.values())
-    if total <= 0:
-        return []
-    ranked = sorted(scores, key=lambda i: (-scores[i], i))[:k]
-    return [
+    fuzzy: dict[int, list[float]] = {}
+    grams = _bigrams(text)
+    # Intersections run in C over the sentence's few dozen bigrams.
+    for g in grams.intersection(catalog._gram_keys):
+        idf, idx = catalog._grams[g]
+        for i in idx:
+            fuzzy.setdefault(i, []).append(FUZZY_WEIGHT * idf)
+    if catalog._overlay:
+        for g in grams.intersection(catalog._overlay):
+            for i, w in catalog._overlay[g]:
+                scores[i] = scores.get(i, 0.0) + w
+                words.setdefault(i, [])
+    for i, values in fuzzy.items():
+        # One shared bigram (「精神」 in 精神文明) is chance; two are a topic.
+        if i in words or len(values) >= MIN_FUZZY_BIGRAMS:
+            scores[i] = scores.get(i, 0.0) + math.fsum(values)
+    return scores, words
+
+
+def _bundle(text: str) -> BundleSuggestion | None:
+    """The bundle (各地各部门 …) that is the actor of ``text``, if any."""
+    for m in _BUNDLE.finditer(text):
+        if _BUNDLE_OPEN.match(text[: m.start()]) or _BUNDLE_MODAL.match(text, m.end()):
+            return BundleSuggestion(unit=m.group(), score=1.0, matched=[m.group()])
+    return None
+
+
+def suggest(text: str, catalog: Catalog, k: int = 3) -> Suggestion:
+    """Leads, co-units, leader in charge and bundle for one task sentence.
+
+    ``leads`` holds at most ``k`` entries: the bundle first when the sentence names one
+    as its actor (「各地各部门要……」), then the units by score. ``co_units`` are the units
+    after the first unit lead whose evidence is at least ``CO_UNIT_SHARE`` of its own
+    (at most ``MAX_CO_UNITS``); ``leader`` is the catalog leader whose portfolio holds the
+    first unit lead. Scores are shares of all evidence (0–1), as in :func:`suggest_leads`.
+    """
+    out = Suggestion()
+    if not text:
+        return out
+    out.bundle = _bundle(text)
+    scores, words = _score(text, catalog)
+    positive = {i: v for i, v in scores.items() if v > 0}
+    total = math.fsum(positive.values())
+    ranked = sorted(positive, key=lambda i: (-positive[i], i))
+    units = [
         LeadSuggestion(
             unit=catalog.units[i].name,
-            score=round(scores[i] / total, 3),
-            matched=words[i],
+            score=round(positive[i] / total, 3),
+            matched=words.get(i, []),
         )
-        for i in ranked
+        for i in ranked[: max(k, MAX_CO_UNITS + 1)]
     ]
+    if k > 0:
+        out.leads = ([out.bundle] if out.bundle else []) + units
+        out.leads = out.leads[:k]
+    if ranked:
+        top = positive[ranked[0]]
+        out.co_units = [
+            s
+            for i, s in zip(ranked[1:], units[1:], strict=False)
+            if positive[i] >= CO_UNIT_SHARE * top and words.get(i)
+        ][:MAX_CO_UNITS]
+        leader = catalog.leader_of(catalog.units[ranked[0]])
+        if leader is not None:
+            held = [
+                s.unit
+                for s in [units[0], *out.co_units]
+                if catalog.leader_of(catalog.get(s.unit)) is leader
+            ]
+            out.leader = LeaderSuggestion(name=leader.name, units=held)
+    return out
+
+
+def suggest_leads(text: str, catalog: Catalog, k: int = 3) -> list[LeadSuggestion]:
+    """The ``k`` units most likely to lead the task described by ``text``, best first.
+
+    Every distinct term (keyword or duty term) found in the text adds
+    ``len(term) ** 1.5 × weight / n`` to each of the ``n`` units that list it; bigrams shared with a
+    unit's duties add a little (``FUZZY_WEIGHT × idf``); a unit named in the text (three
+    characters or more, e.g. 「市财政局」) adds a large fixed amount, more when 「牵头/负责」
+    follows it; a site overlay adds its learned weights. ``LeadSuggestion.score`` is the
+    unit's share of all evidence found in the text (0–1), rounded to three decimals;
+    ``matched`` lists the words that counted, in text order; ``unit`` is the unit's full
+    ``name`` (its key in the catalog and in the ``org`` app; show
+    ``Catalog.get(name).short`` to users). When a bundle (各地各部门 …) is the sentence's
+    actor, the first entry is a :class:`BundleSuggestion` (``kind="bundle"``, score 1)
+    naming it (:func:`is_bundle` tells it from a unit). Units of kind ``district`` are
+    never suggested. Ties keep catalog order.
+    No evidence → ``[]``.
+    """
+    if k <= 0 or not text:
+        return []
+    return suggest(text, catalog, k=k).leads
 
 
 # -- resolving names --------------------------------------------------------------------

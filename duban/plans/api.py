@@ -18,6 +18,7 @@ from duban.org.models import Unit
 from duban.plans import access, services
 from duban.plans.choices import TaskStatus
 from duban.plans.models import Milestone, Plan, Task
+from duban.plans.review import learn_from_lead
 from duban.supervision import services as supervision
 
 
@@ -188,6 +189,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             co_units=data.validated_data.get("co_units", []),
             actor=request.user,
         )
+        # The office's choice of lead teaches the site's lead weights (see review).
+        learn_from_lead(task, data.validated_data["lead_unit"])
         return Response(TaskSerializer(Task.objects.get(pk=task.pk)).data)
 
     @extend_schema(request=ReportInputSerializer)

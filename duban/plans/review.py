@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 
 from duban.core import audit
 from duban.documents.models import Document
+from duban.extract.errors import ExtractError
+from duban.extract.units import is_bundle
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
@@ -324,7 +326,35 @@ def set_lead_from_suggestion(task: Task, *, actor: Any, unit: Unit) -> Task:
         task.extracted = {**task.extracted, "lead_choice": {"id": unit.pk, "name": unit.name}}
         task.save()
         audit.record_event(task, "lead_chosen", data={"unit": unit.name})
+    learn_from_lead(task, unit)
     return task
+
+
+def learn_from_lead(task: Task, unit: Unit) -> bool:
+    """Teach the site's lead weights the office's choice of ``unit`` for ``task``.
+
+    Uses the catalog the task's document was extracted with (recorded at ingestion;
+    documents from before that record used the default city catalog). A document
+    extracted without a catalog, or a unit the catalog does not know, teaches nothing.
+    """
+    from duban.documents.services import learn_lead_choice
+
+    doc = task.source_document
+    if doc is None:
+        return False
+    catalog = (doc.metadata or {}).get("catalog", "city")
+    if not catalog:
+        return False
+    suggested = [s.get("unit", "") for s in task.lead_suggestions or [] if isinstance(s, dict)]
+    try:
+        return learn_lead_choice(
+            text=task.text,
+            chosen=[unit.name, unit.short_name, *(unit.aliases or [])],
+            suggested=suggested,
+            catalog=catalog,
+        )
+    except ExtractError:
+        return False  # an uploaded catalog since deleted or broken: the choice still stands
 
 
 def chosen_lead_id(task: Task) -> int | None:
@@ -348,10 +378,18 @@ class UnitIndex:
         return self.by_name.get((name or "").strip())
 
     def lead_for(self, task: Task) -> Unit | None:
-        """The chosen lead, else the first engine suggestion that names a known unit."""
+        """The chosen lead, else the first engine suggestion that names a known unit.
+
+        When the engine's first suggestion is a bundle (各地各部门, 各区县), no single unit
+        leads: the task is left for the office to assign rather than forced onto the
+        next suggestion.
+        """
         chosen = chosen_lead_id(task)
         if chosen is not None and chosen in self.by_id:
             return self.by_id[chosen]
+        first = (task.lead_suggestions or [{}])[0]
+        if isinstance(first, dict) and is_bundle(first.get("unit", "")):
+            return None
         for suggestion in task.lead_suggestions or []:
             unit = self.resolve(suggestion.get("unit", ""))
             if unit is not None:

@@ -106,6 +106,9 @@ def propose_plan(
                     for i in item.get("items") or []
                     if i.get("text")
                 ],
+                # Suggested 配合单位 and 分管领导, shown beside the lead on the review page.
+                "co_units": [c["unit"] for c in item.get("co_units") or [] if c.get("unit")],
+                "leader": (item.get("leader") or {}).get("name") or "",
             },
             sort_order=next_sort,
         )

@@ -45,6 +45,7 @@ from duban.plans.forms import (
     TaskEditForm,
 )
 from duban.plans.models import Assignment, Milestone, Task
+from duban.plans.review import learn_from_lead
 from duban.supervision.choices import NoticeLevel, NoticeStatus
 from duban.supervision.forms import NoticeIssueForm
 from duban.supervision.models import (
@@ -560,6 +561,7 @@ def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
             leader=next((u for u in leaders if u.pk == leader_pk), None),
             actor=request.user,
         )
+        learn_from_lead(task, by_pk[form.cleaned_data["lead_unit"]])
     except ConflictError as exc:
         return _conflict(
             request, task, exc, "assign_form", make(rebind_with_version(request.POST, exc.found))

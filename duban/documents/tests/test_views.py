@@ -394,3 +394,22 @@ def test_lead_suggestions_come_from_the_site_level_or_the_chosen_catalog(
         upload(office_client, "r.txt", report.encode("utf-8"), date="2026-02-10", catalog=choice)
     (task,) = Document.objects.get().plans.get().tasks.all()
     assert task.lead_suggestions[0]["unit"] == lead
+
+
+def test_co_units_and_the_leader_in_charge_are_suggested_on_the_card(
+    office_client, inline, settings, django_capture_on_commit_callbacks
+):
+    settings.DUBAN_UNIT_LEVEL = "city"
+    report = (
+        "关于2026年重点工作的报告\n\n一、重点任务\n\n"
+        "要加强预算绩效管理，盘活财政存量资金，支持中小企业融资担保。\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office_client, "r.txt", report.encode("utf-8"), date="2026-02-10")
+    (task,) = Document.objects.get().plans.get().tasks.all()
+    co = task.extracted["co_units"]
+    assert co and task.lead_suggestions[0]["unit"] not in co
+    page = office_client.get(reverse("document-review", args=[task.source_document_id]))
+    content = page.content.decode()
+    assert "建议配合单位：" + "、".join(co) in content
+    assert "建议分管领导：" + task.extracted["leader"] in content and task.extracted["leader"]

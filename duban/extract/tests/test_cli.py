@@ -82,6 +82,7 @@ def test_xlsx_with_output_path(tmp_path: Path, report: Path) -> None:
         "工作任务",
         "牵头单位",
         "责任单位",
+        "责任领导",
         "完成时限",
         "来源",
     ]

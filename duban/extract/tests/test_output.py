@@ -30,7 +30,7 @@ from duban.extract.output import (
     write_xlsx,
 )
 
-HEADERS = ["序号", "工作任务", "牵头单位", "责任单位", "完成时限", "来源"]
+HEADERS = ["序号", "工作任务", "牵头单位", "责任单位", "责任领导", "完成时限", "来源"]
 
 
 def make_doc() -> ParsedDocument:
@@ -68,6 +68,8 @@ def make_doc() -> ParsedDocument:
                 LeadSuggestion("财政部", 0.4),
                 LeadSuggestion("教育部", 0.1),
             ],
+            co_units=[LeadSuggestion("国家发展改革委", 0.5), LeadSuggestion("财政部", 0.4)],
+            leader={"name": "副总理甲", "units": ["人力资源社会保障部"]},
             framework="六稳",
             pillar="稳就业",
         ),
@@ -112,7 +114,7 @@ def book(tmp_path: Path):
 def test_xlsx_title_and_headers(book) -> None:
     ws = book["任务分解表"]
     assert ws["A1"].value == "政府工作报告任务分解表"
-    assert "A1:F1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:G1" in {str(r) for r in ws.merged_cells.ranges}
     assert [c.value for c in ws[2]] == HEADERS
     assert all(c.font.bold for c in ws[2])
 
@@ -132,7 +134,7 @@ def test_xlsx_rows_grouped_under_merged_bold_headings(book) -> None:
     ]
     merged = {str(r) for r in ws.merged_cells.ranges}
     for r in (3, 4, 7):
-        assert f"A{r}:F{r}" in merged
+        assert f"A{r}:G{r}" in merged
         assert ws.cell(row=r, column=1).font.bold
     assert not ws.cell(row=5, column=1).font.bold
 
@@ -140,22 +142,23 @@ def test_xlsx_rows_grouped_under_merged_bold_headings(book) -> None:
 def test_xlsx_task_cells(book) -> None:
     ws = book["任务分解表"]
     first = [c.value for c in ws[5]]
-    assert first[:5] == [
+    assert first[:6] == [
         1,
         "确保就业稳定",
         "人力资源社会保障部",
         "国家发展改革委、财政部",
+        "副总理甲",
         "年底前",
     ]
-    assert first[5].startswith("政府工作报告（字符 ")
+    assert first[6].startswith("政府工作报告（字符 ")
     doc = make_doc()
     t = doc.tasks[0]
-    assert f"{t.start}–{t.end}" in first[5]
+    assert f"{t.start}–{t.end}" in first[6]
     second = [c.value for c in ws[6]]
     # no suggestions: lead empty, co-responsible falls back to the units the sentence names
     assert second[2] is None
     assert second[3] == "住房城乡建设部、各地区"
-    assert second[4] is None
+    assert second[4] is None and second[5] is None
 
 
 def test_xlsx_layout_frozen_widths_print(book) -> None:
@@ -222,7 +225,9 @@ def test_markdown_groups_and_table() -> None:
     header = "| " + " | ".join(HEADERS) + " |"
     assert lines.count(header) == 2  # one table per area
     row = next(ln for ln in lines if ln.startswith("| 1 |"))
-    assert "| 确保就业稳定 | 人力资源社会保障部 | 国家发展改革委、财政部 | 年底前 |" in row
+    assert (
+        "| 确保就业稳定 | 人力资源社会保障部 | 国家发展改革委、财政部 | 副总理甲 | 年底前 |" in row
+    )
     # a pipe in task text must not break the table
     row2 = next(ln for ln in lines if ln.startswith("| 2 |"))
     assert "保障房\\|公租房" in row2

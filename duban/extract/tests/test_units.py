@@ -14,12 +14,16 @@ import pytest
 
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.units import (
+    BundleSuggestion,
     Catalog,
     Unit,
     catalog_from_dict,
+    duty_terms,
+    is_bundle,
     load_catalog,
     loose_name,
     resolve_unit_name,
+    suggest,
     suggest_leads,
 )
 
@@ -113,6 +117,13 @@ RESOLVE = [
     ("national", "市场监管总局", "国家市场监督管理总局"),
     ("national", "市场监管局", "国家市场监督管理总局"),
     ("province", "国家税务总局河南省税务局", "国家税务总局省税务局"),
+    # names from before the 2018 reform, and one province's name for a department
+    ("national", "国家卫生计生委", "国家卫生健康委员会"),
+    ("national", "国土资源部", "自然资源部"),
+    ("national", "国务院法制办", "司法部"),
+    ("national", "国务院台办", "国务院台湾事务办公室"),
+    ("province", "省经信厅", "省工业和信息化厅"),
+    ("province", "省文化广电旅游厅", "省文化和旅游厅"),
 ]
 
 
@@ -269,8 +280,13 @@ def test_packaged_catalogs_are_well_formed(level: str) -> None:
     names = [n for u in catalog.units for n in {u.name, u.short}]
     assert len(names) == len(set(names))
     for u in catalog.lead_candidates():
-        assert 10 <= len(u.keywords) <= 40, u.name
+        assert 10 <= len(u.keywords) <= 45, u.name
         assert len(set(u.keywords)) == len(u.keywords), u.name
+        # every unit says what it is for, and each duty phrase gives something to match
+        assert 3 <= len(u.duties) <= 12, u.name
+        assert all(duty_terms(d) for d in u.duties), u.name
+        # no multipliers fitted to a gold file (see the units module docstring)
+        assert not u.weights, u.name
         assert resolve_unit_name(u.short, catalog) is u
         assert resolve_unit_name(u.name, catalog) is u
 
@@ -351,3 +367,116 @@ def test_unit_dataclass_and_catalog_api() -> None:
 
 def _catalog(units: list[dict]) -> Catalog:
     return catalog_from_dict({"version": "t", "level": "city", "units": units})
+
+
+DUTY_TERMS = [
+    ("负责全市耕地保护和土地利用管理", ["耕地保护", "土地利用"]),
+    ("拟订并组织实施国民经济和社会发展规划", ["国民经济", "社会发展规划"]),
+    ("政府债务管理与隐性债务风险化解", ["政府债务", "隐性债务风险化解"]),
+    ("医保基金监管", ["医保基金监管"]),
+    ("统筹协调有关工作", []),
+]
+
+
+@pytest.mark.parametrize(("phrase", "terms"), DUTY_TERMS)
+def test_duty_terms(phrase: str, terms: list[str]) -> None:
+    assert duty_terms(phrase) == terms
+
+
+def test_duties_reach_a_unit_that_has_no_keywords() -> None:
+    catalog = _catalog(
+        [
+            {"name": "甲", "duties": ["耕地保护与永久基本农田管理"]},
+            {"name": "乙", "duties": ["城市公共交通与出租汽车管理"]},
+        ]
+    )
+    assert [s.unit for s in suggest_leads("严格落实耕地保护制度", catalog)] == ["甲"]
+    # wording no term covers still reaches the unit whose duties share its words
+    assert suggest_leads("优化出租汽车和公共交通线网", catalog)[0].unit == "乙"
+
+
+def test_one_shared_bigram_alone_suggests_nobody() -> None:
+    catalog = _catalog(
+        [{"name": "甲", "duties": ["精神文明建设与文明创建"]}, {"name": "乙", "keywords": ["预算"]}]
+    )
+    assert suggest_leads("要深刻领会全会精神", catalog) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "bundle"),
+    [
+        ("各地各部门要严格落实安全生产责任，坚决遏制重特大事故", "各地各部门"),
+        ("各区县要加快推进老旧小区改造", "各区县"),
+        ("同时，各级政府要带头过紧日子", "各级政府"),
+        ("各县（市、区）务必抓好秋粮收储", "各县（市、区）"),
+    ],
+)
+def test_a_bundle_as_actor_is_suggested_as_itself(sentence: str, bundle: str) -> None:
+    catalog = load_catalog("city")
+    got = suggest_leads(sentence, catalog)
+    assert isinstance(got[0], BundleSuggestion)
+    assert got[0].unit == bundle and got[0].kind == "bundle" and is_bundle(got[0].unit)
+    assert len(got) <= 3 and not any(is_bundle(s.unit) for s in got[1:])  # units follow
+    assert suggest(sentence, catalog).bundle == got[0]
+
+
+def test_the_units_of_a_bundle_task_follow_the_bundle() -> None:
+    catalog = load_catalog("city")
+    got = suggest_leads("各地各部门要严格落实安全生产责任，坚决遏制重特大事故", catalog)
+    assert catalog.get(got[1].unit).short == "市应急管理局"
+    assert suggest_leads("各地各部门要严格落实安全生产责任", catalog, k=1) == got[:1]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["支持各地建设一批区域医疗中心", "推动各区县义务教育优质均衡发展", "加强预算绩效管理"],
+)
+def test_a_bundle_that_is_not_the_actor_is_not_suggested(sentence: str) -> None:
+    catalog = load_catalog("city")
+    assert suggest(sentence, catalog).bundle is None
+    assert not any(is_bundle(s.unit) for s in suggest_leads(sentence, catalog))
+    assert not is_bundle("市财政局")
+
+
+def test_co_units_are_the_other_units_the_sentence_touches() -> None:
+    catalog = load_catalog("city")
+    got = suggest("落实个人消费贷款财政贴息政策，促进汽车消费", catalog)
+    leads = [catalog.get(s.unit).short for s in got.leads]
+    co = [catalog.get(s.unit).short for s in got.co_units]
+    assert set(leads[:2]) == {"市商务局", "市财政局"}
+    assert co == [leads[1]]  # the first lead is never a co-unit; weak evidence is not one
+    alone = suggest("强化特种设备安全监察", catalog)
+    assert alone.leads and alone.co_units == []
+
+
+def test_leader_in_charge_follows_the_portfolio() -> None:
+    catalog = load_catalog("city")
+    assert catalog.leaders  # the demo city's division of work
+    got = suggest("新建高标准农田8万亩，稳定粮食播种面积", catalog)
+    assert got.leader is not None
+    assert got.leader.name.startswith("副市长（分管农业农村")
+    assert got.leader.units == ["市农业农村局"]
+    # catalogs without portfolios suggest no leader
+    assert suggest("新建高标准农田8万亩", load_catalog("province")).leader is None
+    assert suggest("", catalog).leader is None
+
+
+def test_leaders_survive_to_json(tmp_path: Path) -> None:
+    catalog = load_catalog("city")
+    again = load_catalog(Path(catalog.to_json(tmp_path / "c.json")) and tmp_path / "c.json")
+    assert [(ld.name, ld.portfolio) for ld in again.leaders] == [
+        (ld.name, ld.portfolio) for ld in catalog.leaders
+    ]
+    assert again.get("市财政局").duties == catalog.get("市财政局").duties
+
+
+@pytest.mark.parametrize(
+    "leaders",
+    ['"王副市长"', '[{"portfolio": ["甲"]}]', '[{"name": "王", "portfolio": "甲"}]'],
+)
+def test_bad_leaders_are_e012(tmp_path: Path, leaders: str) -> None:
+    path = _write(tmp_path, '{"leaders": ' + leaders + ', "units": [{"name": "甲"}]}')
+    with pytest.raises(ExtractError) as exc:
+        load_catalog(path)
+    assert exc.value.code == ErrorCode.E012_BAD_CATALOG
+    assert "领导" in exc.value.message or "leaders" in exc.value.message
