@@ -25,6 +25,7 @@ _TARGETS_INTRO = re.compile(r"预期目标\s*[是为]\s*[：:]")
 _SEP = "；;，,、"
 _PIECE_MARKS = re.compile("[“（(《”）)》；;，,、]")
 _VERB = re.compile(r"增长|降低|下降|提高|达到|控制在|控制|保持在|保持|涨幅|失业率|新增")
+_ARGUES = re.compile(r"考虑|为了|因为|是要|有利于|意味着|主要是")
 
 
 def _value(num: str, unit: str) -> str:
@@ -91,6 +92,16 @@ def add_indicator_tasks(doc: ParsedDocument) -> ParsedDocument:
             continue
         stop = text.find("。", m.end(), end)
         stop = end if stop < 0 else stop
+        # The list may go on in the next sentence of the same paragraph (「……基本同步。
+        # 单位国内生产总值能耗下降3.4%以上，……」): take sentences that are themselves lists
+        # of targets, up to the first that explains or argues.
+        while stop < end:
+            nxt = text.find("。", stop + 1, end)
+            nxt = end if nxt < 0 else nxt
+            sentence = text[stop + 1 : nxt]
+            if not (find_targets(sentence) and _VERB.search(sentence)) or _ARGUES.search(sentence):
+                break
+            stop = nxt
         for a, b in _pieces(text, m.end(), stop):
             piece = text[a:b].strip()
             found = find_targets(piece)

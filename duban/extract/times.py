@@ -28,7 +28,7 @@ _EXPR = re.compile(
     rf"(?P<m1>\d{{1,2}}|十[一二]?|[一二三四五六七八九])月"
     rf"(?:(?P<d1>\d{{1,2}}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])日|底|末|份|中旬|上旬|下旬)?前?)"
     rf"|(?P<yq>(?:(?P<y2>\d{{4}})年)?(?:第)?(?P<q>[一二三四1-4])季度(?:末|底)?前?)"
-    rf"|(?P<yy>(?:到|至|在)?(?P<y3>\d{{4}})年(?:底|末|年底)?(?:前|以前|之前)?)"
+    rf"|(?P<yy>(?:到|至|在)?(?P<y3>\d{{4}}|[〇○零一二三四五六七八九]{{4}})年(?:底|末|年底)?(?:前|以前|之前)?)"
     rf"|(?P<rel>今明两年|明年[上下]半年|今年(?:年底|底|年内|内)?前?|明年(?:年底|底)?前?|年底前|年内|年底|"
     rf"本年度|上半年|下半年|近期|全年)"
     rf"|(?P<within>(?P<n>[{_CN}\d]{{1,3}})年(?:内|之内|时间)|(?P<n2>[{_CN}\d]{{1,3}})个月(?:内|之内))"
@@ -132,7 +132,7 @@ def _resolve_match(m: re.Match[str], base: date) -> tuple[date, date] | None:
     if g["yy"]:
         if not (before or text.startswith(("到", "至")) or text.endswith(("底", "末"))):
             return None  # 「2026年重点工作」 names a year, it sets no deadline
-        y = int(g["y3"])
+        y = _year(g["y3"])
         end = date(y, 12, 31)
         if (before or text.startswith(("到", "至"))) and base <= end:
             return base, end

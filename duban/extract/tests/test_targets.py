@@ -45,7 +45,6 @@ def test_indicator_tasks_one_per_number() -> None:
 
 
 def test_targets_paragraph_gives_indicators_once_and_in_reading_order():
-    from duban.extract.pipeline import extract_text
 
     text = (
         "一、2026年重点工作\n"
@@ -58,3 +57,16 @@ def test_targets_paragraph_gives_indicators_once_and_in_reading_order():
     assert [t.kind for t in growth] == ["indicator"]
     assert [t.start for t in doc.tasks] == sorted(t.start for t in doc.tasks)
     assert [t.kind for t in doc.tasks][-1] == "task"  # the 水厂 directive comes last
+
+
+def test_the_targets_list_may_go_on_in_the_next_sentence() -> None:
+
+    text = (
+        "二、2026年重点工作\n"
+        "今年发展的主要预期目标是：地区生产总值增长5.5%左右，城镇新增就业80万人以上，"
+        "居民收入增长和经济增长基本同步。单位地区生产总值能耗下降2.5%左右，主要污染物排放继续减少。"
+        "增长目标5.5%左右，考虑了稳就业的需要，也有利于引导预期。\n"
+    )
+    doc = extract_text(text, date=datetime.date(2026, 1, 20))
+    values = [x.value for t in doc.tasks if t.kind == "indicator" for x in t.targets]
+    assert values == ["5.5%", "80万人", "2.5%"]  # the explanation after is no target
