@@ -314,7 +314,7 @@ def _is_directive(sent: str, kind: str) -> bool:
 # A sentence that says what something is or proves (「……道路，就是……」「实践充分证明，……」)
 # states; without a leading verb or a modal it asks for nothing.
 _STATEMENT = re.compile(
-    r"^[^。；！，]{1,30}?(?:，(?:就|都|总依据|总任务)?是|(?<![特别尤其凡但还或都总也正于只])是(?!否)|在于|意味着)"
+    r"^[^。；！，]{1,30}?(?:，(?:就|都|总依据|总任务)?是|(?<![特别尤其凡但还或都总也正于只而便若一二三四五六七八九十])是(?!否)|在于|意味着)"
 )
 _MODAL = re.compile(r"要(?![求素点害是])|将(?!近|来)|必须|务必|拟|力争|确保")
 

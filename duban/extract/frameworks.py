@@ -126,8 +126,11 @@ def _items_after(text: str, end: int, want: int | None) -> list[str]:
     if not colon:
         return []
     pos = end + colon.end()
+    stop = text.find("\n", pos)
+    stop = len(text) if stop < 0 else stop
     items: list[str] = []
-    for m in _ITEM_AFTER.finditer(text, pos, pos + 600):
+    # Each item may run over several sentences; the list ends with its paragraph.
+    for m in _ITEM_AFTER.finditer(text, pos, min(stop, pos + 2000)):
         if not items and m.start() > pos + 2:
             return []  # the list must follow at once
         stop = re.search(r"[，；。：]", text[m.end() : m.end() + 30])
@@ -349,3 +352,37 @@ def pillar_index(doc: ParsedDocument) -> dict[str, str]:
                 if 1 <= len(it) <= 4:
                     out.setdefault(it, fw.name)
     return out
+
+
+def tag_by_items(doc: ParsedDocument) -> ParsedDocument:
+    """A task that opens with an item of a spelled-out framework serves that item.
+
+    「重点抓好三项工作：一是加快农业转移人口市民化……」: the enumerated commitment that
+    begins with 「加快农业转移人口市民化」 is filed under that item of 「三项工作」, and so
+    are the commitments after it in the same paragraph, which detail the item. Only
+    frameworks whose items the text itself spells out count, and only tasks that begin
+    with the item (a mention further in is no filing).
+    """
+    spelled = [
+        f
+        for f in doc.frameworks
+        if f.items_from in ("text", "other_article") and 2 <= len(f.items) <= 12
+    ]
+    if not spelled:
+        return doc
+    text = doc.text
+    current: tuple[str, str, int] | None = None  # (item, framework, paragraph end)
+    for task in sorted(doc.tasks, key=lambda t: t.start):
+        if current and task.start >= current[2]:
+            current = None
+        head = task.text.lstrip("“")
+        for fw in spelled:
+            item = next((it for it in fw.items if len(it) >= 2 and head.startswith(it)), None)
+            if item:
+                end = text.find("\n", task.start)
+                current = (item, fw.name, len(text) if end < 0 else end)
+                break
+        if current and not task.pillar:
+            # The rest of the item's paragraph details the same item.
+            task.pillar, task.framework = current[0], current[1]
+    return doc

@@ -21,7 +21,7 @@ from typing import Any
 from duban.extract.assigned import apply_assigned
 from duban.extract.directives import find_tasks
 from duban.extract.errors import ErrorCode, ExtractError
-from duban.extract.frameworks import find_frameworks
+from duban.extract.frameworks import find_frameworks, tag_by_items
 from duban.extract.model import ParsedDocument
 from duban.extract.normalize import normalize
 from duban.extract.structure import structure
@@ -128,6 +128,7 @@ def _extract(
             doc.warnings.append(f"基准日期：{doc.date.isoformat()}（文中无日期，使用今天）。")
     _run(doc, "frameworks", find_frameworks)
     _run(doc, "directives", find_tasks, required=True)
+    _run(doc, "pillars", tag_by_items)
     _run(doc, "targets", add_indicator_tasks)
     _run(doc, "targets", attach_targets)
     _run(doc, "times", assign_deadlines)

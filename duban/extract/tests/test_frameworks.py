@@ -94,3 +94,21 @@ def test_glossary_file_is_consistent() -> None:
     ):
         entry = g[name]
         assert not entry.items or len(entry.items) == entry.count
+
+
+def test_an_enumerated_task_is_filed_under_the_item_it_opens_with() -> None:
+    from duban.extract.pipeline import extract_text
+
+    text = (
+        "重点抓好三项工作：一是加快农业转移人口市民化，深化户籍制度改革；"
+        "二是推进城镇保障性安居工程建设，完成棚户区改造60万套；"
+        "三是加强城市规划建设管理，开工建设城市地下综合管廊。"
+    )
+    doc = extract_text(text)
+    tagged = {t.pillar: t.text for t in doc.tasks if t.framework == "三项工作"}
+    assert set(tagged) == {
+        "加快农业转移人口市民化",
+        "推进城镇保障性安居工程建设",
+        "加强城市规划建设管理",
+    }
+    assert "地下综合管廊" in tagged["加强城市规划建设管理"]
