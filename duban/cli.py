@@ -65,10 +65,18 @@ def migrate() -> None:
 def createuser(
     username: str, password: str, display_name: str, unit: str, role: str | None, superuser: bool
 ) -> None:
-    """Create a login, optionally with a role in a unit."""
+    """Create a login, optionally with a role in a unit (the password policy applies)."""
     setup_django()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from duban.org.models import User
     from duban.org.services import create_user
 
+    try:
+        validate_password(password, User(username=username))
+    except ValidationError as exc:
+        raise click.ClickException(" ".join(exc.messages)) from exc
     try:
         user = create_user(
             username,

@@ -14,6 +14,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
+from duban.core.audit import record_security_event
 from duban.core.models import ConflictError
 from duban.plans.access import NotAllowed, NotFound
 from duban.supervision.services import ValidationError
@@ -26,6 +27,13 @@ def error(code: str, message: Any, http: int, **extra: Any) -> Response:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, NotFound | Http404):
         return error("not_found", "未找到该对象。", status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, NotAllowed | exceptions.PermissionDenied):
+        request = context.get("request")
+        record_security_event(
+            "permission_denied",
+            user=getattr(request, "user", None),
+            note=f"{getattr(request, 'method', '')} {getattr(request, 'path', '')}"[:500],
+        )
     if isinstance(exc, NotAllowed):
         return error("not_allowed", "您无权执行此操作。", status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ConflictError):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from duban.core.models import ConflictError
-from duban.org import services
+from duban.org import authn, services
 from duban.org.choices import Role
 from duban.org.forms import PasswordForm, RoleForm, UnitForm, UserCreateForm
 from duban.org.models import Membership, Unit, User
@@ -138,6 +138,7 @@ def _user_page(request: HttpRequest, user: User, status: int = 200, **forms: Any
             "memberships": user.memberships.select_related("unit").order_by("unit_id"),
             "role_form": forms.get("role_form") or RoleForm(auto_id="role_%s"),
             "password_form": forms.get("password_form") or PasswordForm(auto_id="pw_%s"),
+            "locked_until": authn.locked_until(user.username, None),
         },
         status=status,
     )
@@ -179,6 +180,16 @@ def password_reset(request: HttpRequest, pk: int) -> HttpResponse:
         return _user_page(request, user, 400, password_form=form)
     services.reset_password(user, password=form.cleaned_data["password1"])
     messages.success(request, _("密码已重置。"))
+    return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+
+
+@office_only
+@require_POST
+def unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift a lockout: the login's failed attempts stop counting (audited)."""
+    user = get_object_or_404(User, pk=pk)
+    authn.unlock(user, actor=request.user)
+    messages.success(request, _("账号“{name}”已解锁。").format(name=user.username))
     return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
 
 

@@ -60,7 +60,12 @@ from duban.supervision.models import (
 
 
 def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
-    """The 403 page: the user sees the object but may not do this."""
+    """The 403 page: the user sees the object but may not do this (an audit row says so)."""
+    from duban.core.audit import record_security_event
+
+    record_security_event(
+        "permission_denied", user=request.user, note=f"{request.method} {request.path}"[:500]
+    )
     return render(
         request,
         "plans/403.html",

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "duban.org.authn.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "duban.core.middleware.AuditActorMiddleware",
@@ -116,9 +117,23 @@ if DUBAN_HTTPS:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
 
+# Log-in security (duban.org.authn, docs/security.md "Authentication").
+AUTHENTICATION_BACKENDS = ["duban.org.authn.LockoutBackend"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "duban.org.authn.LengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "duban.org.authn.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "duban.org.authn.NotContainingLoginValidator"},
+    {"NAME": "duban.org.authn.RecentPasswordValidator", "OPTIONS": {"count": 5}},
 ]
+DUBAN_LOCKOUT_ATTEMPTS = int(os.environ.get("DUBAN_LOCKOUT_ATTEMPTS", "5"))
+DUBAN_LOCKOUT_MINUTES = int(os.environ.get("DUBAN_LOCKOUT_MINUTES", "15"))
+DUBAN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("DUBAN_PASSWORD_MAX_AGE_DAYS", "90"))
+DUBAN_SESSION_IDLE_MINUTES = int(os.environ.get("DUBAN_SESSION_IDLE_MINUTES", "30"))
+DUBAN_SESSION_MAX_HOURS = float(os.environ.get("DUBAN_SESSION_MAX_HOURS", "12"))
+DUBAN_TRUST_X_FORWARDED_FOR = conf.env_bool("DUBAN_TRUST_X_FORWARDED_FOR", False)
+# The cookie outlives neither the absolute timeout nor the browser.
+SESSION_COOKIE_AGE = max(60, int(DUBAN_SESSION_MAX_HOURS * 3600))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -7,6 +7,8 @@ from django.urls import include, path
 from django.views.static import serve
 
 from duban.core import views as core_views
+from duban.org import account_views
+from duban.org.forms import LoginForm
 
 admin.site.site_header = "督办 duban"
 admin.site.site_title = "督办 duban"
@@ -16,9 +18,12 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=LoginForm
+        ),
         name="login",
     ),
+    path("accounts/password/", account_views.password_change, name="password_change"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
