@@ -93,21 +93,33 @@ def createuser(
 
 @main.command()
 @click.argument("username")
-@click.option("--rotate", is_flag=True, help="Replace an existing token.")
-def token(username: str, rotate: bool) -> None:
-    """Print the API token of a user (for integrations: Authorization: Token <key>)."""
-    setup_django()
-    from rest_framework.authtoken.models import Token
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "write"]),
+    default="read",
+    show_default=True,
+    help="read: GET only; write: may also report, reply and change.",
+)
+@click.option("--days", default=365, show_default=True, type=int, help="Days until it expires.")
+@click.option("--rotate", is_flag=True, help="Revoke the user's other tokens first.")
+def token(username: str, scope: str, days: int, rotate: bool) -> None:
+    """Issue an API token for a user and print it once (Authorization: Token <key>).
 
+    Only a hash is stored: a lost token cannot be shown again, issue a new one.
+    """
+    setup_django()
     from duban.org.models import User
+    from duban.org.tokens import issue_token
 
     user = User.objects.filter(username=username).first()
     if user is None:
         raise click.ClickException(f"找不到用户“{username}” (no such user)")
-    if rotate:
-        Token.objects.filter(user=user).delete()
-    key, _created = Token.objects.get_or_create(user=user)
-    click.echo(key.key)
+    try:
+        row, key = issue_token(user, scope=scope, days=days, replace=rotate)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(key)
+    click.echo(f"scope {row.scope}, expires {row.expires_at:%Y-%m-%d}", err=True)
 
 
 @main.command()

@@ -22,6 +22,14 @@ def _no_production_gates(settings):
     settings.DUBAN_REQUIRE_2FA = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The API's rate counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -132,3 +132,34 @@ class Membership(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class ApiToken(models.Model):
+    """A key for integrations: one user's roles, limited to reading or not, until a date.
+
+    Only the SHA-256 of the key is stored (the key is shown once, when issued), so a copy
+    of the database or a backup does not hand out working keys. Keys are 256 random bits,
+    so a fast hash is enough: there is nothing to guess from a dictionary.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("只读")
+        WRITE = "write", _("读写")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
+    )
+    key_hash = models.CharField(_("令牌散列"), max_length=64, unique=True)
+    prefix = models.CharField(_("令牌开头"), max_length=12)
+    scope = models.CharField(_("权限范围"), max_length=5, choices=Scope.choices)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.prefix}… ({self.scope})"

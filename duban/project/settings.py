@@ -35,7 +35,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "duban.core",
@@ -51,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "duban.core.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "duban.org.tokens.AddressRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,6 +131,9 @@ DUBAN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("DUBAN_PASSWORD_MAX_AGE_DAYS", 
 DUBAN_SESSION_IDLE_MINUTES = int(os.environ.get("DUBAN_SESSION_IDLE_MINUTES", "30"))
 DUBAN_SESSION_MAX_HOURS = float(os.environ.get("DUBAN_SESSION_MAX_HOURS", "12"))
 DUBAN_TRUST_X_FORWARDED_FOR = conf.env_bool("DUBAN_TRUST_X_FORWARDED_FOR", False)
+# API tokens: requests per token and per client address (DRF's "N/second|minute|hour|day").
+DUBAN_API_RATE_TOKEN = os.environ.get("DUBAN_API_RATE_TOKEN", "120/minute")
+DUBAN_API_RATE_IP = os.environ.get("DUBAN_API_RATE_IP", "300/minute")
 # The cookie outlives neither the absolute timeout nor the browser.
 SESSION_COOKIE_AGE = max(60, int(DUBAN_SESSION_MAX_HOURS * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -169,11 +172,22 @@ DUBAN_OFFICE_ORGAN = os.environ.get("DUBAN_OFFICE_ORGAN", "青澜市人民政府
 DUBAN_DOC_PREFIX = os.environ.get("DUBAN_DOC_PREFIX", "青督办")
 
 REST_FRAMEWORK = {
+    # The token class comes first: its WWW-Authenticate header makes a missing or bad
+    # credential a 401, as the docs promise, instead of DRF's 403 for session-only APIs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "duban.org.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "duban.org.tokens.TokenScope",
+    ],
+    # Per token here; per address in duban.org.tokens.AddressRateLimitMiddleware, which
+    # runs before authentication so that guessing keys is slowed too.
+    "DEFAULT_THROTTLE_CLASSES": ["duban.org.tokens.TokenRateThrottle"],
+    # The client address for the per-address limit: REMOTE_ADDR, or the proxy's
+    # X-Forwarded-For only when the deployment says there is one.
+    "NUM_PROXIES": 1 if DUBAN_TRUST_X_FORWARDED_FOR else 0,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -188,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "duban.core.api.document_errors",
+    ],
 }
 
 LOGGING = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 import time_machine
@@ -159,7 +160,7 @@ def test_a_new_users_password_may_not_contain_the_new_login(client, office_user,
 def test_the_last_five_passwords_cannot_come_back(client, clerk):
     client.force_login(clerk)
     passwords = [GOOD, *[f"Renewed-{i}-pass" for i in range(1, 6)]]
-    for old, new in zip(passwords, passwords[1:], strict=False):
+    for old, new in itertools.pairwise(passwords):
         response = client.post(
             "/accounts/password/",
             {"old_password": old, "new_password1": new, "new_password2": new},
