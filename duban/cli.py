@@ -142,7 +142,13 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Set up the demo data and exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
-    """Migrate, load the demo city and its sample report, then serve."""
+    """Migrate, load the demo city and its sample report, then serve.
+
+    Two-factor log-in is off in the demo unless DUBAN_REQUIRE_2FA=true is set.
+    """
+    # The demo's logins are shared by everyone trying it; two-factor would stop them at a
+    # QR code. A real deployment keeps the default (required for the office and admins).
+    os.environ.setdefault("DUBAN_REQUIRE_2FA", "false")
     setup_django()
     from django.core.management import call_command
 
@@ -157,6 +163,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"logins (password for all: {DEMO_PASSWORD}):")
     for username, label in summary["users"]:
         click.echo(f"  {username:<12} {label}")
+    if os.environ.get("DUBAN_REQUIRE_2FA", "").lower() in {"1", "true", "yes", "on"}:
+        click.echo("two-factor: on; office logins enrol an authenticator app at first log-in")
+    else:
+        click.echo("two-factor: off for the demo (DUBAN_REQUIRE_2FA=true duban demo to try it)")
     if no_serve:
         return
     import subprocess

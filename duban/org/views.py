@@ -139,6 +139,7 @@ def _user_page(request: HttpRequest, user: User, status: int = 200, **forms: Any
             "role_form": forms.get("role_form") or RoleForm(auto_id="role_%s"),
             "password_form": forms.get("password_form") or PasswordForm(auto_id="pw_%s"),
             "locked_until": authn.locked_until(user.username, None),
+            "has_two_factor": user.totpdevice_set.filter(confirmed=True).exists(),
         },
         status=status,
     )
@@ -190,6 +191,18 @@ def unlock(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     authn.unlock(user, actor=request.user)
     messages.success(request, _("账号“{name}”已解锁。").format(name=user.username))
+    return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+
+
+@office_only
+@require_POST
+def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a user's two-factor key (a lost phone); they enrol again at the next log-in."""
+    from duban.org.twofactor import reset_two_factor
+
+    user = get_object_or_404(User, pk=pk)
+    reset_two_factor(user, actor=request.user)
+    messages.success(request, _("已重置“{name}”的两步验证。").format(name=user.username))
     return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
 
 

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -56,8 +58,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "duban.org.authn.SessionSecurityMiddleware",
+    "duban.org.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "duban.core.middleware.AuditActorMiddleware",
@@ -130,6 +134,9 @@ DUBAN_LOCKOUT_MINUTES = int(os.environ.get("DUBAN_LOCKOUT_MINUTES", "15"))
 DUBAN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("DUBAN_PASSWORD_MAX_AGE_DAYS", "90"))
 DUBAN_SESSION_IDLE_MINUTES = int(os.environ.get("DUBAN_SESSION_IDLE_MINUTES", "30"))
 DUBAN_SESSION_MAX_HOURS = float(os.environ.get("DUBAN_SESSION_MAX_HOURS", "12"))
+# Two-factor (TOTP) for the office, staff and superusers; `duban demo` turns it off.
+DUBAN_REQUIRE_2FA = conf.env_bool("DUBAN_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "duban"
 DUBAN_TRUST_X_FORWARDED_FOR = conf.env_bool("DUBAN_TRUST_X_FORWARDED_FOR", False)
 # API tokens: requests per token and per client address (DRF's "N/second|minute|hour|day").
 DUBAN_API_RATE_TOKEN = os.environ.get("DUBAN_API_RATE_TOKEN", "120/minute")

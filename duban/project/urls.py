@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from duban.core import views as core_views
-from duban.org import account_views
+from duban.org import account_views, twofactor
 from duban.org.forms import LoginForm
 
 admin.site.site_header = "督办 duban"
@@ -24,6 +24,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/password/", account_views.password_change, name="password_change"),
+    path("accounts/2fa/", twofactor.two_factor, name="two_factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
