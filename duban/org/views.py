@@ -23,17 +23,17 @@ from django.views.decorators.http import require_POST
 
 from duban.core.models import ConflictError
 from duban.org import authn, services
-from duban.org.choices import Role
 from duban.org.forms import PasswordForm, RoleForm, UnitForm, UserCreateForm
 from duban.org.models import Membership, Unit, User
-from duban.plans.views import forbidden, guarded, has_global_role, rebind_with_version
+from duban.plans import access
+from duban.plans.views import forbidden, guarded, rebind_with_version
 from duban.supervision.forms import CalendarDayForm, SupervisionSettingsForm
 from duban.supervision.models import CalendarDay, SupervisionSettings
 
 
 def office_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_global_role(request.user, Role.OFFICE):
+        if not access.is_office(request.user):
             return forbidden(request, _("管理页面仅供督查室使用。"))
         return view(request, *args, **kwargs)
 

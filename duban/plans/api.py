@@ -104,8 +104,7 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        if not access.grants(request.user).global_roles & {"office"}:
-            raise access.NotAllowed("confirm")
+        access.require_office(request.user, "confirm")
         services.confirm_plan(plan, actor=request.user)
         return Response(PlanSerializer(plan).data)
 

@@ -30,7 +30,6 @@ from django.utils.translation import gettext as _
 
 from duban.core import audit
 from duban.documents.models import Document
-from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import TaskStatus
@@ -54,8 +53,7 @@ def _require_task(actor: Any, task: Task) -> None:
 
 def _require_office(actor: Any) -> None:
     """Plan-level review steps have no task to ask about: only the office may do them."""
-    if Role.OFFICE not in access.grants(actor).global_roles:
-        raise access.NotAllowed("edit")
+    access.require_office(actor, "edit")
 
 
 def _has_assignment(task: Task) -> bool:
@@ -424,7 +422,7 @@ def reextract(plan: Plan, document: Document, *, actor: Any) -> Reextraction:
         for item in document.extraction.get("tasks", [])
     }
     with audit.acting_as(actor):
-        propose_plan(document, plan=plan)
+        propose_plan(document, plan=plan, actor=actor)
         result = Reextraction(plan=plan)
         result.added = plan.tasks.exclude(pk__in=before).count()
         for task in plan.tasks.filter(pk__in=before, extraction_key__in=list(spans)):

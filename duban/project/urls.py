@@ -1,10 +1,8 @@
 """URL map: pages, the admin, the API and its schema."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.static import serve
 
 from duban.core import views as core_views
 from duban.org import account_views, twofactor
@@ -38,6 +36,5 @@ urlpatterns = [
     path("", include("duban.supervision.urls")),
     path("", include("duban.bulletins.urls")),
 ]
-
-if settings.DEBUG or getattr(settings, "DUBAN_SERVE_MEDIA", False):
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# Uploads (MEDIA_ROOT) have no URL of their own, not even with DEBUG on: every file is
+# served by a view that asks duban.plans.access first (evidence, documents, exports).
