@@ -121,3 +121,17 @@ def test_the_demo_turns_two_factor_off_and_says_how_to_turn_it_on(tmp_path):
     ).stdout
     assert "DUBAN_REQUIRE_2FA=true duban demo" in out and "REQUIRE False" in out
     assert time.monotonic() - started < 120
+
+
+def test_the_admin_lists_tokens_and_failures_without_revealing_keys(client, units):
+    from duban.org.tokens import issue_token
+
+    boss = create_user(
+        "boss", password=PASSWORD, unit=units["office"], role="office", superuser=True
+    )
+    _row, key = issue_token(boss, scope="read", days=5)
+    client.post("/accounts/login/", {"username": "ghost", "password": "x"})
+    client.force_login(boss)
+    tokens = client.get("/admin/org/apitoken/").content.decode()
+    assert key[:10] in tokens and key not in tokens
+    assert "ghost" in client.get("/admin/org/loginfailure/").content.decode()
