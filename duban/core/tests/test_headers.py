@@ -66,7 +66,8 @@ def test_rendered_scripts_are_external_files(client, office_user):
 
 
 def run_settings(env: dict[str, str], code: str) -> str:
-    full = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "duban.project.settings"}
+    base = {k: v for k, v in os.environ.items() if k != "DUBAN_DATABASE_URL"}
+    full = {**base, **env, "DJANGO_SETTINGS_MODULE": "duban.project.settings"}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + code],
         env=full,
@@ -90,7 +91,7 @@ def test_duban_https_turns_on_hsts_secure_cookies_and_the_redirect(tmp_path):
 
 def test_check_deploy_has_no_transport_warning_with_https(tmp_path):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DUBAN_DATABASE_URL"},
         "DUBAN_HOME": str(tmp_path),
         "DUBAN_HTTPS": "true",
         "DUBAN_SECRET_KEY": "k" * 60 + "-Az9",

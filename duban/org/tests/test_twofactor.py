@@ -108,7 +108,12 @@ def test_the_office_resets_a_lost_key(client, units, required):
 
 
 def test_the_demo_turns_two_factor_off_and_says_how_to_turn_it_on(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DUBAN_REQUIRE_2FA"}
+    # A throwaway SQLite home: the demo must not load itself into the test run's database.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DUBAN_REQUIRE_2FA", "DUBAN_DATABASE_URL", "DATABASE_URL"}
+    }
     env["DUBAN_HOME"] = str(tmp_path)
     code = (
         "import os; from duban.cli import main; "
