@@ -9,6 +9,7 @@ version), 429 when a token or an address asks too often (with ``Retry-After``).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import Http404
@@ -126,6 +127,40 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
                     code, {"description": text, "content": {"application/json": {"schema": ref}}}
                 )
     return result
+
+
+# Ids are database keys: anything past a signed 64-bit integer is no id at all (and would
+# make PostgreSQL raise instead of finding nothing).
+MAX_ID = 2**63 - 1
+
+
+def id_param(params: Any, name: str) -> int | None:
+    """A query parameter that must be an id: ``None`` when absent, else a 400 (not a 500)."""
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if not 0 < number <= MAX_ID:
+        raise exceptions.ValidationError(
+            {name: [_("“{value}”不是有效的编号。").format(value=str(value)[:50])]}
+        )
+    return number
+
+
+def date_param(params: Any, name: str) -> dt.date | None:
+    """A query parameter that must be a date (YYYY-MM-DD): ``None`` when absent, else 400."""
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise exceptions.ValidationError(
+            {name: [_("“{value}”不是有效的日期，应为 YYYY-MM-DD。").format(value=str(value)[:50])]}
+        ) from exc
 
 
 class TextSerializer(serializers.Serializer):

@@ -148,3 +148,34 @@ def test_old_plain_text_tokens_are_hashed_and_wiped(office_user):
     row = ApiToken.objects.get(user=office_user)
     assert row.scope == "write" and row.key_hash == hash_key("a" * 40)
     assert with_key("a" * 40).get("/api/tasks/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "plan=abc",
+        "unit=1.5",
+        "framework_node=-3",
+        "plan=99999999999999999999999",
+        "deadline_after=x",
+        "deadline_before=2026-13-01",
+    ],
+)
+def test_a_malformed_filter_is_a_400_in_the_error_shape(office_user, query):
+    client = APIClient()
+    client.force_authenticate(office_user)
+    response = client.get(f"/api/tasks/?{query}")
+    assert response.status_code == 400 and shape(response) == "invalid"
+    name = query.split("=")[0]
+    assert name in response.json()["error"]["message"]
+    assert "有效的" in str(response.json()["error"]["message"][name])
+
+
+def test_well_formed_filters_still_filter(office_user, task):
+    client = APIClient()
+    client.force_authenticate(office_user)
+    ids = [t["id"] for t in client.get(f"/api/tasks/?plan={task.plan_id}").json()["results"]]
+    assert ids == [task.pk]
+    assert client.get(f"/api/tasks/?plan={task.plan_id + 1}").json()["results"] == []
+    assert client.get("/api/tasks/?deadline_after=2026-01-01").status_code == 200
+    assert client.get("/api/reports/?task=zz").status_code == 400
