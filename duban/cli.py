@@ -65,10 +65,18 @@ def migrate() -> None:
 def createuser(
     username: str, password: str, display_name: str, unit: str, role: str | None, superuser: bool
 ) -> None:
-    """Create a login, optionally with a role in a unit."""
+    """Create a login, optionally with a role in a unit (the password policy applies)."""
     setup_django()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from duban.org.models import User
     from duban.org.services import create_user
 
+    try:
+        validate_password(password, User(username=username))
+    except ValidationError as exc:
+        raise click.ClickException(" ".join(exc.messages)) from exc
     try:
         user = create_user(
             username,
@@ -85,21 +93,33 @@ def createuser(
 
 @main.command()
 @click.argument("username")
-@click.option("--rotate", is_flag=True, help="Replace an existing token.")
-def token(username: str, rotate: bool) -> None:
-    """Print the API token of a user (for integrations: Authorization: Token <key>)."""
-    setup_django()
-    from rest_framework.authtoken.models import Token
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "write"]),
+    default="read",
+    show_default=True,
+    help="read: GET only; write: may also report, reply and change.",
+)
+@click.option("--days", default=365, show_default=True, type=int, help="Days until it expires.")
+@click.option("--rotate", is_flag=True, help="Revoke the user's other tokens first.")
+def token(username: str, scope: str, days: int, rotate: bool) -> None:
+    """Issue an API token for a user and print it once (Authorization: Token <key>).
 
+    Only a hash is stored: a lost token cannot be shown again, issue a new one.
+    """
+    setup_django()
     from duban.org.models import User
+    from duban.org.tokens import issue_token
 
     user = User.objects.filter(username=username).first()
     if user is None:
         raise click.ClickException(f"找不到用户“{username}” (no such user)")
-    if rotate:
-        Token.objects.filter(user=user).delete()
-    key, _created = Token.objects.get_or_create(user=user)
-    click.echo(key.key)
+    try:
+        row, key = issue_token(user, scope=scope, days=days, replace=rotate)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(key)
+    click.echo(f"scope {row.scope}, expires {row.expires_at:%Y-%m-%d}", err=True)
 
 
 @main.command()
@@ -122,7 +142,13 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Set up the demo data and exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
-    """Migrate, load the demo city and its sample report, then serve."""
+    """Migrate, load the demo city and its sample report, then serve.
+
+    Two-factor log-in is off in the demo unless DUBAN_REQUIRE_2FA=true is set.
+    """
+    # The demo's logins are shared by everyone trying it; two-factor would stop them at a
+    # QR code. A real deployment keeps the default (required for the office and admins).
+    os.environ.setdefault("DUBAN_REQUIRE_2FA", "false")
     setup_django()
     from django.core.management import call_command
 
@@ -137,6 +163,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"logins (password for all: {DEMO_PASSWORD}):")
     for username, label in summary["users"]:
         click.echo(f"  {username:<12} {label}")
+    if os.environ.get("DUBAN_REQUIRE_2FA", "").lower() in {"1", "true", "yes", "on"}:
+        click.echo("two-factor: on; office logins enrol an authenticator app at first log-in")
+    else:
+        click.echo("two-factor: off for the demo (DUBAN_REQUIRE_2FA=true duban demo to try it)")
     if no_serve:
         return
     import subprocess

@@ -15,6 +15,22 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_production_gates(settings):
+    """Password expiry and required two-factor would stop every test's log-in at a form;
+    the tests of those gates turn them on (duban/org/tests/test_authn.py)."""
+    settings.DUBAN_PASSWORD_MAX_AGE_DAYS = 0
+    settings.DUBAN_REQUIRE_2FA = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The API's rate counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -43,7 +43,6 @@ from django.utils.translation import gettext as _
 from duban.bulletins import officialdoc as od
 from duban.bulletins.models import Bulletin
 from duban.core import audit
-from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import Light, TaskStatus
@@ -370,8 +369,7 @@ def _render(document: od.OfficialDocument) -> tuple[bytes, bytes]:
 
 
 def _require_office(actor: Any) -> None:
-    if Role.OFFICE not in access.grants(actor).global_roles:
-        raise access.NotAllowed("generate_bulletin")
+    access.require_office(actor, "generate_bulletin")
 
 
 def _refuse_published(bulletin: Bulletin | None) -> None:

@@ -35,7 +35,7 @@ def _can_read(user) -> bool:
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     if not _can_read(request.user):
         raise Http404
-    is_office = Role.OFFICE in access.grants(request.user).global_roles
+    is_office = access.is_office(request.user)
     bulletins = Bulletin.objects.select_related("plan").order_by("-period_end", "-id")
     if not is_office:
         bulletins = bulletins.filter(status=Bulletin.Status.PUBLISHED)
@@ -98,7 +98,7 @@ def bulletin_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
     bulletin = Bulletin.objects.filter(pk=pk).first()
     if bulletin is None or not _can_read(request.user):
         raise Http404
-    is_office = Role.OFFICE in access.grants(request.user).global_roles
+    is_office = access.is_office(request.user)
     if bulletin.status != Bulletin.Status.PUBLISHED and not is_office:
         raise Http404
     field = bulletin.docx if fmt == "docx" else bulletin.pdf

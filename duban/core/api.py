@@ -1,19 +1,24 @@
 """What every API error looks like, whichever endpoint raised it.
 
 ``{"error": {"code": "...", "message": "..."}}`` with the HTTP status that matches: 400 for
-input to correct, 403 for an action the user may not take on a visible object, 404 for an
-object that does not exist *for this user*, 409 for a stale write (with the current version).
+input to correct, 401 (with ``WWW-Authenticate``) for missing or bad credentials, 403 for
+an action the user may not take on a visible object (or a read-only token writing), 404 for
+an object that does not exist *for this user*, 409 for a stale write (with the current
+version), 429 when a token or an address asks too often (with ``Retry-After``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
+from duban.core.audit import record_security_event
 from duban.core.models import ConflictError
 from duban.plans.access import NotAllowed, NotFound
 from duban.supervision.services import ValidationError
@@ -23,11 +28,22 @@ def error(code: str, message: Any, http: int, **extra: Any) -> Response:
     return Response({"error": {"code": code, "message": message, **extra}}, status=http)
 
 
+# Headers of DRF's own answer that must survive the rewrite into the error shape.
+KEPT_HEADERS = ("WWW-Authenticate", "Retry-After")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, NotAllowed | exceptions.PermissionDenied):
+        request = context.get("request")
+        record_security_event(
+            "permission_denied",
+            user=getattr(request, "user", None),
+            note=f"{getattr(request, 'method', '')} {getattr(request, 'path', '')}"[:500],
+        )
     if isinstance(exc, NotFound | Http404):
-        return error("not_found", "未找到该对象。", status.HTTP_404_NOT_FOUND)
+        return error("not_found", _("未找到该对象。"), status.HTTP_404_NOT_FOUND)
     if isinstance(exc, NotAllowed):
-        return error("not_allowed", "您无权执行此操作。", status.HTTP_403_FORBIDDEN)
+        return error("not_allowed", _("您无权执行此操作。"), status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ConflictError):
         return error("conflict", str(exc), status.HTTP_409_CONFLICT, current_version=exc.found)
     if isinstance(exc, ValidationError):
@@ -36,14 +52,115 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        return error("invalid", response.data, response.status_code)
-    detail = (
-        response.data.get("detail", response.data)
-        if isinstance(response.data, dict)
-        else response.data
-    )
-    code = getattr(exc, "default_code", "error")
-    return error(str(code), str(detail), response.status_code)
+        result = error("invalid", response.data, response.status_code)
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        result = error("not_authenticated", _("请先登录，或提供有效的 API 令牌。"), 401)
+    elif isinstance(exc, exceptions.AuthenticationFailed):
+        result = error("authentication_failed", str(exc.detail), 401)
+    elif isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        result = error(
+            "throttled",
+            _("请求过于频繁，请 {n} 秒后再试。").format(n=wait),
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            retry_after=wait,
+        )
+    elif isinstance(exc, exceptions.PermissionDenied):
+        default = exc.detail == exceptions.PermissionDenied.default_detail
+        message = _("您无权执行此操作。") if default else str(exc.detail)
+        result = error("not_allowed", message, status.HTTP_403_FORBIDDEN)
+    else:
+        detail = (
+            response.data.get("detail", response.data)
+            if isinstance(response.data, dict)
+            else response.data
+        )
+        code = getattr(exc, "default_code", "error")
+        result = error(str(code), str(detail), response.status_code)
+    for header in KEPT_HEADERS:
+        if header in response:
+            result[header] = response[header]
+    # A 401 always says how to authenticate, even when DRF chose not to.
+    if result.status_code == 401 and "WWW-Authenticate" not in result:
+        result["WWW-Authenticate"] = 'Token realm="duban"'
+    return result
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "not_authenticated, authentication_failed, not_allowed, "
+                    "not_found, invalid, conflict, throttled",
+                },
+                "message": {"description": "A sentence for the user (Chinese by default)."},
+                "retry_after": {"type": "integer", "description": "429 only: seconds"},
+                "current_version": {"type": "integer", "description": "409 only"},
+            },
+        }
+    },
+}
+ERROR_RESPONSES = {
+    "401": "Missing, malformed, unknown or expired credentials (with WWW-Authenticate).",
+    "403": "Authenticated, but not allowed (role, unit, or a read-only token writing).",
+    "404": "The object does not exist for this user.",
+    "429": "Too many requests for this token or address (with Retry-After).",
+}
+
+
+def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> Any:
+    """drf-spectacular hook: every operation documents the one error shape and its codes."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code, text in ERROR_RESPONSES.items():
+                operation["responses"].setdefault(
+                    code, {"description": text, "content": {"application/json": {"schema": ref}}}
+                )
+    return result
+
+
+# Ids are database keys: anything past a signed 64-bit integer is no id at all (and would
+# make PostgreSQL raise instead of finding nothing).
+MAX_ID = 2**63 - 1
+
+
+def id_param(params: Any, name: str) -> int | None:
+    """A query parameter that must be an id: ``None`` when absent, else a 400 (not a 500)."""
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if not 0 < number <= MAX_ID:
+        raise exceptions.ValidationError(
+            {name: [_("“{value}”不是有效的编号。").format(value=str(value)[:50])]}
+        )
+    return number
+
+
+def date_param(params: Any, name: str) -> dt.date | None:
+    """A query parameter that must be a date (YYYY-MM-DD): ``None`` when absent, else 400."""
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise exceptions.ValidationError(
+            {name: [_("“{value}”不是有效的日期，应为 YYYY-MM-DD。").format(value=str(value)[:50])]}
+        ) from exc
 
 
 class TextSerializer(serializers.Serializer):

@@ -146,3 +146,34 @@ def connect_signals() -> None:
     from django.db.models.signals import m2m_changed
 
     m2m_changed.connect(_m2m_changed, dispatch_uid="duban_audit_m2m")
+
+
+def record_security_event(
+    event: str,
+    *,
+    user: Any = None,
+    username: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> Any:
+    """A log-in, log-out, failure, lockout or refused permission, attributed to ``user``.
+
+    Unlike :func:`record_event` the actor is given, not taken from the request: at log-in
+    the request is still anonymous, and a failed attempt may name no existing user at all.
+    """
+    from duban.core.models import AuditEntry
+
+    has_user = user is not None and getattr(user, "pk", None)
+    name = username or (getattr(user, "username", "") if has_user else "")
+    return AuditEntry.objects.create(
+        actor=user if has_user else None,
+        actor_name=(str(user) if has_user else name or "anonymous")[:150],
+        object_type="org.user",
+        object_id=str(user.pk) if has_user else "",
+        object_repr=name[:200],
+        action="event",
+        event=event,
+        after=jsonable(data or {}),
+        note=note,
+        request_id=current_request_id(),
+    )

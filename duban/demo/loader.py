@@ -122,7 +122,7 @@ def load_demo(*, lifelike: bool = True) -> dict[str, Any]:
                 if spec.get("report_date")
                 else None,
             )
-            plan = propose_plan(document, title=spec["plan_title"])
+            plan = propose_plan(document, title=spec["plan_title"], actor=office_user)
             confirm_plan(plan, actor=office_user)
             for task in plan.tasks.all():
                 lead = _first_unit(task.lead_suggestions) or anchors["government"]

@@ -83,7 +83,7 @@ def extract_document_job(
             outcome = review.reextract(plan, document, actor=user)
             added = outcome.added
         else:
-            plan = propose_plan(document)
+            plan = propose_plan(document, actor=user)
             added = plan.tasks.count()
     return {
         "document": document.pk,

@@ -31,7 +31,6 @@ from duban.documents.jobs import upload_path
 from duban.documents.models import Document
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import _err, _mb
-from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans import review as services
@@ -41,8 +40,7 @@ from duban.plans.models import FrameworkNode, Plan, Task
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 
 
-def _is_office(user: Any) -> bool:
-    return Role.OFFICE in access.grants(user).global_roles
+_is_office = access.is_office
 
 
 def too_large(size: int) -> ExtractError:

@@ -1,8 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from duban.org.models import Membership, Unit, User
+from duban.org.models import ApiToken, LoginFailure, Membership, Unit, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,3 +35,32 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "unit", "role")
     list_filter = ("role",)
     autocomplete_fields = ("user", "unit")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by ``duban token`` (the key is shown once); here they are listed
+    and revoked (deleted). Only the hash is stored, so nothing here reveals a key."""
+
+    list_display = ("user", "prefix", "scope", "created_at", "expires_at", "last_used_at")
+    list_filter = ("scope",)
+    search_fields = ("user__username", "prefix")
+    readonly_fields = ("user", "key_hash", "prefix", "scope", "created_at", "last_used_at")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed log-ins, read-only; unlocking is on the office's user page."""
+
+    list_display = ("time", "username", "ip", "cleared")
+    list_filter = ("cleared",)
+    search_fields = ("username", "ip")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from duban.org.choices import Role
@@ -106,8 +107,43 @@ class UserCreateForm(PasswordForm):
     )
     field_order = ["username", "display_name", "unit", "role", "password1", "password2"]
 
+    def clean(self) -> dict[str, Any]:
+        # The policy's "not containing the login" needs the login being created.
+        self.user = User(username=self.data.get("username", ""))
+        return super().clean()
+
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
         if User.objects.filter(username=username).exists():
             raise forms.ValidationError(_("用户名“{name}”已存在。").format(name=username))
         return username
+
+
+class LoginForm(AuthenticationForm):
+    """The log-in form: a locked login or address is told so, in Chinese, with the wait."""
+
+    error_messages = {
+        "invalid_login": _("用户名或密码不正确，请重新输入。"),
+        "inactive": _("该账号已停用，请联系督查室。"),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        from duban.org import authn
+
+        username = self.cleaned_data.get("username")
+        if username:
+            until = authn.locked_until(username, authn.client_ip(self.request))
+            if until is not None:
+                authn.record_failure(username, authn.client_ip(self.request))
+                raise forms.ValidationError(authn.lock_message(until), code="locked")
+        return super().clean()
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """A user changes their own password (also when it has expired), under the policy."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": _("原密码不正确，请重新输入。"),
+        "password_mismatch": _("两次输入的密码不一致。"),
+    }

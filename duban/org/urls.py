@@ -18,6 +18,8 @@ urlpatterns = [
         name="manage-role-remove",
     ),
     path("users/<int:pk>/password/", views.password_reset, name="manage-password"),
+    path("users/<int:pk>/unlock/", views.unlock, name="manage-unlock"),
+    path("users/<int:pk>/2fa/reset/", views.two_factor_reset, name="manage-2fa-reset"),
     path("calendar/", views.calendar, name="manage-calendar"),
     path("calendar/<int:pk>/delete/", views.calendar_delete, name="manage-calendar-delete"),
     path("settings/", views.thresholds, name="manage-settings"),

@@ -22,18 +22,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from duban.core.models import ConflictError
-from duban.org import services
-from duban.org.choices import Role
+from duban.org import authn, services
 from duban.org.forms import PasswordForm, RoleForm, UnitForm, UserCreateForm
 from duban.org.models import Membership, Unit, User
-from duban.plans.views import forbidden, guarded, has_global_role, rebind_with_version
+from duban.plans import access
+from duban.plans.views import forbidden, guarded, rebind_with_version
 from duban.supervision.forms import CalendarDayForm, SupervisionSettingsForm
 from duban.supervision.models import CalendarDay, SupervisionSettings
 
 
 def office_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_global_role(request.user, Role.OFFICE):
+        if not access.is_office(request.user):
             return forbidden(request, _("管理页面仅供督查室使用。"))
         return view(request, *args, **kwargs)
 
@@ -138,6 +138,8 @@ def _user_page(request: HttpRequest, user: User, status: int = 200, **forms: Any
             "memberships": user.memberships.select_related("unit").order_by("unit_id"),
             "role_form": forms.get("role_form") or RoleForm(auto_id="role_%s"),
             "password_form": forms.get("password_form") or PasswordForm(auto_id="pw_%s"),
+            "locked_until": authn.locked_until(user.username, None),
+            "has_two_factor": user.totpdevice_set.filter(confirmed=True).exists(),
         },
         status=status,
     )
@@ -179,6 +181,28 @@ def password_reset(request: HttpRequest, pk: int) -> HttpResponse:
         return _user_page(request, user, 400, password_form=form)
     services.reset_password(user, password=form.cleaned_data["password1"])
     messages.success(request, _("密码已重置。"))
+    return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+
+
+@office_only
+@require_POST
+def unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift a lockout: the login's failed attempts stop counting (audited)."""
+    user = get_object_or_404(User, pk=pk)
+    authn.unlock(user, actor=request.user)
+    messages.success(request, _("账号“{name}”已解锁。").format(name=user.username))
+    return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
+
+
+@office_only
+@require_POST
+def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a user's two-factor key (a lost phone); they enrol again at the next log-in."""
+    from duban.org.twofactor import reset_two_factor
+
+    user = get_object_or_404(User, pk=pk)
+    reset_two_factor(user, actor=request.user)
+    messages.success(request, _("已重置“{name}”的两步验证。").format(name=user.username))
     return HttpResponseRedirect(reverse("manage-user", args=[user.pk]))
 
 

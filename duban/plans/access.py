@@ -166,6 +166,39 @@ def require(user: Any, action: str, task: Any, *, unit_id: int | None = None) ->
         raise NotAllowed(action)
 
 
+def has_global_role(user: Any, *roles: str) -> bool:
+    """Does the user hold one of these city-wide roles (office, leader, viewer)?"""
+    return bool(grants(user).global_roles & set(roles))
+
+
+def is_office(user: Any) -> bool:
+    """The supervision office (or a superuser): the one gate for office-only pages."""
+    return Role.OFFICE in grants(user).global_roles
+
+
+def require_office(actor: Any, action: str = "office") -> None:
+    """Plan-level and administrative steps have no task to ask about: office only."""
+    if not is_office(actor):
+        raise NotAllowed(action)
+
+
+def require_actor(actor: Any, action: str, task: Any = None) -> None:
+    """The check every state-changing service makes of its ``actor`` before it writes.
+
+    ``actor`` is ``None`` only for the system itself: the server operator's command line
+    (``duban import`` without ``--as``) and jobs enqueued without a user. Pages and the
+    API always pass ``request.user``, which is never ``None`` (an anonymous visitor is
+    ``AnonymousUser``, who may do nothing), so a view that forgets its own check is still
+    refused here.
+    """
+    if actor is None:
+        return
+    if task is None:
+        require_office(actor, action)
+    else:
+        require(actor, action, task)
+
+
 def acting_unit(user: Any, task: Any, action: str) -> int:
     """The unit a unit user acts for on this task (the lead unit first)."""
     g = grants(user)

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duban.core.api import TextSerializer
+from duban.core.api import TextSerializer, date_param, id_param
 from duban.core.models import AuditEntry
 from duban.org.models import Unit
 from duban.plans import access, services
@@ -105,8 +105,7 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
-        if not access.grants(request.user).global_roles & {"office"}:
-            raise access.NotAllowed("confirm")
+        access.require_office(request.user, "confirm")
         services.confirm_plan(plan, actor=request.user)
         return Response(PlanSerializer(plan).data)
 
@@ -134,22 +133,25 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             .order_by("plan_id", "sort_order", "id"),
         )
         p = self.request.query_params
-        if p.get("plan"):
-            qs = qs.filter(plan_id=p["plan"])
-        if p.get("unit"):
+        # Malformed ids and dates are a 400 in the error shape, never a 500.
+        plan, unit, node = id_param(p, "plan"), id_param(p, "unit"), id_param(p, "framework_node")
+        after, before = date_param(p, "deadline_after"), date_param(p, "deadline_before")
+        if plan is not None:
+            qs = qs.filter(plan_id=plan)
+        if unit is not None:
             qs = qs.filter(
-                Q(assignment__lead_unit_id=p["unit"]) | Q(assignment__co_units=p["unit"])
+                Q(assignment__lead_unit_id=unit) | Q(assignment__co_units=unit)
             ).distinct()
         if p.get("light"):
             qs = qs.filter(light=p["light"])
-        if p.get("framework_node"):
-            qs = qs.filter(framework_node_id=p["framework_node"])
+        if node is not None:
+            qs = qs.filter(framework_node_id=node)
         if p.get("status"):
             qs = qs.filter(status=p["status"])
-        if p.get("deadline_after"):
-            qs = qs.filter(deadline__gte=p["deadline_after"])
-        if p.get("deadline_before"):
-            qs = qs.filter(deadline__lte=p["deadline_before"])
+        if after is not None:
+            qs = qs.filter(deadline__gte=after)
+        if before is not None:
+            qs = qs.filter(deadline__lte=before)
         if p.get("overdue") in {"1", "true", "True"}:
             qs = qs.filter(deadline__lt=timezone.localdate()).exclude(status=TaskStatus.CLOSED)
         return qs

@@ -31,7 +31,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from duban.core import jobs
 from duban.core.models import Job
 from duban.documents.jobs import upload_path
-from duban.org.choices import Role
 from duban.plans import access, taskbook
 from duban.plans.models import Plan
 from duban.plans.views import forbidden, guarded
@@ -43,8 +42,7 @@ PREVIEW_TASKS = 300  # tasks listed on the preview page; the counts cover them a
 _TOKEN = re.compile(r"^[0-9a-f]{32}\.[a-z]{3,4}$")
 
 
-def _is_office(user: Any) -> bool:
-    return Role.OFFICE in access.grants(user).global_roles
+_is_office = access.is_office
 
 
 def office_only(view: Any) -> Any:

@@ -32,7 +32,6 @@ from duban.core import audit
 from duban.documents.models import Document
 from duban.extract.errors import ExtractError
 from duban.extract.units import is_bundle
-from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import TaskStatus
@@ -56,8 +55,7 @@ def _require_task(actor: Any, task: Task) -> None:
 
 def _require_office(actor: Any) -> None:
     """Plan-level review steps have no task to ask about: only the office may do them."""
-    if Role.OFFICE not in access.grants(actor).global_roles:
-        raise access.NotAllowed("edit")
+    access.require_office(actor, "edit")
 
 
 def _has_assignment(task: Task) -> bool:
@@ -462,7 +460,7 @@ def reextract(plan: Plan, document: Document, *, actor: Any) -> Reextraction:
         for item in document.extraction.get("tasks", [])
     }
     with audit.acting_as(actor):
-        propose_plan(document, plan=plan)
+        propose_plan(document, plan=plan, actor=actor)
         result = Reextraction(plan=plan)
         result.added = plan.tasks.exclude(pk__in=before).count()
         for task in plan.tasks.filter(pk__in=before, extraction_key__in=list(spans)):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from duban.core import audit
 from duban.documents.models import Document
 from duban.org.models import Unit
+from duban.plans import access
 from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
 
@@ -35,13 +36,19 @@ def _date(value: str | None) -> dt.date | None:
 
 @transaction.atomic
 def propose_plan(
-    document: Document, *, title: str = "", year: int | None = None, plan: Plan | None = None
+    document: Document,
+    *,
+    actor: Any,
+    title: str = "",
+    year: int | None = None,
+    plan: Plan | None = None,
 ) -> Plan:
-    """Turn a document's extraction into proposed framework nodes and tasks.
+    """Turn a document's extraction into proposed framework nodes and tasks (office only).
 
     Running it again for the same plan adds only tasks whose fingerprint the plan does not
     have yet, so re-extracting an edited document never duplicates confirmed tasks.
     """
+    access.require_actor(actor, "propose_plan")
     extraction = document.extraction or {}
     if plan is None:
         plan = Plan.objects.create(
@@ -118,6 +125,7 @@ def propose_plan(
 @transaction.atomic
 def confirm_plan(plan: Plan, *, actor: Any) -> Plan:
     """立项: accept every proposed task that was not rejected, and lock the plan in."""
+    access.require_actor(actor, "confirm_plan")
     with audit.acting_as(actor):
         for task in plan.tasks.filter(status=TaskStatus.PROPOSED):
             task.status = TaskStatus.CONFIRMED
@@ -140,6 +148,7 @@ def assign_task(
     actor: Any,
 ) -> Assignment:
     """交办: one lead unit, any co-units (never the lead itself), the leader in charge."""
+    access.require_actor(actor, "assign", task)
     with audit.acting_as(actor):
         now = timezone.now()
         assignment = Assignment.objects.filter(task=task).first()
@@ -167,7 +176,6 @@ EDITABLE = ("text", "deadline", "deadline_text", "measures", "target_value")
 def update_task(task: Task, *, actor: Any, version: int, **values: Any) -> Task:
     """The office edits a task; a stale ``version`` raises ConflictError and changes nothing."""
     from duban.core.models import ConflictError
-    from duban.plans import access
 
     access.require(actor, "edit", task)
     unknown = set(values) - set(EDITABLE)
@@ -198,7 +206,6 @@ def add_subtask(
     The sub-task inherits the parent's plan, framework node and lead unit; its deadline may
     not be later than the parent's (a measure cannot finish after its task).
     """
-    from duban.plans import access
 
     access.require(actor, "split", parent)
     text = text.strip()
@@ -243,7 +250,6 @@ def complete_milestone(
 
     Co-units report their part but do not tick the lead unit's milestones.
     """
-    from duban.plans import access
 
     task = milestone.task
     access.require(actor, "report", task)

@@ -61,7 +61,12 @@ from duban.supervision.models import (
 
 
 def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
-    """The 403 page: the user sees the object but may not do this."""
+    """The 403 page: the user sees the object but may not do this (an audit row says so)."""
+    from duban.core.audit import record_security_event
+
+    record_security_event(
+        "permission_denied", user=request.user, note=f"{request.method} {request.path}"[:500]
+    )
     return render(
         request,
         "plans/403.html",
@@ -112,8 +117,7 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def has_global_role(user: Any, *roles: str) -> bool:
-    return bool(access.grants(user).global_roles & set(roles))
+has_global_role = access.has_global_role  # kept: several views import it from here
 
 
 # --- the history timeline --------------------------------------------------------------

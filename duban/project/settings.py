@@ -34,8 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "duban.core",
@@ -49,13 +50,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "duban.core.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "duban.org.tokens.AddressRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "duban.org.authn.SessionSecurityMiddleware",
+    "duban.org.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "duban.core.middleware.AuditActorMiddleware",
@@ -76,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "duban.core.context_processors.navigation",
+                "duban.core.headers.csp_nonce",
             ],
         },
     },
@@ -92,12 +99,51 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Headers and transport (docs/security.md). The Content-Security-Policy is set by
+# duban.core.headers; these are Django's own.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Behind TLS (DUBAN_HTTPS=true): redirect plain HTTP, send HSTS, and never send the
+# session or CSRF cookie without TLS. The proxy in front must set X-Forwarded-Proto.
+DUBAN_HTTPS = conf.env_bool("DUBAN_HTTPS", False)
+if DUBAN_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DUBAN_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
 
+# Log-in security (duban.org.authn, docs/security.md "Authentication").
+AUTHENTICATION_BACKENDS = ["duban.org.authn.LockoutBackend"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "duban.org.authn.LengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "duban.org.authn.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "duban.org.authn.NotContainingLoginValidator"},
+    {"NAME": "duban.org.authn.RecentPasswordValidator", "OPTIONS": {"count": 5}},
 ]
+DUBAN_LOCKOUT_ATTEMPTS = int(os.environ.get("DUBAN_LOCKOUT_ATTEMPTS", "5"))
+DUBAN_LOCKOUT_MINUTES = int(os.environ.get("DUBAN_LOCKOUT_MINUTES", "15"))
+DUBAN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("DUBAN_PASSWORD_MAX_AGE_DAYS", "90"))
+DUBAN_SESSION_IDLE_MINUTES = int(os.environ.get("DUBAN_SESSION_IDLE_MINUTES", "30"))
+DUBAN_SESSION_MAX_HOURS = float(os.environ.get("DUBAN_SESSION_MAX_HOURS", "12"))
+# Two-factor (TOTP) for the office, staff and superusers; `duban demo` turns it off.
+DUBAN_REQUIRE_2FA = conf.env_bool("DUBAN_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "duban"
+DUBAN_TRUST_X_FORWARDED_FOR = conf.env_bool("DUBAN_TRUST_X_FORWARDED_FOR", False)
+# API tokens: requests per token and per client address (DRF's "N/second|minute|hour|day").
+DUBAN_API_RATE_TOKEN = os.environ.get("DUBAN_API_RATE_TOKEN", "120/minute")
+DUBAN_API_RATE_IP = os.environ.get("DUBAN_API_RATE_IP", "300/minute")
+# The cookie outlives neither the absolute timeout nor the browser.
+SESSION_COOKIE_AGE = max(60, int(DUBAN_SESSION_MAX_HOURS * 3600))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -138,11 +184,22 @@ DUBAN_OFFICE_ORGAN = os.environ.get("DUBAN_OFFICE_ORGAN", "青澜市人民政府
 DUBAN_DOC_PREFIX = os.environ.get("DUBAN_DOC_PREFIX", "青督办")
 
 REST_FRAMEWORK = {
+    # The token class comes first: its WWW-Authenticate header makes a missing or bad
+    # credential a 401, as the docs promise, instead of DRF's 403 for session-only APIs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "duban.org.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "duban.org.tokens.TokenScope",
+    ],
+    # Per token here; per address in duban.org.tokens.AddressRateLimitMiddleware, which
+    # runs before authentication so that guessing keys is slowed too.
+    "DEFAULT_THROTTLE_CLASSES": ["duban.org.tokens.TokenRateThrottle"],
+    # The client address for the per-address limit: REMOTE_ADDR, or the proxy's
+    # X-Forwarded-For only when the deployment says there is one.
+    "NUM_PROXIES": 1 if DUBAN_TRUST_X_FORWARDED_FOR else 0,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -157,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "duban.core.api.document_errors",
+    ],
 }
 
 LOGGING = {

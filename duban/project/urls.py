@@ -1,12 +1,12 @@
 """URL map: pages, the admin, the API and its schema."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.static import serve
 
 from duban.core import views as core_views
+from duban.org import account_views, twofactor
+from duban.org.forms import LoginForm
 
 admin.site.site_header = "督办 duban"
 admin.site.site_title = "督办 duban"
@@ -16,9 +16,13 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=LoginForm
+        ),
         name="login",
     ),
+    path("accounts/password/", account_views.password_change, name="password_change"),
+    path("accounts/2fa/", twofactor.two_factor, name="two_factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -32,6 +36,5 @@ urlpatterns = [
     path("", include("duban.supervision.urls")),
     path("", include("duban.bulletins.urls")),
 ]
-
-if settings.DEBUG or getattr(settings, "DUBAN_SERVE_MEDIA", False):
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# Uploads (MEDIA_ROOT) have no URL of their own, not even with DEBUG on: every file is
+# served by a view that asks duban.plans.access first (evidence, documents, exports).

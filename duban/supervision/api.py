@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duban.core.api import TextSerializer
+from duban.core.api import TextSerializer, id_param
 from duban.plans import access
 from duban.supervision import services
 from duban.supervision.models import ClosureRequest, Notice, ProgressReport
@@ -72,8 +72,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             # A unit sees its own reports, not a co-unit's draft.
             qs = qs.filter(unit_id__in=g.unit_ids)
         p = self.request.query_params
-        if p.get("task"):
-            qs = qs.filter(task_id=p["task"])
+        task = id_param(p, "task")
+        if task is not None:
+            qs = qs.filter(task_id=task)
         if p.get("status"):
             qs = qs.filter(status=p["status"])
         return qs

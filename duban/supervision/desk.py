@@ -512,7 +512,7 @@ def _office_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
 
 
 def _office_only(request: HttpRequest) -> HttpResponse | None:
-    if not has_global_role(request.user, Role.OFFICE):
+    if not access.is_office(request.user):
         return forbidden(request, _("只有督查室可以执行此操作。"))
     return None
 

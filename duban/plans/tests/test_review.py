@@ -69,8 +69,8 @@ def document(db, media_root, office):
 
 
 @pytest.fixture
-def proposed(document):
-    return propose_plan(document, title="2026年重点工作")
+def proposed(document, office):
+    return propose_plan(document, title="2026年重点工作", actor=office)
 
 
 def by_text(plan, start: str) -> Task:
@@ -295,7 +295,7 @@ def test_reextract_points_open_proposals_at_the_new_text(document, office):
     from duban.plans.models import Plan
 
     plan = Plan.objects.create(title="重提方案")
-    propose_plan(document, plan=plan)
+    propose_plan(document, plan=plan, actor=office)
     edited = ingest_document(EDITED.encode("utf-8"), filename="v2.txt", date=dt.date(2026, 2, 10))
     result = review.reextract(plan, edited, actor=office)
     assert result.relinked >= 1

@@ -68,7 +68,7 @@ def test_a_task_from_extraction_to_closure(people):
 
     with at(dt.date(2026, 9, 1)):
         doc = ingest_document(REPORT.encode("utf-8"), filename="示范市工作安排.txt", catalog=None)
-        plan = propose_plan(doc, title="示范市2026年重点工作")
+        plan = propose_plan(doc, title="示范市2026年重点工作", actor=office)
         task = plan.tasks.get(text__contains="城市数据中心")
         assert task.status == TaskStatus.PROPOSED
         assert doc.normalized_text[task.source_start : task.source_end].find("城市数据中心") >= 0
