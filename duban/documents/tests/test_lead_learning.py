@@ -96,7 +96,7 @@ def lead_at_1(document) -> float:
 def test_correcting_report_a_raises_lead_at_1_on_report_b(media_root, city_units, office):
     before = lead_at_1(ingest(REPORT_B, "下半年安排（修正前）.txt"))
 
-    plan = propose_plan(ingest(REPORT_A, "政府工作报告.txt"), title="2026年重点工作")
+    plan = propose_plan(ingest(REPORT_A, "政府工作报告.txt"), title="2026年重点工作", actor=office)
     for key, lead in CHOICES_A.items():
         task = plan.tasks.get(text__contains=key)
         review.set_lead_from_suggestion(task, actor=office, unit=city_units[lead])
@@ -109,7 +109,7 @@ def test_correcting_report_a_raises_lead_at_1_on_report_b(media_root, city_units
 
 
 def test_an_assignment_by_hand_also_teaches(media_root, city_units, office, client):
-    plan = propose_plan(ingest(REPORT_A, "政府工作报告.txt"), title="2026年重点工作")
+    plan = propose_plan(ingest(REPORT_A, "政府工作报告.txt"), title="2026年重点工作", actor=office)
     task = plan.tasks.get(text__contains="云岭数谷一期")
     review.confirm_plan_with_assignments(plan, actor=office)
     client.force_login(office)
@@ -136,7 +136,7 @@ def test_a_document_extracted_without_a_catalog_teaches_nothing(media_root, city
         REPORT_A.encode("utf-8"), filename="a.txt", date=dt.date(2026, 2, 1), catalog=None
     )
     assert doc.metadata["catalog"] is None
-    plan = propose_plan(doc, title="无目录")
+    plan = propose_plan(doc, title="无目录", actor=office)
     task = plan.tasks.get(text__contains="云岭数谷一期")
     review.set_lead_from_suggestion(task, actor=office, unit=city_units["市工业和信息化局"])
     assert not LeadWeights.objects.exists()
@@ -146,7 +146,7 @@ def test_a_document_extracted_without_a_catalog_teaches_nothing(media_root, city
 
 def test_a_bundle_task_is_left_for_the_office_to_assign(media_root, city_units, office):
     text = REPORT_B.replace("强化食品安全监管", "各区县要强化食品安全监管")
-    plan = propose_plan(ingest(text, "b.txt"), title="下半年")
+    plan = propose_plan(ingest(text, "b.txt"), title="下半年", actor=office)
     task = plan.tasks.get(text__contains="各区县要强化")
     assert task.lead_suggestions[0]["unit"] == "各区县"
     result = review.confirm_plan_with_assignments(plan, actor=office)
@@ -155,7 +155,7 @@ def test_a_bundle_task_is_left_for_the_office_to_assign(media_root, city_units, 
 
 def test_choosing_a_lead_on_the_review_page_teaches(media_root, city_units, office, client):
     document = ingest(REPORT_A, "政府工作报告.txt")
-    plan = propose_plan(document, title="2026年重点工作")
+    plan = propose_plan(document, title="2026年重点工作", actor=office)
     task = plan.tasks.get(text__contains="澜江夜市特色街区")
     unit = city_units["市文化广电和旅游局"]
     client.force_login(office)
