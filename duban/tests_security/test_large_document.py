@@ -56,7 +56,6 @@ def _reads_whole_text(sql: str) -> bool:
 
 
 def test_the_document_list_never_reads_or_groups_by_the_text(office_client, big_document):
-    document, _text = big_document
     with CaptureQueriesContext(connection) as queries:
         response = office_client.get(reverse("documents"))
     assert response.status_code == 200
@@ -96,7 +95,7 @@ def test_a_task_page_reads_only_the_excerpt_of_its_source(client, big_document, 
     from duban.plans.choices import TaskStatus
     from duban.plans.models import Assignment
 
-    document, text = big_document
+    _document, text = big_document
     task = Task.objects.get(code="200")
     Task.objects.filter(pk=task.pk).update(status=TaskStatus.CONFIRMED)
     Assignment.objects.create(task=task, lead_unit=units["fgw"])
