@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -79,15 +80,51 @@ class AssignSerializer(serializers.Serializer):
 
 
 class ReportInputSerializer(serializers.Serializer):
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
-    due_date = serializers.DateField()
+    """A report's content. The period and due date come from the task's schedule.
+
+    ``period_end`` picks which owed period (default: the next one due); ``period_start`` and
+    ``due_date`` may be sent but must then be the schedule's own (issue 14: a client once
+    filed 2026-12-31..2026-01-31 due 2099 and was on time).
+    """
+
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)
+    due_date = serializers.DateField(required=False)
     percent = serializers.IntegerField(min_value=0, max_value=100)
     progress = serializers.CharField()
     problems = serializers.CharField(required=False, allow_blank=True, default="")
     next_steps = serializers.CharField(required=False, allow_blank=True, default="")
     coordination_request = serializers.CharField(required=False, allow_blank=True, default="")
     version = serializers.IntegerField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("period_start"), attrs.get("period_end")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"period_start": [gettext("报送周期的开始日期晚于结束日期。")]}
+            )
+        return attrs
+
+
+def _owed_period(task: Task, v: dict) -> dict:
+    """The schedule's period for the report; a sent start or due date must agree with it."""
+    try:
+        period = supervision.report_period(task, v.pop("period_end", None))
+    except supervision.ValidationError as exc:
+        raise serializers.ValidationError({"period_end": [str(exc)]}) from exc
+    for field in ("period_start", "due_date"):
+        sent = v.pop(field, None)
+        if sent is not None and sent != getattr(period, field):
+            raise serializers.ValidationError(
+                {
+                    field: [
+                        gettext("与该任务的报送计划不符，应为 {date}。").format(
+                            date=getattr(period, field).isoformat()
+                        )
+                    ]
+                }
+            )
+    return period._asdict()
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -197,11 +234,13 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = ReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
+        period = _owed_period(task, v)
         report = supervision.submit_report(
             task,
             actor=request.user,
             expected_version=v.pop("version", None),
             files=request.FILES.getlist("files"),
+            **period,
             **v,
         )
         from duban.supervision.api import ReportSerializer
