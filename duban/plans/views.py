@@ -299,7 +299,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
     milestones = list(Milestone.objects.filter(task=task))
     evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("id"))
     reports = list(
-        ProgressReport.objects.filter(task=task)
+        access.visible_reports(user, ProgressReport.objects.filter(task=task))
         .select_related("unit", "submitted_by")
         .prefetch_related(evidence)
         .order_by("-period_end", "unit__sort_order")

@@ -66,11 +66,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         qs = ProgressReport.objects.select_related("unit").order_by("-period_end", "id")
-        qs = _visible(self.request.user, qs)
-        g = access.grants(self.request.user)
-        if not g.global_roles:
-            # A unit sees its own reports, not a co-unit's draft.
-            qs = qs.filter(unit_id__in=g.unit_ids)
+        # The page's rule: reports on visible tasks, and no other unit's draft.
+        qs = access.visible_reports(self.request.user, qs)
         p = self.request.query_params
         if p.get("task"):
             qs = qs.filter(task_id=p["task"])
