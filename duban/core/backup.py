@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections
 
-from duban import __version__
+from duban import __version__, conf
 
 FORMAT = "duban-backup/1"
 
@@ -95,9 +95,9 @@ def backup(output: Path | None = None) -> Path:
     media_root = Path(settings.MEDIA_ROOT)
     if output is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        output = Path(settings.DUBAN_HOME) / "backups" / f"duban-{stamp}.tar.gz"
+        output = conf.private_dir(Path(settings.DUBAN_HOME) / "backups") / f"duban-{stamp}.tar.gz"
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(mode=conf.PRIVATE_DIR, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="duban-backup-") as tmp:
         work = Path(tmp)
         db_name = _dump_database(work)
@@ -127,6 +127,7 @@ def backup(output: Path | None = None) -> Path:
             tar.add(db_path, arcname=db_name)
             for arc, path in media_files:
                 tar.add(path, arcname=arc)
+        partial.chmod(conf.PRIVATE_FILE)  # the whole database: for the owner only
         os.replace(partial, output)  # never leave a half-written archive under the real name
     return output
 
@@ -223,6 +224,16 @@ def _restore_database(db_file: Path) -> None:
         raise BackupError(f"pg_restore 失败，数据库未改动 (nothing changed): {result.stderr[:500]}")
 
 
+def _make_private(root: Path) -> None:
+    """0700 folders and 0600 files, whatever modes an (older) archive carried."""
+    root.chmod(conf.PRIVATE_DIR)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            Path(folder, name).chmod(conf.PRIVATE_DIR)
+        for name in files:
+            Path(folder, name).chmod(conf.PRIVATE_FILE)
+
+
 def _restore_media(source: Path) -> None:
     media_root = Path(settings.MEDIA_ROOT)
     media_root.parent.mkdir(parents=True, exist_ok=True)
@@ -234,6 +245,7 @@ def _restore_media(source: Path) -> None:
         shutil.copytree(source, staged)
     else:
         staged.mkdir()
+    _make_private(staged)
     if media_root.exists():
         media_root.rename(old)
     staged.rename(media_root)

@@ -13,6 +13,7 @@ import dj_database_url
 from duban import conf
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+conf.private_umask()
 DUBAN_HOME = conf.home()
 
 SECRET_KEY = conf.secret_key()
@@ -91,6 +92,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A database file written before its folder was private keeps its old mode otherwise.
+    for _suffix in ("", "-wal", "-shm"):
+        conf.private_file(Path(f"{DATABASES['default']['NAME']}{_suffix}"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
@@ -112,9 +116,12 @@ STATIC_ROOT = DUBAN_HOME / "static"
 # on a laptop, and nothing is ever fetched from a CDN.
 WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it even when serving from finders
+conf.private_dir(STATIC_ROOT)  # whitenoise expects it even when serving from finders
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DUBAN_HOME / "media"
+# Uploads are private to the server's account, whatever its umask (Django's default is 0644).
+FILE_UPLOAD_PERMISSIONS = conf.PRIVATE_FILE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = conf.PRIVATE_DIR
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
