@@ -13,11 +13,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from duban.core import params
 from duban.core.api import TextSerializer
 from duban.core.models import AuditEntry
 from duban.org.models import Unit
 from duban.plans import access, services
-from duban.plans.choices import TaskStatus
+from duban.plans.choices import Light, TaskStatus
 from duban.plans.models import Milestone, Plan, Task
 from duban.supervision import services as supervision
 
@@ -170,22 +171,23 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             .order_by("plan_id", "sort_order", "id"),
         )
         p = self.request.query_params
-        if p.get("plan"):
-            qs = qs.filter(plan_id=p["plan"])
-        if p.get("unit"):
+        # Strict: ``?plan=abc`` or a date like "notadate" is a 400 that names the filter.
+        if (plan := params.get_id(p, "plan")) is not None:
+            qs = qs.filter(plan_id=plan)
+        if (unit := params.get_id(p, "unit")) is not None:
             qs = qs.filter(
-                Q(assignment__lead_unit_id=p["unit"]) | Q(assignment__co_units=p["unit"])
+                Q(assignment__lead_unit_id=unit) | Q(assignment__co_units=unit)
             ).distinct()
-        if p.get("light"):
-            qs = qs.filter(light=p["light"])
-        if p.get("framework_node"):
-            qs = qs.filter(framework_node_id=p["framework_node"])
-        if p.get("status"):
-            qs = qs.filter(status=p["status"])
-        if p.get("deadline_after"):
-            qs = qs.filter(deadline__gte=p["deadline_after"])
-        if p.get("deadline_before"):
-            qs = qs.filter(deadline__lte=p["deadline_before"])
+        if light := params.get_choice(p, "light", Light.values):
+            qs = qs.filter(light=light)
+        if (node := params.get_id(p, "framework_node")) is not None:
+            qs = qs.filter(framework_node_id=node)
+        if status := params.get_choice(p, "status", TaskStatus.values):
+            qs = qs.filter(status=status)
+        if after := params.get_date(p, "deadline_after"):
+            qs = qs.filter(deadline__gte=after)
+        if before := params.get_date(p, "deadline_before"):
+            qs = qs.filter(deadline__lte=before)
         if p.get("overdue") in {"1", "true", "True"}:
             qs = qs.filter(deadline__lt=timezone.localdate()).exclude(status=TaskStatus.CLOSED)
         return qs

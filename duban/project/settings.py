@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "duban.core.middleware.AuditActorMiddleware",
+    "duban.core.middleware.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "duban.project.urls"
@@ -149,6 +150,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "duban.core.api.exception_handler",
+    # The usual parsers, with JSON nested too deep for Python refused as a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "duban.core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [],
 }
 SPECTACULAR_SETTINGS = {

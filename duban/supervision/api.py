@@ -9,9 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from duban.core import params
 from duban.core.api import TextSerializer
 from duban.plans import access
 from duban.supervision import services
+from duban.supervision.choices import ReportStatus
 from duban.supervision.models import ClosureRequest, Notice, ProgressReport
 
 
@@ -69,10 +71,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         # The page's rule: reports on visible tasks, and no other unit's draft.
         qs = access.visible_reports(self.request.user, qs)
         p = self.request.query_params
-        if p.get("task"):
-            qs = qs.filter(task_id=p["task"])
-        if p.get("status"):
-            qs = qs.filter(status=p["status"])
+        if (task := params.get_id(p, "task")) is not None:
+            qs = qs.filter(task_id=task)
+        if status := params.get_choice(p, "status", ReportStatus.values):
+            qs = qs.filter(status=status)
         return qs
 
     @extend_schema(request=None, responses=ReportSerializer)

@@ -100,7 +100,7 @@ GOOD_SHA = "0" * 64
 def test_a_malformed_manifest_is_a_one_line_refusal(archive, tmp_path, manifest):
     members = _members(archive)
     bad = _write(tmp_path / "bad.tar.gz", members, manifest)
-    with pytest.raises(BackupError, match="manifest|format"):
+    with pytest.raises(BackupError, match=r"manifest|format"):
         restore(bad)
     result = CliRunner().invoke(main, ["restore", "--yes", str(bad)])
     assert result.exit_code == 1
