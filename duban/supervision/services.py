@@ -386,11 +386,22 @@ def decide_coordination(notice: Notice, *, actor: Any, decision: str) -> Notice:
     return notice
 
 
+#: The longest comment (批示或评论) accepted, in characters. Why a limit: the probe stored
+#: megabytes in one comment, which every later view of the task page then carried (issue 14).
+COMMENT_MAX_LENGTH = 2000
+
+
 @transaction.atomic
 def add_comment(task: Task, *, actor: Any, text: str) -> Comment:
     access.require(actor, "comment", task)
     if not text.strip():
         raise ValidationError(_("评论不能为空。"))
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            _("评论不能超过 {limit} 字（现有 {n} 字）。").format(
+                limit=COMMENT_MAX_LENGTH, n=len(text)
+            )
+        )
     with audit.acting_as(actor):
         return Comment.objects.create(task=task, author=actor, text=text)
 
