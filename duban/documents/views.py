@@ -253,7 +253,7 @@ def _counts(plan: Plan) -> dict[str, int]:
 
 #: Proposals per review page. Why a page at all: one 19 MB upload gave 36,493 proposals
 #: and the page that drew them all never answered (issue 14).
-REVIEW_PAGE_SIZE = 100
+REVIEW_PAGE_SIZE = 50
 #: The most source text the page shows at once; a longer document shows the stretch
 #: around the current page's proposals.
 SOURCE_LIMIT = 200_000
@@ -303,21 +303,18 @@ def _excerpts(text: str, offset: int, spans: list[Span]) -> SafeString:
 
 
 def _source(document: Document, spans: list[Span]) -> dict[str, Any]:
-    length = (text_slice(document.pk, 0, 0) or ("", 0))[1]
-    if length <= SOURCE_LIMIT:
-        text = (text_slice(document.pk, 0, length) or ("", 0))[0]
-        return {"source": render_source(text, spans), "source_partial": False}
-    # A long text: read only the stretch the page's spans cover, show only their paragraphs.
+    # One read of the stretch the page's spans cover (and the text's length): for a 20 MB
+    # text each read costs a pass over the whole value, so the length comes with it.
     lo = max(0, min((s.start for s in spans), default=0) - SOURCE_CONTEXT)
-    hi = max((s.end for s in spans), default=0)
-    text = (text_slice(document.pk, lo, hi + SOURCE_CONTEXT) or ("", 0))[0]
-    if not spans:
-        return {"source": render_source(text, []), "source_partial": True, "source_length": length}
-    return {
-        "source": _excerpts(text, lo, spans),
-        "source_partial": True,
-        "source_length": length,
-    }
+    hi = max((s.end for s in spans), default=0) + SOURCE_CONTEXT
+    text, length = text_slice(document.pk, lo, hi) or ("", 0)
+    if length <= SOURCE_LIMIT:
+        if lo > 0 or lo + len(text) < length:
+            text = (text_slice(document.pk, 0, length) or ("", 0))[0]
+        return {"source": render_source(text, spans), "source_partial": False}
+    # A long text: show only the paragraphs of the page's proposals.
+    source = _excerpts(text, lo, spans) if spans else render_source(text, [])
+    return {"source": source, "source_partial": True, "source_length": length}
 
 
 def _review_context(document: Document, plan: Plan | None, page: str = "1") -> dict[str, Any]:
