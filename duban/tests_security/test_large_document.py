@@ -112,3 +112,15 @@ def test_a_task_page_reads_only_the_excerpt_of_its_source(client, big_document, 
 def office_client(client, office_user):
     client.force_login(office_user)
     return client
+
+
+def test_an_action_on_page_two_returns_to_page_two(office_client, big_document):
+    document, _text = big_document
+    task = Task.objects.get(code=str(views.REVIEW_PAGE_SIZE + 1))  # the first card of page 2
+    url = reverse("document-review-task", args=[document.pk, task.pk, "reject"])
+    review = reverse("document-review", args=[document.pk])
+    response = office_client.post(url, {"note": "重复"}, HTTP_REFERER=f"{review}?page=2")
+    assert response.status_code == 302
+    assert response["Location"] == f"{review}?page=2#task-{task.pk}"
+    page = office_client.get(response["Location"]).content.decode()
+    assert f'id="task-{task.pk}"' in page
