@@ -91,3 +91,14 @@ def test_the_start_up_check_names_what_others_can_read(tmp_path, settings):
     assert warning.hint == f"chmod -R go-rwx {tmp_path}"
     copied.chmod(0o600)
     assert data_folder_is_private() == []
+
+
+def test_serve_prints_the_warning_before_it_listens(tmp_path, settings):
+    from duban.cli import startup_warnings
+
+    settings.DUBAN_HOME = tmp_path
+    tmp_path.chmod(0o755)
+    [line] = startup_warnings()
+    assert line.startswith("warning duban.W001:") and f"{tmp_path} (0755)" in line
+    tmp_path.chmod(0o700)
+    assert startup_warnings() == []
