@@ -133,8 +133,21 @@ def serve(host: str, port: int, threads: int) -> None:
 
     from duban.project.wsgi import application
 
+    for line in startup_warnings():
+        click.echo(line, err=True)
     click.echo(f"duban serving on http://{host}:{port}/")
     waitress_serve(application, host=host, port=port, threads=threads, ident="duban")
+
+
+def startup_warnings() -> list[str]:
+    """The start-up checks ``serve`` prints before it listens (waitress runs none itself).
+
+    Why: a database or backup other accounts can read should be said at every start, not
+    only when someone runs ``duban manage check`` (issue 14).
+    """
+    from duban.core.checks import data_folder_is_private
+
+    return [f"warning {w.id}: {w.msg} (fix: {w.hint})" for w in data_folder_is_private()]
 
 
 @main.command()

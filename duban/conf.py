@@ -19,11 +19,82 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+#: Modes of everything in ``DUBAN_HOME``: the database, backups and uploads hold API tokens,
+#: password hashes and unpublished reports, so no other local account may read them.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_umask() -> None:
+    """Make every file and folder this process creates private to its owner.
+
+    Why: SQLite, tarfile and Django's storage create files with the umask's bits; with the
+    usual 022 the database and backups were world-readable (issue 14). Explicit modes on
+    the known paths back this up.
+    """
+    os.umask(0o077)
+
+
 def home() -> Path:
-    """The data folder: database (SQLite), uploads, backups, the stored secret key."""
+    """The data folder: database (SQLite), uploads, backups, the stored secret key.
+
+    Created 0700; an existing folder of ours that others could enter is closed to them.
+    """
     path = Path(os.environ.get("DUBAN_HOME") or "./var").expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    return private_dir(path)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) as 0700; close an existing one of ours to others."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    _tighten(path, PRIVATE_DIR)
     return path
+
+
+def private_file(path: Path) -> Path:
+    """Set an existing file of ours to 0600 (one written before the umask was set)."""
+    if path.exists():
+        _tighten(path, PRIVATE_FILE)
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    st = path.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o077:
+        path.chmod(mode)
+
+
+def loose_paths(root: Path, limit: int = 5) -> list[tuple[Path, int]]:
+    """Paths under ``root`` (itself, its entries, and the entries of its folders one level
+    down) that a group or other account may read, enter or write; at most ``limit``.
+
+    Only two levels, so a check at every start stays quick with years of uploads.
+    """
+    found: list[tuple[Path, int]] = []
+    candidates = [root]
+    try:
+        top = list(root.iterdir())
+    except OSError:
+        top = []
+    candidates += top
+    for entry in top:
+        if entry.is_dir() and not entry.is_symlink():
+            try:
+                candidates += list(entry.iterdir())
+            except OSError:
+                continue
+    for path in candidates:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            continue
+        if path.is_symlink():
+            continue
+        if mode & 0o077:
+            found.append((path, mode & 0o777))
+            if len(found) >= limit:
+                break
+    return found
 
 
 def database_url() -> str:

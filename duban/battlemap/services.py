@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from duban.core import params as params_
 from duban.org.choices import Role
 from duban.org.models import Unit, User
 from duban.plans import access
@@ -46,24 +47,9 @@ GLOBAL_READERS = frozenset({Role.OFFICE, Role.LEADER, Role.VIEWER})
 SEGMENTS = ("closed", Light.GREEN.value, Light.YELLOW.value, Light.RED.value, Light.NONE.value)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 @dataclass(frozen=True)
 class Filters:
-    """The battle map's and roadmap's GET filters; unparseable values are ignored."""
+    """The battle map's and roadmap's GET filters; blank ones are ignored, bad ones refused."""
 
     plan_id: int | None = None
     deadline_from: dt.date | None = None
@@ -75,15 +61,16 @@ class Filters:
 
     @classmethod
     def from_query(cls, params: Mapping[str, Any]) -> Filters:
-        light = params.get("light") or None
+        """The filters of a query string; :class:`~duban.core.params.BadParameter` (a 400)
+        for a value that is not an id, a date or a light."""
         return cls(
-            plan_id=_int(params.get("plan")),
-            deadline_from=_date(params.get("from")),
-            deadline_to=_date(params.get("to")),
-            pillar_id=_int(params.get("pillar")),
-            unit_id=_int(params.get("unit")),
-            leader_id=_int(params.get("leader")),
-            light=light if light in Light.values else None,
+            plan_id=params_.get_id(params, "plan"),
+            deadline_from=params_.get_date(params, "from"),
+            deadline_to=params_.get_date(params, "to"),
+            pillar_id=params_.get_id(params, "pillar"),
+            unit_id=params_.get_id(params, "unit"),
+            leader_id=params_.get_id(params, "leader"),
+            light=params_.get_choice(params, "light", Light.values),
         )
 
     def as_params(self) -> dict[str, str]:

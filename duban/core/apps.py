@@ -8,6 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from duban.core import audit
+        from duban.core import audit, checks  # noqa: F401 - registers the start-up checks
 
         audit.connect_signals()

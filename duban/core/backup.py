@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections
 
-from duban import __version__
+from duban import __version__, conf
 
 FORMAT = "duban-backup/1"
 
@@ -95,9 +95,9 @@ def backup(output: Path | None = None) -> Path:
     media_root = Path(settings.MEDIA_ROOT)
     if output is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        output = Path(settings.DUBAN_HOME) / "backups" / f"duban-{stamp}.tar.gz"
+        output = conf.private_dir(Path(settings.DUBAN_HOME) / "backups") / f"duban-{stamp}.tar.gz"
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(mode=conf.PRIVATE_DIR, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="duban-backup-") as tmp:
         work = Path(tmp)
         db_name = _dump_database(work)
@@ -127,6 +127,7 @@ def backup(output: Path | None = None) -> Path:
             tar.add(db_path, arcname=db_name)
             for arc, path in media_files:
                 tar.add(path, arcname=arc)
+        partial.chmod(conf.PRIVATE_FILE)  # the whole database: for the owner only
         os.replace(partial, output)  # never leave a half-written archive under the real name
     return output
 
@@ -134,6 +135,45 @@ def backup(output: Path | None = None) -> Path:
 def _safe_member(name: str) -> bool:
     p = PurePosixPath(name)
     return not p.is_absolute() and ".." not in p.parts and name == p.as_posix()
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _check_manifest(manifest: Any) -> None:
+    """Refuse, in one line, a manifest whose shape is not what :func:`backup` writes.
+
+    Why: a hand-edited manifest (a list, a missing size, a database entry that names no
+    file) used to crash ``restore`` with a traceback (issue 14).
+    """
+
+    def bad(what: str) -> BackupError:
+        return BackupError(f"备份清单格式不正确 (malformed manifest): {what}")
+
+    if not isinstance(manifest, dict):
+        raise bad("不是 JSON 对象 (not an object)")
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"不认识的备份格式 (unknown format): {str(manifest.get('format'))[:80]}")
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise bad("files 应为对象 (files must be an object)")
+    for name, meta in files.items():
+        if not (
+            isinstance(meta, dict)
+            and isinstance(meta.get("size"), int)
+            and not isinstance(meta.get("size"), bool)
+            and isinstance(meta.get("sha256"), str)
+            and len(meta["sha256"]) == 64
+            and set(meta["sha256"]) <= _HEX
+        ):
+            raise bad(f"{name[:80]} 缺少正确的 size / sha256 (bad size or sha256)")
+    database = manifest.get("database")
+    if not (
+        isinstance(database, dict)
+        and isinstance(database.get("vendor"), str)
+        and database.get("file") in files
+    ):
+        raise bad("database 应指明数据库类型和清单中的文件 (bad database entry)")
 
 
 def verify(archive: Path, into: Path) -> Manifest:
@@ -162,8 +202,7 @@ def verify(archive: Path, into: Path) -> Manifest:
         manifest = json.loads((into / "manifest.json").read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BackupError("备份清单无法解析 (manifest unreadable): 文件已损坏") from exc
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"不认识的备份格式 (unknown format): {manifest.get('format')}")
+    _check_manifest(manifest)
     listed = set(manifest.get("files", {}))
     present = {n for n in names if n != "manifest.json"}
     if listed != present:
@@ -191,9 +230,39 @@ def restore(archive: Path) -> Manifest:
                 "(archive is from another database kind)"
             )
         db_file = work / manifest.data["database"]["file"]
+        _check_database(db_file)
         _restore_database(db_file)
         _restore_media(work / "media")
     return manifest
+
+
+def _check_database(db_file: Path) -> None:
+    """Refuse a database file that is not sound, before anything is replaced.
+
+    The manifest only proves the archive is what its writer meant; someone who rewrote a
+    page and recomputed the checksums passes it (issue 14). SQLite checks every page
+    (``PRAGMA integrity_check``); for PostgreSQL ``pg_restore --list`` must read the dump.
+    """
+    if connection.vendor == "sqlite":
+        try:
+            db = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+            try:
+                rows = db.execute("PRAGMA integrity_check(5)").fetchall()
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"备份中的数据库已损坏，未恢复 (database is damaged): {exc}") from exc
+        if rows != [("ok",)]:
+            first = "; ".join(str(r[0]) for r in rows)[:300]
+            raise BackupError(f"备份中的数据库未通过完整性检查，未恢复 (integrity check): {first}")
+        return
+    result = subprocess.run(
+        ["pg_restore", "--list", str(db_file)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise BackupError(
+            f"备份中的数据库无法读取，未恢复 (pg_restore --list failed): {result.stderr.strip()[:300]}"
+        )
 
 
 def _restore_database(db_file: Path) -> None:
@@ -223,6 +292,16 @@ def _restore_database(db_file: Path) -> None:
         raise BackupError(f"pg_restore 失败，数据库未改动 (nothing changed): {result.stderr[:500]}")
 
 
+def _make_private(root: Path) -> None:
+    """0700 folders and 0600 files, whatever modes an (older) archive carried."""
+    root.chmod(conf.PRIVATE_DIR)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            Path(folder, name).chmod(conf.PRIVATE_DIR)
+        for name in files:
+            Path(folder, name).chmod(conf.PRIVATE_FILE)
+
+
 def _restore_media(source: Path) -> None:
     media_root = Path(settings.MEDIA_ROOT)
     media_root.parent.mkdir(parents=True, exist_ok=True)
@@ -234,6 +313,7 @@ def _restore_media(source: Path) -> None:
         shutil.copytree(source, staged)
     else:
         staged.mkdir()
+    _make_private(staged)
     if media_root.exists():
         media_root.rename(old)
     staged.rename(media_root)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -33,6 +34,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """503 unless the database answers real queries on its own tables.
+
+    ``SELECT 1`` touches no table, so a database that failed its integrity check still
+    looked healthy (issue 14). This reads the migration table and a row of the main ones.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM django_migrations")
+            migrations = cursor.fetchone()[0]
+        Task.objects.order_by("-pk").values_list("pk", "version").first()
+        Plan.objects.order_by("-pk").values_list("pk", flat=True).first()
+        get_user_model().objects.order_by("-pk").values_list("pk", flat=True).first()
+    except DatabaseError as exc:
+        body = {"status": "error", "version": __version__, "db": connection.vendor}
+        return JsonResponse({**body, "error": exc.__class__.__name__}, status=503)
+    if not migrations:
+        return JsonResponse({"status": "error", "error": "not migrated"}, status=503)
     return JsonResponse({"status": "ok", "version": __version__, "db": connection.vendor})

@@ -66,3 +66,33 @@ class LeadWeights(models.Model):
 
     def __str__(self) -> str:
         return self.catalog
+
+
+#: The columns that can hold megabytes (a 20 MB upload's text, the engine's full result):
+#: pages that list or head documents defer them and read only the slice they show.
+BIG_FIELDS = ("normalized_text", "extraction")
+
+
+def light(queryset: models.QuerySet[Document] | None = None) -> models.QuerySet[Document]:
+    """Documents without their big columns, for lists and page headers."""
+    return (queryset if queryset is not None else Document.objects.all()).defer(*BIG_FIELDS)
+
+
+def text_slice(document_id: int, start: int, end: int) -> tuple[str, int] | None:
+    """``normalized_text[start:end]`` and the text's length, cut by the database.
+
+    Why: a 20 MB text read whole for a 300-character excerpt is what made the pages of
+    one large upload stall (issue 14). ``None`` when the document does not exist.
+    """
+    from django.db.models.functions import Length, Substr
+
+    start = max(0, start)
+    length = max(0, end - start)
+    return (
+        Document.objects.filter(pk=document_id)
+        .annotate(
+            _slice=Substr("normalized_text", start + 1, length), _len=Length("normalized_text")
+        )
+        .values_list("_slice", "_len")
+        .first()
+    )

@@ -16,10 +16,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +31,7 @@ from duban.core.models import ConflictError, Job
 from duban.documents.forms import UploadForm
 from duban.documents.highlight import Span, render_source
 from duban.documents.jobs import upload_path
-from duban.documents.models import Document
+from duban.documents.models import Document, light, text_slice
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import _err, _mb
 from duban.org.models import Unit
@@ -75,7 +78,11 @@ def document_list(request: HttpRequest) -> HttpResponse:
     current = None
     if request.GET.get("job", "").isdigit():
         current = Job.objects.filter(name="extract_document", pk=request.GET["job"]).first()
-    documents = Document.objects.annotate(task_count=Count("tasks")).prefetch_related("plans")[:100]
+    documents = (
+        light()
+        .annotate(task_count=_task_count())
+        .prefetch_related(Prefetch("plans", Plan.objects.only("title", "status")))[:100]
+    )
     recent = Job.objects.filter(name="extract_document").order_by("-id")
     if current is not None:
         recent = recent.exclude(pk=current.pk)
@@ -92,6 +99,22 @@ def document_list(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _task_count() -> Coalesce:
+    """Tasks per document as a correlated subquery.
+
+    Why not ``annotate(Count("tasks"))``: that groups by every selected column, the
+    whole normalized text included, and one 19 MB document stalled the page (issue 14).
+    """
+    per_document = (
+        Task.objects.filter(source_document=OuterRef("pk"))
+        .order_by()
+        .values("source_document")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(per_document, output_field=IntegerField()), 0)
 
 
 def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
@@ -159,7 +182,7 @@ def _document_and_plan(request: HttpRequest, pk: int) -> tuple[Document, Plan | 
     # The office's work page: for anyone else the document does not exist.
     if not request.user.is_authenticated or not _is_office(request.user):
         raise Http404
-    document = get_object_or_404(Document, pk=pk)
+    document = get_object_or_404(light(), pk=pk)
     return document, document.plans.order_by("-id").first()
 
 
@@ -230,13 +253,85 @@ def _counts(plan: Plan) -> dict[str, int]:
     }
 
 
-def _review_context(document: Document, plan: Plan | None) -> dict[str, Any]:
+#: Proposals per review page. Why a page at all: one 19 MB upload gave 36,493 proposals
+#: and the page that drew them all never answered (issue 14).
+REVIEW_PAGE_SIZE = 50
+#: The most source text the page shows at once; a longer document shows the stretch
+#: around the current page's proposals.
+SOURCE_LIMIT = 200_000
+#: At most this many characters of its paragraph around each proposal's sentence, in a
+#: long text's excerpts.
+SOURCE_CONTEXT = 500
+
+
+def _page_number(request: HttpRequest) -> str:
+    """The review page the reviewer is on: ``?page=``, or the page htmx or the form came from."""
+    asked = request.GET.get("page", "")
+    if asked.isdigit() and len(asked) < 10:
+        return asked
+    came_from = (request.htmx.current_url if request.htmx else None) or request.headers.get(
+        "referer", ""
+    )
+    found = re.search(r"[?&]page=(\d{1,9})\b", came_from or "")
+    return found.group(1) if found else "1"
+
+
+def _excerpts(text: str, offset: int, spans: list[Span]) -> SafeString:
+    """The paragraphs that hold ``spans`` (plus a little context), in order, with gaps marked.
+
+    ``text`` starts at character ``offset`` of the document. Each excerpt is rendered on its
+    own, with only its own spans, so the work grows with the page, not with the document.
+    """
+    intervals: list[list[int]] = []
+    for s in sorted(spans, key=lambda s: s.start):
+        a, b = s.start - offset, s.end - offset
+        lo = max(text.rfind("\n", 0, max(0, a)) + 1, a - SOURCE_CONTEXT, 0)
+        end = text.find("\n", b)
+        hi = min(len(text) if end < 0 else end, b + SOURCE_CONTEXT)
+        if intervals and lo <= intervals[-1][1] + 1:
+            intervals[-1][1] = max(intervals[-1][1], hi)
+        else:
+            intervals.append([lo, hi])
+    gap = mark_safe('<p class="muted gap">……</p>')
+    parts: list[str] = []
+    for lo, hi in intervals:
+        local = [
+            Span(s.task_id, s.start - offset - lo, s.end - offset - lo)
+            for s in spans
+            if s.end - offset > lo and s.start - offset < hi
+        ]
+        parts.append(render_source(text[lo:hi], local))
+    return mark_safe(gap.join(parts))
+
+
+def _source(document: Document, spans: list[Span]) -> dict[str, Any]:
+    # One read of the stretch the page's spans cover (and the text's length): for a 20 MB
+    # text each read costs a pass over the whole value, so the length comes with it.
+    lo = max(0, min((s.start for s in spans), default=0) - SOURCE_CONTEXT)
+    hi = max((s.end for s in spans), default=0) + SOURCE_CONTEXT
+    text, length = text_slice(document.pk, lo, hi) or ("", 0)
+    if length <= SOURCE_LIMIT:
+        if lo > 0 or lo + len(text) < length:
+            text = (text_slice(document.pk, 0, length) or ("", 0))[0]
+        return {"source": render_source(text, spans), "source_partial": False}
+    # A long text: show only the paragraphs of the page's proposals.
+    source = _excerpts(text, lo, spans) if spans else render_source(text, [])
+    return {"source": source, "source_partial": True, "source_length": length}
+
+
+def _review_context(document: Document, plan: Plan | None, page: str = "1") -> dict[str, Any]:
     if plan is None:
         return {"document": document, "plan": None}
     nodes = list(plan.framework_nodes.order_by("sort_order", "id"))
-    tasks = list(_tasks(plan).order_by("sort_order", "id"))
+    ordered = _tasks(plan).order_by(
+        F("framework_node__sort_order").asc(nulls_last=True),
+        "framework_node_id",
+        "sort_order",
+        "id",
+    )
+    current = Paginator(ordered, REVIEW_PAGE_SIZE).get_page(page)
     index = services.UnitIndex(Unit.objects.filter(is_active=True))
-    cards = [_card(t, document, index) for t in tasks]
+    cards = [_card(t, document, index) for t in current.object_list]
     groups: dict[int | None, list[dict[str, Any]]] = {n.pk: [] for n in nodes}
     groups[None] = []
     for card in cards:
@@ -254,14 +349,15 @@ def _review_context(document: Document, plan: Plan | None) -> dict[str, Any]:
         "plan": plan,
         "sections": sections,
         "nodes": nodes,
-        "source": render_source(document.normalized_text, spans),
+        "page": current,
+        **_source(document, spans),
         "counts": _counts(plan),
         "confirmed": plan.status == PlanStatus.CONFIRMED,
-        "unassigned": sum(
-            1 for c in cards if c["task"].status == TaskStatus.CONFIRMED and not c["assignment"]
-        ),
+        "unassigned": plan.tasks.filter(
+            parent=None, status=TaskStatus.CONFIRMED, assignment__isnull=True
+        ).count(),
         "warnings": (document.metadata or {}).get("warnings", []),
-        "other_documents": [d for d in plan.documents.all() if d.pk != document.pk],
+        "other_documents": [d for d in light(plan.documents.all()) if d.pk != document.pk],
     }
 
 
@@ -269,17 +365,20 @@ def _review_context(document: Document, plan: Plan | None) -> dict[str, Any]:
 @require_GET
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     document, plan = _document_and_plan(request, pk)
-    return render(request, "documents/review.html", _review_context(document, plan))
+    context = _review_context(document, plan, _page_number(request))
+    return render(request, "documents/review.html", context)
 
 
 def _region(request: HttpRequest, document: Document, plan: Plan, **extra: Any) -> HttpResponse:
     status = extra.pop("status", 200)
-    context = _review_context(document, plan) | extra
+    context = _review_context(document, plan, _page_number(request)) | extra
     return render(request, "documents/_review.html", context, status=status)
 
 
-def _back(document: Document, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("document-review", args=[document.pk]) + anchor)
+def _back(request: HttpRequest, document: Document, anchor: str = "") -> HttpResponse:
+    url = reverse("document-review", args=[document.pk])
+    page = _page_number(request)
+    return redirect(url + (f"?page={page}" if page != "1" else "") + anchor)
 
 
 def _card_response(
@@ -369,7 +468,7 @@ def review_task(request: HttpRequest, pk: int, task_id: int, action: str) -> Htt
     except ConflictError as exc:
         if not request.htmx:
             messages.error(request, str(exc))
-            return _back(document, f"#task-{task.pk}")
+            return _back(request, document, f"#task-{task.pk}")
         # Keep what the reviewer typed: the form comes back open with their text.
         return _card_response(
             request, document, plan, task, status=409, error=str(exc), draft=post, open="edit"
@@ -377,12 +476,12 @@ def review_task(request: HttpRequest, pk: int, task_id: int, action: str) -> Htt
     except services.ReviewError as exc:
         if not request.htmx:
             messages.error(request, str(exc))
-            return _back(document, f"#task-{task.pk}")
+            return _back(request, document, f"#task-{task.pk}")
         return _card_response(
             request, document, plan, task, status=400, error=str(exc), draft=post, open=action
         )
     if not request.htmx:
-        return _back(document, f"#task-{task.pk}")
+        return _back(request, document, f"#task-{task.pk}")
     if action in STRUCTURE_ACTIONS:
         return _region(request, document, plan)
     return _card_response(request, document, plan, task)
@@ -399,9 +498,9 @@ def review_merge(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ReviewError as exc:
         if not request.htmx:
             messages.error(request, str(exc))
-            return _back(document)
+            return _back(request, document)
         return _region(request, document, plan, error=str(exc), status=400)
-    return _region(request, document, plan) if request.htmx else _back(document)
+    return _region(request, document, plan) if request.htmx else _back(request, document)
 
 
 @login_required
@@ -423,11 +522,11 @@ def review_add(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ReviewError as exc:
         if not request.htmx:
             messages.error(request, str(exc))
-            return _back(document)
+            return _back(request, document)
         return _region(
             request, document, plan, add_error=str(exc), add_draft=request.POST, status=400
         )
-    return _region(request, document, plan) if request.htmx else _back(document)
+    return _region(request, document, plan) if request.htmx else _back(request, document)
 
 
 @login_required
@@ -443,5 +542,5 @@ def review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         notice += _("，{n} 项未能确定牵头单位，请逐项交办").format(n=len(result.unassigned))
     if not request.htmx:
         messages.success(request, notice)
-        return _back(document)
+        return _back(request, document)
     return _region(request, document, plan, notice=notice)

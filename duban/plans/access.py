@@ -108,6 +108,39 @@ def visible_tasks(user: Any, queryset: QuerySet | None = None) -> QuerySet:
     ).distinct()
 
 
+def _sees_drafts_of(user: Any) -> tuple[bool, set[int]]:
+    g = grants(user)
+    return Role.OFFICE in g.global_roles, g.unit_ids
+
+
+def visible_reports(user: Any, queryset: QuerySet | None = None) -> QuerySet:
+    """The progress reports this user may see: on visible tasks, and no other unit's draft.
+
+    A draft belongs to its unit until it is submitted; only that unit's people and the
+    office (which may file for any unit) see it. Pages, downloads and the API all filter
+    through here (issue 14: a co-unit read the lead unit's draft and its evidence).
+    """
+    from duban.supervision.choices import ReportStatus
+    from duban.supervision.models import ProgressReport
+
+    qs = queryset if queryset is not None else ProgressReport.objects.all()
+    qs = qs.filter(task__in=visible_tasks(user).values("pk"))
+    office, units = _sees_drafts_of(user)
+    if office:
+        return qs
+    return qs.exclude(Q(status=ReportStatus.DRAFT) & ~Q(unit_id__in=units))
+
+
+def may_see_report(user: Any, report: Any) -> bool:
+    """:func:`visible_reports` for one loaded report (its task must be visible too)."""
+    from duban.supervision.choices import ReportStatus
+
+    office, units = _sees_drafts_of(user)
+    if not can(user, "view", report.task):
+        return False
+    return office or report.status != ReportStatus.DRAFT or report.unit_id in units
+
+
 def assignment_of(task: Any) -> Any:
     """The task's Assignment, or ``None`` when it was never assigned (no exception)."""
     from duban.plans.models import Assignment

@@ -6,17 +6,19 @@ import datetime as dt
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duban.core.api import TextSerializer, date_param, id_param
+from duban.core import params
+from duban.core.api import TextSerializer
 from duban.core.models import AuditEntry
 from duban.org.models import Unit
 from duban.plans import access, services
-from duban.plans.choices import TaskStatus
+from duban.plans.choices import Light, TaskStatus
 from duban.plans.models import Milestone, Plan, Task
 from duban.plans.review import learn_from_lead
 from duban.supervision import services as supervision
@@ -80,15 +82,51 @@ class AssignSerializer(serializers.Serializer):
 
 
 class ReportInputSerializer(serializers.Serializer):
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
-    due_date = serializers.DateField()
+    """A report's content. The period and due date come from the task's schedule.
+
+    ``period_end`` picks which owed period (default: the next one due); ``period_start`` and
+    ``due_date`` may be sent but must then be the schedule's own (issue 14: a client once
+    filed 2026-12-31..2026-01-31 due 2099 and was on time).
+    """
+
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)
+    due_date = serializers.DateField(required=False)
     percent = serializers.IntegerField(min_value=0, max_value=100)
     progress = serializers.CharField()
     problems = serializers.CharField(required=False, allow_blank=True, default="")
     next_steps = serializers.CharField(required=False, allow_blank=True, default="")
     coordination_request = serializers.CharField(required=False, allow_blank=True, default="")
     version = serializers.IntegerField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("period_start"), attrs.get("period_end")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"period_start": [gettext("报送周期的开始日期晚于结束日期。")]}
+            )
+        return attrs
+
+
+def _owed_period(task: Task, v: dict) -> dict:
+    """The schedule's period for the report; a sent start or due date must agree with it."""
+    try:
+        period = supervision.report_period(task, v.pop("period_end", None))
+    except supervision.ValidationError as exc:
+        raise serializers.ValidationError({"period_end": [str(exc)]}) from exc
+    for field in ("period_start", "due_date"):
+        sent = v.pop(field, None)
+        if sent is not None and sent != getattr(period, field):
+            raise serializers.ValidationError(
+                {
+                    field: [
+                        gettext("与该任务的报送计划不符，应为 {date}。").format(
+                            date=getattr(period, field).isoformat()
+                        )
+                    ]
+                }
+            )
+    return period._asdict()
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -133,24 +171,22 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             .order_by("plan_id", "sort_order", "id"),
         )
         p = self.request.query_params
-        # Malformed ids and dates are a 400 in the error shape, never a 500.
-        plan, unit, node = id_param(p, "plan"), id_param(p, "unit"), id_param(p, "framework_node")
-        after, before = date_param(p, "deadline_after"), date_param(p, "deadline_before")
-        if plan is not None:
+        # Strict: ``?plan=abc`` or a date like "notadate" is a 400 that names the filter.
+        if (plan := params.get_id(p, "plan")) is not None:
             qs = qs.filter(plan_id=plan)
-        if unit is not None:
+        if (unit := params.get_id(p, "unit")) is not None:
             qs = qs.filter(
                 Q(assignment__lead_unit_id=unit) | Q(assignment__co_units=unit)
             ).distinct()
-        if p.get("light"):
-            qs = qs.filter(light=p["light"])
-        if node is not None:
+        if light := params.get_choice(p, "light", Light.values):
+            qs = qs.filter(light=light)
+        if (node := params.get_id(p, "framework_node")) is not None:
             qs = qs.filter(framework_node_id=node)
-        if p.get("status"):
-            qs = qs.filter(status=p["status"])
-        if after is not None:
+        if status := params.get_choice(p, "status", TaskStatus.values):
+            qs = qs.filter(status=status)
+        if after := params.get_date(p, "deadline_after"):
             qs = qs.filter(deadline__gte=after)
-        if before is not None:
+        if before := params.get_date(p, "deadline_before"):
             qs = qs.filter(deadline__lte=before)
         if p.get("overdue") in {"1", "true", "True"}:
             qs = qs.filter(deadline__lt=timezone.localdate()).exclude(status=TaskStatus.CLOSED)
@@ -202,11 +238,13 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = ReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
+        period = _owed_period(task, v)
         report = supervision.submit_report(
             task,
             actor=request.user,
             expected_version=v.pop("version", None),
             files=request.FILES.getlist("files"),
+            **period,
             **v,
         )
         from duban.supervision.api import ReportSerializer

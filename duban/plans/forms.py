@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from duban.supervision.choices import Frequency
 from duban.supervision.forms import MultipleFileField, VersionField
+from duban.supervision.services import COMMENT_MAX_LENGTH
 
 
 class TaskEditForm(forms.Form):
@@ -137,7 +138,11 @@ class CommentForm(forms.Form):
     text = forms.CharField(
         label=_("批示或评论"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("评论不能为空。")},
+        max_length=COMMENT_MAX_LENGTH,  # the service checks it too, for the API
+        error_messages={
+            "required": _("评论不能为空。"),
+            "max_length": _("评论不能超过 %(limit_value)d 字（现有 %(show_value)d 字）。"),
+        },
     )
 
 

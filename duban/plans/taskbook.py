@@ -38,6 +38,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from duban.core import audit
 from duban.core.jobs import job
@@ -451,6 +452,32 @@ def _has_formulas(zf: zipfile.ZipFile) -> bool:
     return False
 
 
+def sheet_extent(ws: Any) -> tuple[int, int]:
+    """Rows and columns up to the last cell that holds a value, in an openpyxl worksheet.
+
+    Why not ``ws.max_row``: a sheet formatted (or given one stray cell) down to row
+    1,048,576 says it has a million rows, and walking them costs minutes and gigabytes.
+    The private cell dict holds only the cells the file has. The report-sheet reader
+    shares this guard (issue 14).
+    """
+    n_rows = n_cols = 0
+    for (r, c), cell in ws._cells.items():
+        if cell.value is not None and cell.value != "":
+            n_rows = max(n_rows, r)
+            n_cols = max(n_cols, c)
+    return n_rows, n_cols
+
+
+def check_sheet_rows(title: str, n_rows: int) -> None:
+    """Refuse a sheet with more rows than one import may hold, before any row is read."""
+    if n_rows > MAX_ROWS:
+        raise TaskbookError(
+            gettext("工作表“{title}”有 {n} 行，超过单次导入上限 {limit} 行；请拆分后导入。").format(
+                title=title, n=n_rows, limit=MAX_ROWS
+            )
+        )
+
+
 def _sheet_from_worksheet(ws: Any, formulas: Any | None) -> Sheet:
     # The private cell dict holds only the cells the file has; iter_rows() would create
     # every cell up to max_row, which a sheet formatted down to row 1,048,576 makes huge.
@@ -466,16 +493,10 @@ def _sheet_from_worksheet(ws: Any, formulas: Any | None) -> Sheet:
             cached = cells.get((r, c))
             if is_formula and (cached is None or cached.value is None):
                 gaps.add((r - 1, c - 1))
-    n_rows = max((r + 1 for r, _ in gaps), default=0)
-    n_cols = max((c + 1 for _, c in gaps), default=0)
-    for (r, c), cell in cells.items():
-        if cell.value is not None and cell.value != "":
-            n_rows = max(n_rows, r)
-            n_cols = max(n_cols, c)
-    if n_rows > MAX_ROWS:
-        raise TaskbookError(
-            f"工作表“{ws.title}”有 {n_rows} 行，超过单次导入上限 {MAX_ROWS} 行；请拆分后导入。"
-        )
+    n_rows, n_cols = sheet_extent(ws)
+    n_rows = max(n_rows, max((r + 1 for r, _ in gaps), default=0))
+    n_cols = max(n_cols, max((c + 1 for _, c in gaps), default=0))
+    check_sheet_rows(ws.title, n_rows)
     n_cols = min(n_cols, MAX_COLUMNS)
     rows: list[list[Any]] = [[None] * n_cols for _ in range(n_rows)]
     for (r, c), cell in cells.items():
@@ -545,11 +566,7 @@ def _read_xls(data: bytes) -> list[Sheet]:
     try:
         for index in range(book.nsheets):
             ws = book.sheet_by_index(index)
-            if ws.nrows > MAX_ROWS:
-                raise TaskbookError(
-                    f"工作表“{ws.name}”有 {ws.nrows} 行，超过单次导入上限 {MAX_ROWS} 行；"
-                    "请拆分后导入。"
-                )
+            check_sheet_rows(ws.name, ws.nrows)
             n_cols = min(ws.ncols, MAX_COLUMNS)
             rows: list[list[Any]] = []
             for r in range(ws.nrows):

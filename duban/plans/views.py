@@ -263,24 +263,22 @@ SOURCE_WINDOW = 160  # characters of context on each side of the source sentence
 def _source_context(task: Task) -> dict[str, Any] | None:
     if not task.source_document_id or task.source_start is None or task.source_end is None:
         return None
-    from duban.documents.models import Document
+    from duban.documents.models import Document, text_slice
 
-    row = (
-        Document.objects.filter(pk=task.source_document_id)
-        .values_list("title", "normalized_text")
-        .first()
-    )
-    if row is None:
+    documents = Document.objects.filter(pk=task.source_document_id)
+    title = documents.values_list("title", flat=True).first()
+    if title is None:
         return None
-    title, text = row
     start, end = task.source_start, task.source_end
-    lo, hi = max(0, start - SOURCE_WINDOW), min(len(text), end + SOURCE_WINDOW)
+    lo = max(0, start - SOURCE_WINDOW)
+    text, total = text_slice(task.source_document_id, lo, end + SOURCE_WINDOW) or ("", 0)
+    hi = lo + len(text)
     return {
         "document_id": task.source_document_id,
         "title": title,
-        "before": ("…" if lo > 0 else "") + text[lo:start],
-        "span": text[start:end],
-        "after": text[end:hi] + ("…" if hi < len(text) else ""),
+        "before": ("…" if lo > 0 else "") + text[: start - lo],
+        "span": text[start - lo : end - lo],
+        "after": text[end - lo :] + ("…" if hi < total else ""),
     }
 
 
@@ -306,7 +304,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
     milestones = list(Milestone.objects.filter(task=task))
     evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("id"))
     reports = list(
-        ProgressReport.objects.filter(task=task)
+        access.visible_reports(user, ProgressReport.objects.filter(task=task))
         .select_related("unit", "submitted_by")
         .prefetch_related(evidence)
         .order_by("-period_end", "unit__sort_order")

@@ -13,6 +13,7 @@ import dj_database_url
 from duban import conf
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+conf.private_umask()
 DUBAN_HOME = conf.home()
 
 SECRET_KEY = conf.secret_key()
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "duban.core.middleware.AuditActorMiddleware",
+    "duban.core.middleware.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "duban.project.urls"
@@ -98,6 +100,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A database file written before its folder was private keeps its old mode otherwise.
+    for _suffix in ("", "-wal", "-shm"):
+        conf.private_file(Path(f"{DATABASES['default']['NAME']}{_suffix}"))
 
 # Headers and transport (docs/security.md). The Content-Security-Policy is set by
 # duban.core.headers; these are Django's own.
@@ -158,9 +163,12 @@ STATIC_ROOT = DUBAN_HOME / "static"
 # on a laptop, and nothing is ever fetched from a CDN.
 WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it even when serving from finders
+conf.private_dir(STATIC_ROOT)  # whitenoise expects it even when serving from finders
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DUBAN_HOME / "media"
+# Uploads are private to the server's account, whatever its umask (Django's default is 0644).
+FILE_UPLOAD_PERMISSIONS = conf.PRIVATE_FILE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = conf.PRIVATE_DIR
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -204,6 +212,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "duban.core.api.exception_handler",
+    # The usual parsers, with JSON nested too deep for Python refused as a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "duban.core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [],
 }
 SPECTACULAR_SETTINGS = {

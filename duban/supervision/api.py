@@ -9,9 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duban.core.api import TextSerializer, id_param
+from duban.core import params
+from duban.core.api import TextSerializer
 from duban.plans import access
 from duban.supervision import services
+from duban.supervision.choices import ReportStatus
 from duban.supervision.models import ClosureRequest, Notice, ProgressReport
 
 
@@ -66,17 +68,13 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         qs = ProgressReport.objects.select_related("unit").order_by("-period_end", "id")
-        qs = _visible(self.request.user, qs)
-        g = access.grants(self.request.user)
-        if not g.global_roles:
-            # A unit sees its own reports, not a co-unit's draft.
-            qs = qs.filter(unit_id__in=g.unit_ids)
+        # The page's rule: reports on visible tasks, and no other unit's draft.
+        qs = access.visible_reports(self.request.user, qs)
         p = self.request.query_params
-        task = id_param(p, "task")
-        if task is not None:
+        if (task := params.get_id(p, "task")) is not None:
             qs = qs.filter(task_id=task)
-        if p.get("status"):
-            qs = qs.filter(status=p["status"])
+        if status := params.get_choice(p, "status", ReportStatus.values):
+            qs = qs.filter(status=status)
         return qs
 
     @extend_schema(request=None, responses=ReportSerializer)

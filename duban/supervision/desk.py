@@ -235,45 +235,16 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 def _period_for(task: Task, raw: str) -> Period:
     """The reporting period a report form is for, from ``?period_end=YYYY-MM-DD``."""
-    today = _today()
-    schedule = ReportingSchedule.objects.filter(task=task).first()
     wanted = None
     if raw:
         try:
             wanted = dt.date.fromisoformat(raw)
         except ValueError as exc:
             raise Http404(_("报送周期日期无效。")) from exc
-    if wanted is not None:
-        # A period that already has a row (missing, returned, draft) is that row's period,
-        # whatever the schedule says now.
-        row = (
-            ProgressReport.objects.filter(task=task, period_end=wanted)
-            .values_list("period_start", "period_end", "due_date")
-            .first()
-        )
-        if row is not None:
-            return Period(*row)
-    if schedule is None:
-        # No schedule: an ad-hoc report for the period ending on the given day or today.
-        day = wanted or today
-        return Period(day, day, day)
-    until = max(wanted or today, today) + dt.timedelta(days=62)
     try:
-        periods = schedule_periods(schedule, until=until)
-    except ValueError:
-        periods = []
-    if wanted is not None:
-        for period in periods:
-            if period.period_end == wanted:
-                return period
-        raise Http404(_("该任务没有这个报送周期。"))
-    # No period asked for: the first one due from today on, else the last one.
-    upcoming = [p for p in periods if p.due_date >= today]
-    if upcoming:
-        return upcoming[0]
-    if periods:
-        return periods[-1]
-    return Period(today, today, today)
+        return services.report_period(task, wanted, today=_today())
+    except services.ValidationError as exc:
+        raise Http404(str(exc)) from exc
 
 
 @guarded

@@ -59,6 +59,8 @@ from duban.plans.taskbook import (
     _sniff,
     _text,
     _xlsx_text,
+    check_sheet_rows,
+    sheet_extent,
 )
 from duban.supervision import services
 from duban.supervision.choices import ReportStatus
@@ -466,6 +468,11 @@ def _open_workbook(file: Any, filename: str | None) -> tuple[Any, str]:
         raise ReportbookError(
             f"Excel 文件无法读取（{exc.__class__.__name__}），请在 Excel 中打开并另存为 .xlsx 后再导入。"
         ) from exc
+    # The task book's guard, before a single row is read: one cell at row 1,048,576 made
+    # the old row loop take 80 s and 3 GB (issue 14).
+    for ws in wb.worksheets:
+        if hasattr(ws, "_cells"):
+            check_sheet_rows(ws.title, sheet_extent(ws)[0])
     return wb, name
 
 
@@ -611,8 +618,9 @@ def _read_one(
     }
     today = timezone.localdate()
     seen: dict[tuple[str, str], int] = {}
-    max_row = ws.max_row
-    for r in range(FIRST_ROW, max_row + 1):
+    # Only rows that hold something: the rest are empty rows below the table.
+    filled = sorted({r for (r, _c), cell in ws._cells.items() if cell.value not in (None, "")})
+    for r in (r for r in filled if r >= FIRST_ROW):
         cells = [ws.cell(row=r, column=j + 1) for j in range(len(COLUMNS))]
         locked = [_text(cells[INDEX[c.key]].value) for c in LOCKED]
         edit = {c.key: cells[INDEX[c.key]] for c in EDITABLE}

@@ -34,8 +34,10 @@ from duban.supervision.models import (
     Evidence,
     Notice,
     ProgressReport,
+    ReportingSchedule,
     SupervisionSettings,
 )
+from duban.supervision.periods import Period, schedule_periods
 
 
 class ValidationError(ValueError):
@@ -92,6 +94,54 @@ def _refresh_light(task: Task) -> None:
     from duban.supervision.lights import recompute_task_light
 
     recompute_task_light(task)
+
+
+#: How far from today an ad-hoc report (a task with no reporting schedule) may be dated.
+ADHOC_PAST = dt.timedelta(days=366)
+ADHOC_AHEAD = dt.timedelta(days=62)
+
+
+def report_period(task: Task, wanted: dt.date | None, *, today: dt.date | None = None) -> Period:
+    """The period a report for ``task`` ending on ``wanted`` is for, with its due date.
+
+    The schedule decides, never the client: the report page and the API both call this, so
+    a period the schedule does not owe, or a due date in 2099, cannot be filed (issue 14).
+    Without ``wanted``, the first period due from today on, else the last one.
+    """
+    today = today or timezone.localdate()
+    if wanted is not None:
+        # A period that already has a row (missing, returned, draft) is that row's period,
+        # whatever the schedule says now.
+        row = (
+            ProgressReport.objects.filter(task=task, period_end=wanted)
+            .values_list("period_start", "period_end", "due_date")
+            .first()
+        )
+        if row is not None:
+            return Period(*row)
+    schedule = ReportingSchedule.objects.filter(task=task).first()
+    if schedule is None:
+        # No schedule: an ad-hoc report for the period ending on the given day or today.
+        day = wanted or today
+        if not today - ADHOC_PAST <= day <= today + ADHOC_AHEAD:
+            raise ValidationError(_("报送周期日期超出可报送的范围。"))
+        return Period(day, day, day)
+    until = max(wanted or today, today) + ADHOC_AHEAD
+    try:
+        periods = schedule_periods(schedule, until=until)
+    except ValueError:
+        periods = []
+    if wanted is not None:
+        for period in periods:
+            if period.period_end == wanted:
+                return period
+        raise ValidationError(_("该任务没有这个报送周期。"))
+    upcoming = [p for p in periods if p.due_date >= today]
+    if upcoming:
+        return upcoming[0]
+    if periods:
+        return periods[-1]
+    return Period(today, today, today)
 
 
 @transaction.atomic
@@ -336,11 +386,22 @@ def decide_coordination(notice: Notice, *, actor: Any, decision: str) -> Notice:
     return notice
 
 
+#: The longest comment (批示或评论) accepted, in characters. Why a limit: the probe stored
+#: megabytes in one comment, which every later view of the task page then carried (issue 14).
+COMMENT_MAX_LENGTH = 2000
+
+
 @transaction.atomic
 def add_comment(task: Task, *, actor: Any, text: str) -> Comment:
     access.require(actor, "comment", task)
     if not text.strip():
         raise ValidationError(_("评论不能为空。"))
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            _("评论不能超过 {limit} 字（现有 {n} 字）。").format(
+                limit=COMMENT_MAX_LENGTH, n=len(text)
+            )
+        )
     with audit.acting_as(actor):
         return Comment.objects.create(task=task, author=actor, text=text)
 

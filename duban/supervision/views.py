@@ -49,9 +49,13 @@ def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
     )
     if evidence is None:
         raise Http404
-    owner = evidence.report or evidence.closure
-    try:
-        access.require(request.user, "view", owner.task)
-    except (access.NotFound, access.NotAllowed) as exc:
-        raise Http404 from exc
+    if evidence.report is not None:
+        # A draft's evidence is the draft's: hidden like the draft itself.
+        if not access.may_see_report(request.user, evidence.report):
+            raise Http404
+    else:
+        try:
+            access.require(request.user, "view", evidence.closure.task)
+        except (access.NotFound, access.NotAllowed) as exc:
+            raise Http404 from exc
     return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)

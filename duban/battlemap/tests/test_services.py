@@ -9,6 +9,7 @@ import pytest
 from duban.battlemap import services
 from duban.battlemap.services import Filters
 from duban.battlemap.tests.conftest import TODAY
+from duban.core.params import BadParameter
 
 pytestmark = pytest.mark.django_db
 
@@ -113,9 +114,24 @@ def test_filters(small, params, expected):
     )
 
 
-def test_garbage_filters_are_ignored():
-    filters = Filters.from_query({"plan": "x", "from": "2026-13-01", "unit": "-3", "light": "pink"})
-    assert filters == Filters()
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({"plan": "x"}, "plan"),
+        ({"from": "2026-13-01"}, "from"),
+        ({"unit": "-3"}, "unit"),
+        ({"leader": "9" * 30}, "leader"),
+        ({"light": "pink"}, "light"),
+    ],
+)
+def test_garbage_filters_are_refused_by_name(query, named):
+    # Refused, not ignored (issue 14): the views answer 400 with this message.
+    with pytest.raises(BadParameter, match=f"“{named}”"):
+        Filters.from_query(query)
+
+
+def test_blank_filters_are_ignored():
+    assert Filters.from_query({"plan": "", "from": " ", "light": ""}) == Filters()
     assert Filters.from_query({"plan": "4", "to": "2026-06-30"}).querystring() == (
         "plan=4&to=2026-06-30"
     )
