@@ -167,8 +167,8 @@ def test_a_malformed_filter_is_a_400_in_the_error_shape(office_user, query):
     response = client.get(f"/api/tasks/?{query}")
     assert response.status_code == 400 and shape(response) == "invalid"
     name = query.split("=")[0]
-    assert name in response.json()["error"]["message"]
-    assert "有效的" in str(response.json()["error"]["message"][name])
+    message = response.json()["error"]["message"]
+    assert f"“{name}”" in message  # the message names the filter (duban.core.params)
 
 
 def test_well_formed_filters_still_filter(office_user, task):
