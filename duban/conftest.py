@@ -138,3 +138,34 @@ SCREENSHOTS = (
     if os.environ.get("DUBAN_SCREENSHOTS") == "1"
     else Path(tempfile.gettempdir()) / "duban-screenshots"
 )
+
+
+# WCAG 2.1 A and AA, what GB/T 37668 asks of a government site.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is now, one line each.
+
+    axe-core comes inside the ``axe-playwright-python`` wheel (nothing is fetched); it is
+    evaluated through the DevTools protocol, which the page's Content-Security-Policy does
+    not govern, so the policy stays as strict for the test as for a user.
+    """
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    page.evaluate(AXE_SCRIPT)
+    result = page.evaluate(
+        "opts => axe.run(document, opts)",
+        {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(n["target"]) for n in v["nodes"][:3])
+        for v in result["violations"]
+    ]
+
+
+def assert_accessible(page) -> None:
+    """Fail with axe-core's findings when the page breaks WCAG 2.1 AA."""
+    found = axe_violations(page)
+    assert not found, f"{page.url}: WCAG 2.1 AA violations:\n" + "\n".join(found)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from duban.conftest import SCREENSHOTS, login
+from duban.conftest import SCREENSHOTS, assert_accessible, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,6 +48,7 @@ def test_office_battlemap_wall_and_roadmap(page, live_server):
     assert page.locator("table.red-list tbody tr").count() == min(red, 100)
     assert page.locator("table.red-list .reason").first.inner_text() != ""
     assert page.locator("svg.trend polyline").count() == 4  # red, yellow, green, closed
+    assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "battlemap.png"), full_page=True)
 

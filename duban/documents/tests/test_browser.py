@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from duban.conftest import SCREENSHOTS, login
+from duban.conftest import SCREENSHOTS, assert_accessible, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,6 +70,7 @@ def test_review_a_report_in_chromium(page, live_server, settings, media_root, un
     page.get_by_role("button", name="上传并解析").click()
     page.get_by_role("link", name="审核任务").first.click()
     expect(page.get_by_role("heading", name=re.compile("任务审核"))).to_be_visible()
+    assert_accessible(page)
 
     plan = Plan.objects.get()
     task = {t.text: t for t in Task.objects.filter(plan=plan)}
