@@ -1990,7 +1990,7 @@ def export_json(plan: Plan) -> dict[str, Any]:
 JOB_MAX_ISSUES = 200
 
 
-@job("import_taskbook")
+@job("import_taskbook", atomic=False)
 def import_taskbook_job(
     *,
     upload: str,
@@ -2008,7 +2008,9 @@ def import_taskbook_job(
     ``mapping`` is the clerk's confirmed :meth:`Mapping.as_overrides`. A refused book is a
     result (``{"error": "file"|"rows", …}``), not a crash, so the queue does not retry it.
     The upload is deleted once the import is committed or refused; a dry run keeps it for
-    the commit that follows.
+    the commit that follows, and a crash keeps it for the retry. Reading the book runs
+    outside any transaction; only :func:`commit_import` writes, in one short transaction,
+    so a large book never holds the database while it is being read.
     """
     from duban.documents.jobs import upload_path
 
@@ -2019,13 +2021,17 @@ def import_taskbook_job(
     if plan_id and plan is None:
         return {"error": "no_plan", "message": "要导入的方案已不存在，请重新选择。"}
     actor = User.objects.filter(pk=user_id).first() if user_id else None
-    if not dry_run:
-        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+    def done_with_upload() -> None:
+        if not dry_run:
+            path.unlink(missing_ok=True)
+
     try:
         preview = plan_import(
             path, plan=plan, year=year, mapping=mapping or None, filename=filename, title=title
         )
     except TaskbookError as exc:
+        done_with_upload()
         return {"error": "file", "message": str(exc)}
     result: dict[str, Any] = {
         "summary": preview.summary(),
@@ -2036,8 +2042,14 @@ def import_taskbook_job(
         "warning_count": len(preview.warnings),
     }
     if preview.errors:
+        done_with_upload()
         return {"error": "rows", **result}
     if dry_run:
         return result
-    created = commit_import(preview, actor=actor)
+    try:
+        created = commit_import(preview, actor=actor)
+    except TaskbookError as exc:  # a clash with tasks added since the preview
+        done_with_upload()
+        return {"error": "file", "message": str(exc)}
+    done_with_upload()
     return {**result, "plan": created.pk, "tasks": len(preview.tasks)}
