@@ -92,6 +92,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if conf.env_bool("DUBAN_PGBOUNCER", False):
+    # pgbouncer in transaction mode: a connection belongs to us only within a transaction,
+    # so give it back after each request and never hold a cursor open across statements.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes write to one file (the server's workers, the job worker, a CLI
     # import). WAL lets them read while one writes; immediate transactions take the write
