@@ -38,8 +38,9 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from duban.core import audit
+from duban.core import audit, bulk
 from duban.core.jobs import job
 from duban.extract import times
 from duban.extract.structure import cn_number
@@ -47,8 +48,7 @@ from duban.extract.units import Catalog as _Catalog
 from duban.extract.units import Unit as _CatalogUnit
 from duban.extract.units import resolve_unit_name
 from duban.org.models import Unit, User
-from duban.plans.models import FrameworkNode, Plan, Task
-from duban.plans.services import assign_task
+from duban.plans.models import Assignment, FrameworkNode, Plan, Task
 
 __all__ = [
     "COLUMNS",
@@ -1695,6 +1695,10 @@ def _plan_json(
 # -- commit ---------------------------------------------------------------------------
 
 
+#: Rows per bulk INSERT: under SQLite's limit on query parameters with every column.
+BULK_BATCH = 500
+
+
 def commit_import(
     preview: ImportPreview, *, actor: Any, on_progress: ProgressCallback | None = None
 ) -> Plan:
@@ -1739,35 +1743,71 @@ def commit_import(
                 kind="section",
                 sort_order=order,
             )
+        # Thousands of rows: bulk inserts with their audit rows written in bulk beside them
+        # (the same entries the services would write one by one: task and assignment
+        # created, co-units set, task assigned), a few statements per 500 rows.
         sort = plan.tasks.count()
-        for i, draft in enumerate(preview.tasks, start=1):
+        now = timezone.now()
+        tasks: list[Task] = []
+        for draft in preview.tasks:
             sort += 1
             book: dict[str, Any] = {"source": preview.source, "row": draft.row}
             if draft.leader_text:
                 book["leader_text"] = draft.leader_text
             if draft.stage_goals:
                 book["stage_goals"] = draft.stage_goals
-            task = Task.objects.create(
-                plan=plan,
-                framework_node=nodes.get(draft.node_code) if draft.node_code else None,
-                code=draft.code[:30],
-                text=draft.text,
-                deadline_text=draft.deadline_text[:100],
-                deadline=draft.deadline,
-                measures=draft.measures,
-                extracted={"taskbook": book},
-                sort_order=sort,
-            )
-            if draft.lead_unit is not None:
-                assign_task(
-                    task,
-                    lead_unit=draft.lead_unit,
-                    co_units=draft.co_units,
-                    leader=draft.leader,
-                    actor=actor,
+            tasks.append(
+                Task(
+                    plan=plan,
+                    framework_node=nodes.get(draft.node_code) if draft.node_code else None,
+                    code=draft.code[:30],
+                    text=draft.text,
+                    deadline_text=draft.deadline_text[:100],
+                    deadline=draft.deadline,
+                    measures=draft.measures,
+                    extracted={"taskbook": book},
+                    sort_order=sort,
                 )
-            if on_progress is not None and (i % 50 == 0 or i == total):
-                on_progress(i, total)
+            )
+        through = Assignment.co_units.through._meta
+        link_table = through.db_table
+        link_columns = [through.get_field("assignment").column, through.get_field("unit").column]
+        for start in range(0, total, BULK_BATCH):
+            batch = tasks[start : start + BULK_BATCH]
+            drafts = preview.tasks[start : start + BULK_BATCH]
+            Task.objects.bulk_create(batch)
+            entries = [audit.created(t) for t in batch]
+            assignments = [
+                Assignment(
+                    task=t, lead_unit=d.lead_unit, leader_in_charge=d.leader, assigned_at=now
+                )
+                for t, d in zip(batch, drafts, strict=True)
+                if d.lead_unit is not None
+            ]
+            Assignment.objects.bulk_create(assignments)
+            links = []
+            for a, d in zip(
+                assignments, [d for d in drafts if d.lead_unit is not None], strict=True
+            ):
+                entries.append(audit.created(a))
+                co = sorted({u.pk for u in d.co_units if u.pk != a.lead_unit_id})
+                links += [(a.pk, pk) for pk in co]
+                if co:
+                    entries.append(
+                        audit.entry(a, "update", before={"co_units": []}, after={"co_units": co})
+                    )
+                entries.append(
+                    audit.entry(
+                        a.task,
+                        "event",
+                        event="task_assigned",
+                        after=audit.jsonable({"lead_unit": str(a.lead_unit)}),
+                    )
+                )
+            bulk.insert_rows(link_table, link_columns, links)  # pairs of ids, no instances
+            audit.write_all(entries)
+            if on_progress is not None:
+                on_progress(min(start + BULK_BATCH, total), total)
         audit.record_event(
             plan,
             "taskbook_imported",
