@@ -167,10 +167,20 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.no_commit:
         t = time.perf_counter()
-        plan = commit_import(preview, actor=None)
+        cpu = time.process_time()
+        if os.environ.get("DUBAN_BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as prof:
+                plan = commit_import(preview, actor=None)
+            pstats.Stats(prof).sort_stats(os.environ["DUBAN_BENCH_PROFILE"]).print_stats(25)
+        else:
+            plan = commit_import(preview, actor=None)
         commit = time.perf_counter() - t
+        cpu = time.process_time() - cpu
         print(
-            f"commit_import:                     {commit:.2f} s  "
+            f"commit_import:                     {commit:.2f} s, CPU {cpu:.2f} s  "
             f"({plan.tasks.count()} tasks, {commit / len(preview.tasks) * 1000:.1f} ms per task)"
         )
     return 0

@@ -125,22 +125,41 @@ def token(username: str, scope: str, days: int, rotate: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web app with waitress (production-grade, no reloader)."""
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Worker processes.  [default: one per CPU core]",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Threads in each worker process.",
+)
+@click.option(
+    "--timeout",
+    default=120,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds before a silent worker is restarted.",
+)
+def serve(host: str, port: int, workers: int | None, threads: int, timeout: int) -> None:
+    """Serve the web app with gunicorn: several processes, threads in each."""
     setup_django()
-    from waitress import serve as waitress_serve
-
-    from duban.project.wsgi import application
+    from duban.server import default_workers
+    from duban.server import serve as run_server
 
     for line in startup_warnings():
         click.echo(line, err=True)
-    click.echo(f"duban serving on http://{host}:{port}/")
-    waitress_serve(application, host=host, port=port, threads=threads, ident="duban")
+    count = workers or default_workers()
+    click.echo(f"duban serving on http://{host}:{port}/ ({count} processes × {threads} threads)")
+    run_server(host=host, port=port, workers=count, threads=threads, timeout=timeout)
 
 
 def startup_warnings() -> list[str]:
-    """The start-up checks ``serve`` prints before it listens (waitress runs none itself).
+    """The start-up checks ``serve`` prints before it listens (gunicorn runs none itself).
 
     Why: a database or backup other accounts can read should be said at every start, not
     only when someone runs ``duban manage check`` (issue 14).
@@ -190,12 +209,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         env={**os.environ, "DUBAN_WORKER_PARENT": str(os.getpid())},
     )
     click.echo(f"worker started (pid {worker_proc.pid}); open http://{host}:{port}/")
-    from waitress import serve as waitress_serve
-
-    from duban.project.wsgi import application
+    from duban.server import serve as run_server
 
     try:
-        waitress_serve(application, host=host, port=port, threads=8, ident="duban")
+        run_server(host=host, port=port)
     finally:
         worker_proc.terminate()
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from duban.core.models import AuditEntry, Job
+from duban.core.models import AuditEntry, Job, OutboxMessage
 
 
 @admin.register(AuditEntry)
@@ -27,3 +27,10 @@ class JobAdmin(admin.ModelAdmin):
     list_display = ("name", "key", "status", "attempts", "run_after", "finished_at")
     list_filter = ("status", "name")
     readonly_fields = ("result", "error")
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("channel", "key", "attempts", "sent_at", "created_at")
+    list_filter = ("channel",)
+    readonly_fields = ("payload", "result")

@@ -103,6 +103,68 @@ def write_entry(
     )
 
 
+def entry(
+    instance: models.Model,
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    event: str = "",
+    note: str = "",
+) -> dict[str, Any]:
+    """The values of one audit row, exactly as :func:`write_entry` would store them, for
+    bulk work that writes thousands of rows and their audit at once (:func:`write_all`)."""
+    actor = current_actor()
+    return {
+        "actor_id": actor.pk if actor is not None and actor.pk else None,
+        "actor_name": str(actor) if actor is not None else "system",
+        "object_type": instance._meta.label_lower,
+        "object_id": str(instance.pk),
+        "object_repr": str(instance)[:200],
+        "action": action,
+        "event": event,
+        "before": before,
+        "after": after,
+        "changed": diff(before, after) if action == "update" else [],
+        "note": note,
+        "request_id": current_request_id(),
+    }
+
+
+def created(instance: models.Model) -> dict[str, Any]:
+    """The "create" row of an instance just bulk-inserted (see :func:`entry`)."""
+    return entry(instance, "create", after=snapshot(instance))
+
+
+def write_all(entries: list[dict[str, Any]]) -> None:
+    """Store audit rows made by :func:`entry` with one batched INSERT, in the caller's
+    transaction.
+
+    Bulk writers (the task-book import) insert their rows with ``bulk_create``, which skips
+    :meth:`AuditedModel.save`; they pass every row's entry here, so audit stays by
+    construction: the same rows with the same content. The rows go in as plain tuples
+    (:func:`duban.core.bulk.insert_rows`) instead of an ORM object each: for 20,000 rows
+    that is the difference between seconds and a fraction of one.
+    """
+    from django.utils import timezone
+
+    from duban.core import bulk
+    from duban.core.models import AuditEntry
+
+    if not entries:
+        return
+    meta = AuditEntry._meta
+    names = list(entries[0])
+    column_of = {f.attname: f.column for f in meta.concrete_fields}
+    columns = [column_of["time"], *(column_of[n] for n in names)]
+    json_names = {"before", "after", "changed"}
+    now = timezone.now()
+    rows = [
+        (now, *(bulk.json_text(e[n]) if n in json_names else e[n] for n in names)) for e in entries
+    ]
+    bulk.insert_rows(meta.db_table, columns, rows)
+
+
 def record_event(
     instance: models.Model, event: str, *, note: str = "", data: dict[str, Any] | None = None
 ) -> Any:

@@ -1,12 +1,31 @@
 """A database-backed job queue: no Redis, the same on SQLite and PostgreSQL.
 
-Handlers are registered by name. Each job runs inside one transaction together with the
-row that marks it done, so a job that crashes halfway leaves nothing behind and is tried
-again later (with back-off), up to ``max_attempts``. Enqueuing is idempotent by ``key``.
+Handlers are registered by name. A job's life is three short transactions and no long one:
 
-On PostgreSQL several workers can run: a job is claimed with ``SELECT … FOR UPDATE SKIP
-LOCKED``. On SQLite the database has one writer at a time, so the claim is serialized by
-the write lock (immediate transactions) and one worker is enough.
+1. **claim**: the worker takes the next due job, counts the attempt, marks it running and
+   moves ``run_after`` to the end of a lease (with back-off). The database is held for
+   milliseconds. A worker killed while running leaves the job ``running`` with a lease in
+   the past: the next worker claims it again, and once ``max_attempts`` claims have been
+   used up the job is marked failed instead of being run once more. So a job that kills
+   its worker is tried at most ``max_attempts`` times, never forever.
+2. **run**: the handler runs outside any transaction the queue opened. On SQLite that
+   matters: holding a transaction for a 30-second import would hold the only write lock
+   and every clerk's save would fail with "database is locked". Handlers are therefore
+   transactional themselves where they write: by default (``@job(name)``) the whole
+   handler runs in one transaction, which suits short jobs; a long job declares
+   ``atomic=False`` and opens its own short transaction around the writes, after the slow
+   reading and parsing is done. Either way its writes are all-or-nothing.
+3. **record**: the result (done, or the error with the next ``run_after``) is stored in
+   another short transaction, guarded by the claim so that a worker whose lease ran out
+   cannot overwrite the outcome of the worker that took the job over.
+
+Side effects outside the database (mail, webhooks) go through the outbox
+(:mod:`duban.core.outbox`), which marks each message sent in its own transaction and
+carries an idempotency key, so a failed commit afterwards never sends it twice.
+
+Enqueuing is idempotent by ``key``. On PostgreSQL several workers can run: the claim uses
+``SELECT … FOR UPDATE SKIP LOCKED``. On SQLite the claim is serialized by the write lock
+(immediate transactions); several workers are safe but one is enough.
 """
 
 from __future__ import annotations
@@ -20,6 +39,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -30,12 +50,30 @@ log = logging.getLogger(__name__)
 Handler = Callable[..., Any]
 _REGISTRY: dict[str, Handler] = {}
 
+#: How long a claimed job may run before another worker may take it over (seconds).
+DEFAULT_LEASE_SECONDS = 30 * 60
 
-def job(name: str) -> Callable[[Handler], Handler]:
-    """Register ``fn`` as the handler of jobs called ``name``."""
+
+def job(name: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
+    """Register ``fn`` as the handler of jobs called ``name``.
+
+    ``atomic`` (the default) runs the whole handler in one transaction: a crash halfway
+    leaves nothing behind. A long handler passes ``atomic=False`` and must keep its own
+    writes in short transactions, so that reading a large file does not hold the database.
+    """
 
     def register(fn: Handler) -> Handler:
-        _REGISTRY[name] = fn
+        if atomic:
+
+            def run(**kwargs: Any) -> Any:
+                with transaction.atomic():
+                    return fn(**kwargs)
+
+            run.__wrapped__ = fn  # type: ignore[attr-defined]
+            run.__doc__ = fn.__doc__
+            _REGISTRY[name] = run
+        else:
+            _REGISTRY[name] = fn
         return fn
 
     return register
@@ -77,62 +115,110 @@ def enqueue(
     return created, True
 
 
-def _claim(worker_id: str) -> Job | None:
-    qs = Job.objects.filter(status=Job.Status.PENDING, run_after__lte=timezone.now()).order_by(
-        "run_after", "id"
-    )
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True)
-    return qs.first()
-
-
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
-def run_one(worker_id: str = "") -> Job | None:
-    """Run the next due job, if any; return it (after its outcome is stored)."""
-    handlers = registry()
+def _lease(attempts: int) -> dt.timedelta:
+    """Until when a claimed job belongs to its worker: the configured lease, and never
+    less than the back-off, so a job that keeps killing its worker waits longer each time."""
+    seconds = getattr(settings, "DUBAN_JOB_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+    return max(dt.timedelta(seconds=seconds), _backoff(attempts))
+
+
+def claim(worker_id: str = "") -> Job | None:
+    """Take the next due job in one short transaction and return it, or None.
+
+    Due means pending with ``run_after`` passed, or running with its lease passed (its
+    worker died). The attempt is counted here, before the handler runs, so a handler that
+    kills its worker still uses up an attempt. A job with no attempt left is marked failed
+    and returned as such, without running.
+    """
     worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-    failure: tuple[int, str] | None = None
-    job_obj: Job | None = None
-    try:
-        with transaction.atomic():
-            job_obj = _claim(worker_id)
-            if job_obj is None:
-                return None
-            handler = handlers.get(job_obj.name)
-            if handler is None:
-                raise LookupError(f"no handler for job {job_obj.name!r}")
-            result = handler(**job_obj.args)
-            job_obj.status = Job.Status.DONE
-            job_obj.attempts += 1
-            job_obj.locked_by = worker_id
-            job_obj.progress = 100
-            job_obj.result = result if isinstance(result, dict | list | None) else str(result)
-            job_obj.finished_at = timezone.now()
-            job_obj.error = ""
-            job_obj.save()
-            return job_obj
-    except Exception:
-        if job_obj is None:
-            raise
-        failure = (job_obj.pk, traceback.format_exc(limit=20))
-    # The handler's writes were rolled back with the transaction; record the failure apart.
-    pk, error = failure
     with transaction.atomic():
-        stored = Job.objects.select_for_update().get(pk=pk)
-        stored.attempts += 1
-        stored.error = error[-4000:]
-        stored.locked_by = worker_id
-        if stored.attempts >= stored.max_attempts:
-            stored.status = Job.Status.FAILED
-            stored.finished_at = timezone.now()
-        else:
-            stored.run_after = timezone.now() + _backoff(stored.attempts)
-        stored.save()
-    log.warning("job %s failed (attempt %s): %s", stored.name, stored.attempts, error[-300:])
-    return stored
+        now = timezone.now()
+        qs = Job.objects.filter(
+            status__in=[Job.Status.PENDING, Job.Status.RUNNING], run_after__lte=now
+        ).order_by("run_after", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        job_obj = qs.first()
+        if job_obj is None:
+            return None
+        if job_obj.attempts >= job_obj.max_attempts:
+            job_obj.status = Job.Status.FAILED
+            job_obj.finished_at = now
+            job_obj.error = (
+                f"gave up after {job_obj.attempts} attempts: the worker stopped while running it "
+                f"(killed, out of memory or lost its lease)\n{job_obj.error}"
+            )[:4000]
+            job_obj.save()
+            log.warning("job %s #%s abandoned too often; marked failed", job_obj.name, job_obj.pk)
+            return job_obj
+        job_obj.attempts += 1
+        job_obj.status = Job.Status.RUNNING
+        job_obj.locked_by = worker_id[:100]
+        job_obj.locked_at = now
+        job_obj.run_after = now + _lease(job_obj.attempts)
+        job_obj.save()
+    return job_obj
+
+
+def _mine(job_obj: Job) -> Any:
+    """The stored row, only while it is still this claim's (same worker, same attempt)."""
+    return Job.objects.filter(
+        pk=job_obj.pk,
+        status=Job.Status.RUNNING,
+        locked_by=job_obj.locked_by,
+        attempts=job_obj.attempts,
+    )
+
+
+def run_one(worker_id: str = "") -> Job | None:
+    """Claim the next due job, run it outside any queue transaction, store its outcome.
+
+    Returns the job as stored after this turn, or None when nothing was due.
+    """
+    handlers = registry()
+    job_obj = claim(worker_id)
+    if job_obj is None or job_obj.status == Job.Status.FAILED:
+        return job_obj
+    try:
+        handler = handlers.get(job_obj.name)
+        if handler is None:
+            raise LookupError(f"no handler for job {job_obj.name!r}")
+        result = handler(**job_obj.args)
+    except Exception:
+        _record_failure(job_obj, traceback.format_exc(limit=20))
+    else:
+        _record_success(job_obj, result)
+    job_obj.refresh_from_db()
+    return job_obj
+
+
+def _record_success(job_obj: Job, result: Any) -> None:
+    stored = result if isinstance(result, dict | list | None) else str(result)
+    with transaction.atomic():
+        updated = _mine(job_obj).update(
+            status=Job.Status.DONE,
+            progress=100,
+            result=stored,
+            finished_at=timezone.now(),
+            error="",
+        )
+    if not updated:
+        log.warning("job %s #%s finished after its lease was taken over", job_obj.name, job_obj.pk)
+
+
+def _record_failure(job_obj: Job, error: str) -> None:
+    now = timezone.now()
+    if job_obj.attempts >= job_obj.max_attempts:
+        fields: dict[str, Any] = {"status": Job.Status.FAILED, "finished_at": now}
+    else:
+        fields = {"status": Job.Status.PENDING, "run_after": now + _backoff(job_obj.attempts)}
+    with transaction.atomic():
+        _mine(job_obj).update(error=error[-4000:], **fields)
+    log.warning("job %s failed (attempt %s): %s", job_obj.name, job_obj.attempts, error[-300:])
 
 
 def schedule_periodic(now: dt.datetime | None = None) -> list[Job]:

@@ -200,3 +200,34 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} [{self.status}]"
+
+
+class OutboxMessage(models.Model):
+    """One message to the outside world (an e-mail, a webhook call), written in the same
+    transaction as the change that caused it and sent later by a job.
+
+    ``key`` is the idempotency key: unique here, so the same event never queues a second
+    message, and sent along with the message (``Idempotency-Key`` header, a stable e-mail
+    ``Message-ID``) so a receiver can drop a repeat. ``sent_at`` is set in its own
+    transaction right after the send: a retry of the job finds it and does not send again.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("邮件")
+        WEBHOOK = "webhook", _("网络钩子")
+
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    key = models.CharField(_("幂等键"), max_length=200, unique=True)
+    payload = models.JSONField(_("内容"), default=dict)
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    result = models.JSONField(_("结果"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.key}"

@@ -16,7 +16,7 @@ def recompute_lights_job(today: str | None = None) -> dict[str, Any]:
     from duban.supervision.lights import recompute_lights
 
     day = dt.date.fromisoformat(today) if today else None
-    return {"counts": recompute_lights(today=day)}
+    return {"counts": recompute_lights(today=day, incremental=True)}
 
 
 @job("run_chasing")

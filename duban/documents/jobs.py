@@ -7,8 +7,12 @@ calls services: ``ingest_document`` and then ``propose_plan`` (a new plan) or
 
 A bad file is not a crash: the engine's ``ExtractError`` becomes the job's result
 (``{"error": code, "message": …}``), the job is done, no Document is created, and the
-page shows the one-line message. Anything else is a bug: the job's transaction rolls back
-and the queue retries it, so the upload file is kept until the job has succeeded.
+page shows the one-line message. Anything else is a bug: the job's write transaction rolls
+back and the queue retries it, so the upload file is kept until the job has succeeded.
+
+Reading and extracting (seconds for a large PDF) run outside any transaction; only storing
+the document and proposing its tasks run in one short transaction, so the worker never
+holds SQLite's write lock while the engine reads.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ def _discard(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-@job("extract_document")
+@job("extract_document", atomic=False)
 def extract_document_job(
     *,
     upload: str,
@@ -51,7 +55,7 @@ def extract_document_job(
     plan_id: int | None = None,
     catalog: str = "",
 ) -> dict[str, Any]:
-    from duban.documents.services import ingest_document
+    from duban.documents.services import read_document, store_document
     from duban.org.models import User
     from duban.plans import review
     from duban.plans.models import Plan
@@ -63,28 +67,31 @@ def extract_document_job(
     user = User.objects.filter(pk=user_id).first() if user_id else None
     plan = Plan.objects.filter(pk=plan_id).first() if plan_id else None
     if plan_id and plan is None:
-        transaction.on_commit(lambda: _discard(path))
+        _discard(path)
         return {"error": "no_plan", "message": "要并入的方案已不存在，请重新选择（plan is gone）"}
-    # Delete the raw bytes only once the outcome is committed: a crash keeps them for the retry.
-    transaction.on_commit(lambda: _discard(path))
-    with audit.acting_as(user):
-        try:
-            document = ingest_document(
-                path.read_bytes(),
-                filename=filename,
-                title=title,
-                date=dt.date.fromisoformat(date) if date else None,
-                catalog=None if catalog == "none" else (catalog or settings.DUBAN_UNIT_LEVEL),
-                require_date=True,
-            )
-        except ExtractError as exc:
-            return {"error": exc.code.value, "message": exc.message}
+    data = path.read_bytes()
+    try:
+        unsaved = read_document(
+            data,
+            filename=filename,
+            title=title,
+            date=dt.date.fromisoformat(date) if date else None,
+            catalog=None if catalog == "none" else (catalog or settings.DUBAN_UNIT_LEVEL),
+            require_date=True,
+        )
+    except ExtractError as exc:
+        _discard(path)
+        return {"error": exc.code.value, "message": exc.message}
+    with transaction.atomic(), audit.acting_as(user):
+        document = store_document(unsaved, data)
         if plan is not None:
             outcome = review.reextract(plan, document, actor=user)
             added = outcome.added
         else:
             plan = propose_plan(document, actor=user)
             added = plan.tasks.count()
+    # Delete the raw bytes only once the outcome is committed: a crash keeps them for the retry.
+    _discard(path)
     return {
         "document": document.pk,
         "plan": plan.pk,

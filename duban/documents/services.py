@@ -44,6 +44,33 @@ def ingest_document(
     caller is refused (E015) rather than dated today: 「年底前」 would silently fall in the
     wrong year. The upload form then asks the clerk for the date.
     """
+    return store_document(
+        read_document(
+            data,
+            filename=filename,
+            title=title,
+            date=date,
+            catalog=catalog,
+            require_date=require_date,
+        ),
+        data,
+    )
+
+
+def read_document(
+    data: bytes,
+    *,
+    filename: str,
+    title: str = "",
+    date: dt.date | None = None,
+    catalog: str | None = "city",
+    require_date: bool = False,
+) -> Document:
+    """Read and extract ``data`` into an unsaved Document; touches no table.
+
+    The slow half of :func:`ingest_document` (reading a PDF, running the engine), apart so
+    that the worker does it before it opens the short transaction that writes.
+    """
     source = read_bytes(
         data,
         suffix=Path(filename).suffix.lower(),
@@ -65,7 +92,7 @@ def ingest_document(
     parsed.warnings[:0] = source.warnings
     result = parsed.to_dict()
     articles = result["articles"]
-    doc = Document(
+    return Document(
         title=title or (articles[0]["title"] if articles and articles[0]["title"] else filename),
         original_name=filename,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -81,9 +108,16 @@ def ingest_document(
         extraction={k: v for k, v in result.items() if k != "text"},
         status=Document.Status.EXTRACTED,
     )
-    doc.original.save(Path(filename).name, ContentFile(data), save=False)
+
+
+@transaction.atomic
+def store_document(doc: Document, data: bytes) -> Document:
+    """Save a Document made by :func:`read_document`, with its original file, audited."""
+    doc.original.save(Path(doc.original_name).name, ContentFile(data), save=False)
     doc.save()
-    audit.record_event(doc, "document_extracted", data={"tasks": len(result["tasks"])})
+    audit.record_event(
+        doc, "document_extracted", data={"tasks": len((doc.extraction or {}).get("tasks", []))}
+    )
     return doc
 
 

@@ -13,13 +13,19 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duban.core import params
 from duban.core.api import TextSerializer
+from duban.core.listing import (
+    MAX_ID,
+    PAGE_SIZE_PARAM,
+    ApiListMixin,
+    checked_params,
+    light_rank,
+)
 from duban.core.models import AuditEntry
 from duban.org.models import Unit
 from duban.plans import access, services
 from duban.plans.choices import Light, TaskStatus
-from duban.plans.models import Milestone, Plan, Task
+from duban.plans.models import Assignment, Milestone, Plan, Task
 from duban.plans.review import learn_from_lead
 from duban.supervision import services as supervision
 
@@ -135,9 +141,23 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         fields = ["time", "actor_name", "action", "event", "before", "after", "changed", "note"]
 
 
-class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+ORDERING_PARAM = OpenApiParameter(
+    "ordering",
+    str,
+    description="Sort keys, comma-separated; a leading minus reverses (e.g. -updated).",
+)
+
+
+class PlanViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PlanSerializer
-    queryset = Plan.objects.all()
+    ordering_fields = {"updated": "updated_at", "year": "year", "title": "title"}
+
+    def get_queryset(self):
+        return self.order(Plan.objects.all())
+
+    @extend_schema(parameters=[ORDERING_PARAM, PAGE_SIZE_PARAM])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=None, responses=PlanSerializer)
     @action(detail=True, methods=["post"])
@@ -148,51 +168,92 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(PlanSerializer(plan).data)
 
 
+class TaskFilterSerializer(serializers.Serializer):
+    """The task list's filters; a bad value is a 400, never a 500 or a silent no-op."""
+
+    plan = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    unit = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    light = serializers.ChoiceField(choices=Light.choices)
+    framework = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    framework_node = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=TaskStatus.choices)
+    deadline_after = serializers.DateField()
+    deadline_before = serializers.DateField()
+    overdue = serializers.BooleanField()
+
+
 FILTERS = [
     OpenApiParameter("plan", int),
     OpenApiParameter("unit", int, description="lead or co-unit id"),
-    OpenApiParameter("light", str, enum=["none", "green", "yellow", "red"]),
-    OpenApiParameter("framework_node", int),
-    OpenApiParameter("status", str),
+    OpenApiParameter("light", str, enum=[c.value for c in Light]),
+    OpenApiParameter("framework", int, description="framework node id (its pillar or section)"),
+    OpenApiParameter("framework_node", int, description="the same as framework"),
+    OpenApiParameter("status", str, enum=[c.value for c in TaskStatus]),
     OpenApiParameter("deadline_after", dt.date),
     OpenApiParameter("deadline_before", dt.date),
     OpenApiParameter("overdue", bool),
+    OpenApiParameter(
+        "ordering",
+        str,
+        description="deadline, updated, light, code (a leading minus reverses; "
+        "-light puts red first); comma-separated for several",
+    ),
+    PAGE_SIZE_PARAM,
 ]
 
 
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(
+    ApiListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = TaskSerializer
+    ordering_fields = {
+        "deadline": "deadline",
+        "updated": "updated_at",
+        "light": light_rank(),
+        "code": "code",
+    }
+    default_ordering = ("plan_id", "sort_order", "id")
 
     def get_queryset(self):
         qs = access.visible_tasks(
             self.request.user,
-            Task.objects.select_related("assignment__lead_unit", "framework_node")
-            .prefetch_related("assignment__co_units", "milestones")
-            .order_by("plan_id", "sort_order", "id"),
+            Task.objects.select_related("assignment__lead_unit", "framework_node").prefetch_related(
+                "assignment__co_units", "milestones"
+            ),
         )
-        p = self.request.query_params
-        # Strict: ``?plan=abc`` or a date like "notadate" is a 400 that names the filter.
-        if (plan := params.get_id(p, "plan")) is not None:
-            qs = qs.filter(plan_id=plan)
-        if (unit := params.get_id(p, "unit")) is not None:
-            qs = qs.filter(
-                Q(assignment__lead_unit_id=unit) | Q(assignment__co_units=unit)
-            ).distinct()
-        if light := params.get_choice(p, "light", Light.values):
-            qs = qs.filter(light=light)
-        if (node := params.get_id(p, "framework_node")) is not None:
+        if self.action != "list":
+            return qs
+        f = checked_params(TaskFilterSerializer, self.request)
+        if "plan" in f:
+            qs = qs.filter(plan_id=f["plan"])
+        if "unit" in f:
+            # A subquery, not a join: no DISTINCT, so any ordering works on PostgreSQL.
+            on_unit = Assignment.objects.filter(
+                Q(lead_unit_id=f["unit"]) | Q(co_units=f["unit"])
+            ).values("task_id")
+            qs = qs.filter(pk__in=on_unit)
+        if "light" in f:
+            qs = qs.filter(light=f["light"])
+        node = f.get("framework", f.get("framework_node"))
+        if node is not None:
             qs = qs.filter(framework_node_id=node)
-        if status := params.get_choice(p, "status", TaskStatus.values):
-            qs = qs.filter(status=status)
-        if after := params.get_date(p, "deadline_after"):
-            qs = qs.filter(deadline__gte=after)
-        if before := params.get_date(p, "deadline_before"):
-            qs = qs.filter(deadline__lte=before)
-        if p.get("overdue") in {"1", "true", "True"}:
+        if "status" in f:
+            qs = qs.filter(status=f["status"])
+        if "deadline_after" in f:
+            qs = qs.filter(deadline__gte=f["deadline_after"])
+        if "deadline_before" in f:
+            qs = qs.filter(deadline__lte=f["deadline_before"])
+        if f.get("overdue"):
             qs = qs.filter(deadline__lt=timezone.localdate()).exclude(status=TaskStatus.CLOSED)
-        return qs
+        return self.order(qs)
 
     def get_object(self, action_name: str = "view") -> Task:
+        if self.action == "retrieve":
+            # Visible is what "view" means; fetch with the list's joins, in one query.
+            try:
+                return self.get_queryset().get(pk=self.kwargs["pk"])
+            except (Task.DoesNotExist, ValueError, TypeError) as exc:
+                raise access.NotFound() from exc
         return access.get_task(self.request.user, self.kwargs["pk"], action_name)
 
     @extend_schema(parameters=FILTERS)

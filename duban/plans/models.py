@@ -130,6 +130,9 @@ class Task(AuditedModel):
     )
     light_reason = models.CharField(_("亮灯原因"), max_length=300, blank=True)
     light_updated_at = models.DateTimeField(_("亮灯时间"), null=True, blank=True)
+    # The first day the light may change with no new fact (a deadline, a due report, the
+    # plan line crossing a threshold): the nightly recompute skips the task until then.
+    light_valid_until = models.DateField(_("亮灯有效至"), null=True, blank=True, db_index=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -143,7 +146,7 @@ class Task(AuditedModel):
         return f"{self.code} {label}".strip()
 
     # The light is derived (see supervision.lights) and written only by the recompute.
-    DERIVED_FIELDS = frozenset({"light", "light_reason", "light_updated_at"})
+    DERIVED_FIELDS = frozenset({"light", "light_reason", "light_updated_at", "light_valid_until"})
 
     def save(self, *args, **kwargs) -> None:
         """Never write the derived light back: a task loaded before a recompute and saved

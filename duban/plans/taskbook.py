@@ -38,9 +38,10 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from duban.core import audit
+from duban.core import audit, bulk
 from duban.core.jobs import job
 from duban.extract import times
 from duban.extract.structure import cn_number
@@ -48,8 +49,7 @@ from duban.extract.units import Catalog as _Catalog
 from duban.extract.units import Unit as _CatalogUnit
 from duban.extract.units import resolve_unit_name
 from duban.org.models import Unit, User
-from duban.plans.models import FrameworkNode, Plan, Task
-from duban.plans.services import assign_task
+from duban.plans.models import Assignment, FrameworkNode, Plan, Task
 
 __all__ = [
     "COLUMNS",
@@ -1712,6 +1712,10 @@ def _plan_json(
 # -- commit ---------------------------------------------------------------------------
 
 
+#: Rows per bulk INSERT: under SQLite's limit on query parameters with every column.
+BULK_BATCH = 500
+
+
 def commit_import(
     preview: ImportPreview, *, actor: Any, on_progress: ProgressCallback | None = None
 ) -> Plan:
@@ -1756,35 +1760,71 @@ def commit_import(
                 kind="section",
                 sort_order=order,
             )
+        # Thousands of rows: bulk inserts with their audit rows written in bulk beside them
+        # (the same entries the services would write one by one: task and assignment
+        # created, co-units set, task assigned), a few statements per 500 rows.
         sort = plan.tasks.count()
-        for i, draft in enumerate(preview.tasks, start=1):
+        now = timezone.now()
+        tasks: list[Task] = []
+        for draft in preview.tasks:
             sort += 1
             book: dict[str, Any] = {"source": preview.source, "row": draft.row}
             if draft.leader_text:
                 book["leader_text"] = draft.leader_text
             if draft.stage_goals:
                 book["stage_goals"] = draft.stage_goals
-            task = Task.objects.create(
-                plan=plan,
-                framework_node=nodes.get(draft.node_code) if draft.node_code else None,
-                code=draft.code[:30],
-                text=draft.text,
-                deadline_text=draft.deadline_text[:100],
-                deadline=draft.deadline,
-                measures=draft.measures,
-                extracted={"taskbook": book},
-                sort_order=sort,
-            )
-            if draft.lead_unit is not None:
-                assign_task(
-                    task,
-                    lead_unit=draft.lead_unit,
-                    co_units=draft.co_units,
-                    leader=draft.leader,
-                    actor=actor,
+            tasks.append(
+                Task(
+                    plan=plan,
+                    framework_node=nodes.get(draft.node_code) if draft.node_code else None,
+                    code=draft.code[:30],
+                    text=draft.text,
+                    deadline_text=draft.deadline_text[:100],
+                    deadline=draft.deadline,
+                    measures=draft.measures,
+                    extracted={"taskbook": book},
+                    sort_order=sort,
                 )
-            if on_progress is not None and (i % 50 == 0 or i == total):
-                on_progress(i, total)
+            )
+        through = Assignment.co_units.through._meta
+        link_table = through.db_table
+        link_columns = [through.get_field("assignment").column, through.get_field("unit").column]
+        for start in range(0, total, BULK_BATCH):
+            batch = tasks[start : start + BULK_BATCH]
+            drafts = preview.tasks[start : start + BULK_BATCH]
+            Task.objects.bulk_create(batch)
+            entries = [audit.created(t) for t in batch]
+            assignments = [
+                Assignment(
+                    task=t, lead_unit=d.lead_unit, leader_in_charge=d.leader, assigned_at=now
+                )
+                for t, d in zip(batch, drafts, strict=True)
+                if d.lead_unit is not None
+            ]
+            Assignment.objects.bulk_create(assignments)
+            links = []
+            for a, d in zip(
+                assignments, [d for d in drafts if d.lead_unit is not None], strict=True
+            ):
+                entries.append(audit.created(a))
+                co = sorted({u.pk for u in d.co_units if u.pk != a.lead_unit_id})
+                links += [(a.pk, pk) for pk in co]
+                if co:
+                    entries.append(
+                        audit.entry(a, "update", before={"co_units": []}, after={"co_units": co})
+                    )
+                entries.append(
+                    audit.entry(
+                        a.task,
+                        "event",
+                        event="task_assigned",
+                        after=audit.jsonable({"lead_unit": str(a.lead_unit)}),
+                    )
+                )
+            bulk.insert_rows(link_table, link_columns, links)  # pairs of ids, no instances
+            audit.write_all(entries)
+            if on_progress is not None:
+                on_progress(min(start + BULK_BATCH, total), total)
         audit.record_event(
             plan,
             "taskbook_imported",
@@ -2007,7 +2047,7 @@ def export_json(plan: Plan) -> dict[str, Any]:
 JOB_MAX_ISSUES = 200
 
 
-@job("import_taskbook")
+@job("import_taskbook", atomic=False)
 def import_taskbook_job(
     *,
     upload: str,
@@ -2025,7 +2065,9 @@ def import_taskbook_job(
     ``mapping`` is the clerk's confirmed :meth:`Mapping.as_overrides`. A refused book is a
     result (``{"error": "file"|"rows", …}``), not a crash, so the queue does not retry it.
     The upload is deleted once the import is committed or refused; a dry run keeps it for
-    the commit that follows.
+    the commit that follows, and a crash keeps it for the retry. Reading the book runs
+    outside any transaction; only :func:`commit_import` writes, in one short transaction,
+    so a large book never holds the database while it is being read.
     """
     from duban.documents.jobs import upload_path
 
@@ -2036,13 +2078,17 @@ def import_taskbook_job(
     if plan_id and plan is None:
         return {"error": "no_plan", "message": "要导入的方案已不存在，请重新选择。"}
     actor = User.objects.filter(pk=user_id).first() if user_id else None
-    if not dry_run:
-        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+    def done_with_upload() -> None:
+        if not dry_run:
+            path.unlink(missing_ok=True)
+
     try:
         preview = plan_import(
             path, plan=plan, year=year, mapping=mapping or None, filename=filename, title=title
         )
     except TaskbookError as exc:
+        done_with_upload()
         return {"error": "file", "message": str(exc)}
     result: dict[str, Any] = {
         "summary": preview.summary(),
@@ -2053,8 +2099,14 @@ def import_taskbook_job(
         "warning_count": len(preview.warnings),
     }
     if preview.errors:
+        done_with_upload()
         return {"error": "rows", **result}
     if dry_run:
         return result
-    created = commit_import(preview, actor=actor)
+    try:
+        created = commit_import(preview, actor=actor)
+    except TaskbookError as exc:  # a clash with tasks added since the preview
+        done_with_upload()
+        return {"error": "file", "message": str(exc)}
+    done_with_upload()
     return {**result, "plan": created.pk, "tasks": len(preview.tasks)}

@@ -90,16 +90,38 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(conf.database_url(), conn_max_age=60)}
+# PostgreSQL: each server thread keeps its connection for DUBAN_DB_CONN_MAX_AGE seconds
+# (reconnecting per request costs more than most of our queries), and Django checks a reused
+# connection before the request uses it, so a database restart or a pgbouncer that closed
+# the link costs one reconnect, not an error page.
+DATABASES = {
+    "default": dj_database_url.parse(
+        conf.database_url(),
+        conn_max_age=int(os.environ.get("DUBAN_DB_CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
+    )
+}
+if conf.env_bool("DUBAN_PGBOUNCER", False):
+    # pgbouncer in transaction mode: a connection belongs to us only within a transaction,
+    # so give it back after each request and never hold a cursor open across statements.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the worker and the web server read while the other writes; the timeout
-    # makes a busy database wait instead of failing a clerk's save.
+    # Several processes write to one file (the server's workers, the job worker, a CLI
+    # import). WAL lets them read while one writes; immediate transactions take the write
+    # lock at BEGIN, so two writers queue instead of deadlocking on a lock upgrade; and the
+    # busy timeout makes a writer wait for the lock instead of failing a clerk's save with
+    # "database is locked". No transaction holds the lock for long: jobs run outside one.
+    _busy = float(os.environ.get("DUBAN_SQLITE_BUSY_TIMEOUT", "20"))
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": _busy,
+        "init_command": (
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={int(_busy * 1000)};"
+        ),
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     # A database file written before its folder was private keeps its old mode otherwise.
     for _suffix in ("", "-wal", "-shm"):
         conf.private_file(Path(f"{DATABASES['default']['NAME']}{_suffix}"))
@@ -185,6 +207,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Run a background job inside the request that enqueued it (tests, a demo without worker).
 DUBAN_INLINE_JOBS = conf.env_bool("DUBAN_INLINE_JOBS", False)
+# How long a claimed job belongs to its worker before another may take it over: longer than
+# the longest job, short enough that a killed worker's job is retried the same day.
+DUBAN_JOB_LEASE_SECONDS = int(os.environ.get("DUBAN_JOB_LEASE_SECONDS", "1800"))
 
 # Formal documents (bulletins, notices): the issuing organ printed in red and the prefix of
 # document numbers such as 青督办〔2026〕3号.
@@ -208,7 +233,7 @@ REST_FRAMEWORK = {
     # The client address for the per-address limit: REMOTE_ADDR, or the proxy's
     # X-Forwarded-For only when the deployment says there is one.
     "NUM_PROXIES": 1 if DUBAN_TRUST_X_FORWARDED_FOR else 0,
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "duban.core.listing.DubanPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "duban.core.api.exception_handler",

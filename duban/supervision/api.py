@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duban.core import params
 from duban.core.api import TextSerializer
+from duban.core.listing import (
+    MAX_ID,
+    PAGE_SIZE_PARAM,
+    ApiListMixin,
+    checked_params,
+    light_rank,
+)
 from duban.plans import access
+from duban.plans.choices import Light
 from duban.supervision import services
-from duban.supervision.choices import ReportStatus
+from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
 from duban.supervision.models import ClosureRequest, Notice, ProgressReport
 
 
@@ -63,19 +70,70 @@ def _visible(user, qs, field: str = "task"):
     return qs.filter(**{f"{field}__in": tasks})
 
 
-class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReportFilterSerializer(serializers.Serializer):
+    task = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    unit = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=ReportStatus.choices)
+    light = serializers.ChoiceField(choices=Light.choices)
+
+
+class NoticeFilterSerializer(serializers.Serializer):
+    task = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    unit = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=NoticeStatus.choices)
+    level = serializers.ChoiceField(choices=NoticeLevel.choices)
+    light = serializers.ChoiceField(choices=Light.choices)
+
+
+def _list_params(filters: type[serializers.Serializer], keys: str) -> list[OpenApiParameter]:
+    params = [
+        OpenApiParameter(name, str if name in ("status", "level", "light") else int)
+        for name in filters().fields
+    ]
+    ordering = OpenApiParameter(
+        "ordering", str, description=f"{keys} (a leading minus reverses); comma-separated"
+    )
+    return [*params, ordering, PAGE_SIZE_PARAM]
+
+
+#: Sort keys of lists whose rows belong to a task: the task's light and code, and dates.
+TASK_ROW_ORDERING = {"light": light_rank("task__light"), "code": "task__code"}
+
+
+class ReportViewSet(
+    ApiListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = ReportSerializer
+    ordering_fields = {
+        "deadline": "due_date",
+        "updated": "updated_at",
+        "period": "period_end",
+        **TASK_ROW_ORDERING,
+    }
+    default_ordering = ("-period_end", "id")
 
     def get_queryset(self):
-        qs = ProgressReport.objects.select_related("unit").order_by("-period_end", "id")
-        # The page's rule: reports on visible tasks, and no other unit's draft.
+        qs = ProgressReport.objects.select_related("unit")
+        # The page's rule (plans/access.py): reports on visible tasks, no other unit's draft.
         qs = access.visible_reports(self.request.user, qs)
-        p = self.request.query_params
-        if (task := params.get_id(p, "task")) is not None:
-            qs = qs.filter(task_id=task)
-        if status := params.get_choice(p, "status", ReportStatus.values):
-            qs = qs.filter(status=status)
-        return qs
+        if self.action != "list":
+            return qs
+        f = checked_params(ReportFilterSerializer, self.request)
+        if "task" in f:
+            qs = qs.filter(task_id=f["task"])
+        if "unit" in f:
+            qs = qs.filter(unit_id=f["unit"])
+        if "status" in f:
+            qs = qs.filter(status=f["status"])
+        if "light" in f:
+            qs = qs.filter(task__light=f["light"])
+        return self.order(qs)
+
+    @extend_schema(
+        parameters=_list_params(ReportFilterSerializer, "deadline, updated, period, light, code")
+    )
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=None, responses=ReportSerializer)
     @action(detail=True, methods=["post"])
@@ -94,15 +152,42 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(ReportSerializer(report).data)
 
 
-class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NoticeViewSet(
+    ApiListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = NoticeSerializer
+    ordering_fields = {
+        "deadline": "reply_deadline",
+        "updated": "updated_at",
+        "created": "created_at",
+        **TASK_ROW_ORDERING,
+    }
+    default_ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        qs = _visible(self.request.user, Notice.objects.order_by("-created_at", "-id"))
+        qs = _visible(self.request.user, Notice.objects.all())
         g = access.grants(self.request.user)
         if not g.global_roles:
             qs = qs.filter(unit_id__in=g.unit_ids)
-        return qs
+        if self.action != "list":
+            return qs
+        f = checked_params(NoticeFilterSerializer, self.request)
+        for name, lookup in [
+            ("task", "task_id"),
+            ("unit", "unit_id"),
+            ("status", "status"),
+            ("level", "level"),
+            ("light", "task__light"),
+        ]:
+            if name in f:
+                qs = qs.filter(**{lookup: f[name]})
+        return self.order(qs)
+
+    @extend_schema(
+        parameters=_list_params(NoticeFilterSerializer, "deadline, updated, created, light, code")
+    )
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=IssueNoticeSerializer, responses=NoticeSerializer)
     def create(self, request: Request) -> Response:
@@ -146,11 +231,37 @@ class ClosureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClosureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ClosureFilterSerializer(serializers.Serializer):
+    task = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=ClosureRequest.Status.choices)
+    light = serializers.ChoiceField(choices=Light.choices)
+
+
+class ClosureViewSet(ApiListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ClosureSerializer
+    ordering_fields = {
+        "deadline": "task__deadline",
+        "updated": "updated_at",
+        "created": "created_at",
+        **TASK_ROW_ORDERING,
+    }
+    default_ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        return _visible(self.request.user, ClosureRequest.objects.order_by("-created_at", "-id"))
+        qs = _visible(self.request.user, ClosureRequest.objects.all())
+        if self.action != "list":
+            return qs
+        f = checked_params(ClosureFilterSerializer, self.request)
+        for name, lookup in [("task", "task_id"), ("status", "status"), ("light", "task__light")]:
+            if name in f:
+                qs = qs.filter(**{lookup: f[name]})
+        return self.order(qs)
+
+    @extend_schema(
+        parameters=_list_params(ClosureFilterSerializer, "deadline, updated, created, light, code")
+    )
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=DecisionSerializer, responses=ClosureSerializer)
     @action(detail=True, methods=["post"])

@@ -261,6 +261,63 @@ def _join(reasons: Sequence[str]) -> str:
     return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1] + "…"
 
 
+#: The longest a light is trusted without looking again, whatever its facts say.
+HORIZON = dt.timedelta(days=31)
+
+
+def _lag(facts: TaskFacts, day: dt.date, calendar: WorkCalendar) -> int:
+    expected = planned_progress(facts, day, calendar)
+    if expected is None or expected <= facts.progress:
+        return 0
+    return int(expected - facts.progress + 0.5)
+
+
+def stable_until(
+    facts: TaskFacts,
+    result: LightResult,
+    settings: Thresholds,
+    today: dt.date,
+    *,
+    calendar: WorkCalendar,
+    next_due: dt.date | None = None,
+) -> dt.date:
+    """The first day on which :func:`compute_light` may answer differently for the same
+    facts: only the date moves. The nightly recompute looks at a task again on that day
+    (or as soon as one of its facts changes), not every night.
+
+    A red or yellow light says how many days are left or overdue, so it is looked at daily.
+    A green one stays green until the earliest of: the day after the deadline; the first
+    day a milestone's warning may start (taken early, for holidays); the day after the
+    next report falls due (``next_due``); the first day the plan line runs more than the
+    yellow threshold ahead of the progress (found by bisection, the line only rises).
+    Unlit and closed tasks change only with their facts. Never later than
+    :data:`HORIZON`, never before tomorrow.
+    """
+    tomorrow = today + ONE_DAY
+    horizon = today + HORIZON
+    if facts.status in UNLIT_STATUSES or facts.closed:
+        return horizon
+    if result.light != GREEN:
+        return tomorrow
+    candidates = [horizon]
+    if facts.deadline is not None and facts.status != TaskStatus.CLOSURE_REQUESTED:
+        candidates.append(facts.deadline + ONE_DAY)
+    warning = dt.timedelta(days=2 * settings.milestone_warning_days + 14)
+    candidates += [m.due_date - warning for m in facts.milestones if m.done_at is None]
+    if next_due is not None:
+        candidates.append(next_due + ONE_DAY)
+    if _lag(facts, horizon, calendar) > settings.yellow_lag_percent:
+        low, high = today, horizon  # the lag is within bounds on `low`, beyond on `high`
+        while (high - low).days > 1:
+            middle = low + (high - low) / 2
+            if _lag(facts, middle, calendar) > settings.yellow_lag_percent:
+                high = middle
+            else:
+                low = middle
+        candidates.append(high)
+    return max(tomorrow, min(candidates))
+
+
 # -- loading facts from the database ------------------------------------------------------
 
 _TASK_FIELDS = (
@@ -271,6 +328,7 @@ _TASK_FIELDS = (
     "progress",
     "light",
     "light_reason",
+    "light_valid_until",
     "plan_id",
     "plan__period_start",
     "assignment__lead_unit",
@@ -288,6 +346,7 @@ class _Row:
     progress: int
     light: str
     light_reason: str
+    light_valid_until: dt.date | None
     plan_id: int
     plan_start: dt.date | None
     lead_unit_id: int | None
@@ -326,19 +385,21 @@ class _FactLoader:
         # Enough periods to decide red on missing reports, plus the last one submitted.
         self.lookback = max(thresholds.missing_reports_for_red, 1) + 1
         self.tz = timezone.get_current_timezone()
-        self._period_cache: dict[tuple[Any, ...], tuple[tuple[dt.date, dt.date], ...]] = {}
+        self._period_cache: dict[tuple[Any, ...], Any] = {}
+        #: Task id → due date of its next report (filled by :meth:`facts`).
+        self.next_due: dict[int, dt.date | None] = {}
 
     def due_periods(self, frequency: str, day: int, starts_on: dt.date, end: dt.date):
-        """(period_end, due_date) of the periods due before today, oldest first (cached)."""
+        """(period_end, due_date) of the periods due before today, oldest first, and the
+        due date of the next one if it falls within a month (cached by schedule)."""
         end = min(end, self.today + dt.timedelta(days=31))  # due dates trail report days
         key = (frequency, day, starts_on, end)
         found = self._period_cache.get(key)
         if found is None:
-            found = tuple(
-                (p.period_end, p.due_date)
-                for p in build_periods(frequency, day, starts_on, end, self.calendar)
-                if p.due_date < self.today
-            )
+            periods = build_periods(frequency, day, starts_on, end, self.calendar)
+            past = tuple((p.period_end, p.due_date) for p in periods if p.due_date < self.today)
+            upcoming = min((p.due_date for p in periods if p.due_date >= self.today), default=None)
+            found = (past, upcoming)
             self._period_cache[key] = found
         return found
 
@@ -406,7 +467,9 @@ class _FactLoader:
             if row.status not in UNLIT_STATUSES:
                 end = ends_on or row.deadline or self.today
                 try:
-                    periods[task_id] = self.due_periods(frequency, day, starts_on, end)
+                    periods[task_id], self.next_due[task_id] = self.due_periods(
+                        frequency, day, starts_on, end
+                    )
                 except ValueError:
                     # A schedule the form should have refused (weekday 9): that task goes
                     # without report rules rather than stopping the whole run.
@@ -512,6 +575,56 @@ def _write(changes: list[tuple[int, str, str]], now: dt.datetime) -> None:
         cursor.executemany(sql, [(light, reason, stamp, pk) for pk, light, reason in changes])
 
 
+def _write_valid_until(changes: list[tuple[int, dt.date]]) -> None:
+    """Store the new "look again on" dates (only those that moved), in one batch."""
+    if not changes:
+        return
+    q = connection.ops.quote_name
+    sql = (
+        f"UPDATE {q(Task._meta.db_table)} SET {q('light_valid_until')} = %s "
+        f"WHERE {q(Task._meta.pk.column)} = %s"
+    )
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(adapt(day), pk) for pk, day in changes])
+
+
+def fingerprint(thresholds: Thresholds) -> str:
+    """What every light depends on besides its task's facts: thresholds, the office's
+    calendar days, the rules' version. A change means the next run recomputes all."""
+    import hashlib
+
+    from duban import __version__
+    from duban.supervision.models import CalendarDay
+
+    days = list(CalendarDay.objects.order_by("date").values_list("date", "is_workday"))
+    text = repr((__version__, thresholds, [(d.isoformat(), w) for d, w in days]))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _due_ids(since: dt.datetime, today: dt.date) -> list[int]:
+    """Tasks to look at in an incremental run: their light's date has come, or one of
+    their facts (the task, its plan, assignment, milestones, schedules, reports) was saved
+    since the last run began. One query per table, each by its ``updated_at``."""
+    from django.db.models import Q
+
+    from duban.plans.models import Assignment
+
+    ids = set(
+        Task.objects.filter(
+            Q(light_valid_until__isnull=True)
+            | Q(light_valid_until__lte=today)
+            | Q(updated_at__gt=since)
+            | Q(plan__updated_at__gt=since)
+        ).values_list("pk", flat=True)
+    )
+    for model in (Assignment, Milestone, ReportingSchedule, ProgressReport):
+        ids.update(
+            model.objects.filter(updated_at__gt=since).order_by().values_list("task_id", flat=True)
+        )
+    return sorted(ids)
+
+
 @in_site_language
 def recompute_lights(
     tasks_qs: QuerySet | None = None,
@@ -520,48 +633,106 @@ def recompute_lights(
     calendar: WorkCalendar | None = None,
     chunk_size: int = 900,
     record_daily: bool = True,
+    incremental: bool = False,
 ) -> dict[str, Any]:
     """Recompute the light of every task in ``tasks_qs`` (all tasks by default).
 
     Tasks are read in chunks of ``chunk_size`` by primary key (900 stays under SQLite's
     limit on query parameters), each chunk with at most five queries (tasks with their
     latest accepted percent, milestones, schedules, recent reports, the history of long
-    silences) and one batched UPDATE of the changed rows. Then today's :class:`LightDaily` counts are refreshed for the
-    plans touched. Returns ``{"tasks", "changed", "green", "yellow", "red", "none"}`` and
-    ``"calendar_warning"`` when a date beyond the holiday data was used.
+    silences) and one batched UPDATE of the changed rows. Then today's
+    :class:`LightDaily` counts are refreshed for the plans touched.
+
+    ``incremental`` (the nightly job) looks only at the tasks whose facts were saved since
+    the last run over all tasks began, and those whose :func:`stable_until` date has come;
+    it falls back to every task when there was no run yet, when today is before the last
+    run's day, or when the thresholds or calendar changed (:func:`fingerprint`). Facts
+    changed by a plain SQL ``UPDATE`` that skips ``updated_at`` are not seen until the
+    task's date comes (at most :data:`HORIZON`); services save through the models.
+
+    Returns ``{"tasks", "changed", "green", "yellow", "red", "none"}`` (the light counts
+    are over the tasks looked at; with ``incremental``, ``"full"`` says whether that was
+    every task) and ``"calendar_warning"`` when a date beyond the
+    holiday data was used.
     """
+    from duban.supervision.models import LightRun
+
     today = today or timezone.localdate()
     calendar = calendar or load_calendar()
     thresholds = Thresholds.from_settings(SupervisionSettings.current())
     now = timezone.now()
-    qs = (Task.objects.all() if tasks_qs is None else tasks_qs).order_by("pk")
+    every_task = tasks_qs is None
+    print_ = fingerprint(thresholds) if every_task else ""
+    last = LightRun.objects.first() if every_task and incremental else None
+    full = not (
+        last is not None and last.fingerprint == print_ and last.day <= today and incremental
+    )
     counts: dict[str, Any] = dict.fromkeys(("tasks", "changed", GREEN, YELLOW, RED, NONE), 0)
+    if incremental:
+        counts["full"] = full
     plan_ids: set[int] = set()
-    last_pk = 0
     loader = _FactLoader(today, calendar, thresholds)
-    while True:
-        rows = _rows(qs.filter(pk__gt=last_pk)[:chunk_size], today)
-        if not rows:
-            break
-        last_pk = rows[-1].pk
+    for rows in _chunks(
+        tasks_qs, today, chunk_size, None if full else _due_ids(last.started_at, today)
+    ):
         facts = loader.facts(rows)
         changes: list[tuple[int, str, str]] = []
+        moved: list[tuple[int, dt.date]] = []
         for row in rows:
-            result = compute_light(facts[row.pk], thresholds, today, calendar=calendar)
+            fact = facts[row.pk]
+            result = compute_light(fact, thresholds, today, calendar=calendar)
             counts["tasks"] += 1
             counts[result.light] += 1
             plan_ids.add(row.plan_id)
             if (result.light, result.reason) != (row.light, row.light_reason):
                 changes.append((row.pk, result.light, result.reason))
                 counts["changed"] += 1
+            until = stable_until(
+                fact,
+                result,
+                thresholds,
+                today,
+                calendar=calendar,
+                next_due=loader.next_due.get(row.pk),
+            )
+            if until != row.light_valid_until:
+                moved.append((row.pk, until))
         with transaction.atomic():
             _write(changes, now)
+            _write_valid_until(moved)
+    if every_task:
+        LightRun.objects.create(
+            started_at=now,
+            day=today,
+            fingerprint=print_,
+            full=full,
+            tasks=counts["tasks"],
+            changed=counts["changed"],
+        )
+        if not full:  # today's counts cover every plan, not only those looked at
+            plan_ids.update(Task.objects.values_list("plan_id", flat=True).distinct())
     if record_daily and plan_ids:
         _record_daily(sorted(plan_ids), today)
     warning = calendar.coverage().warning
     if warning:
         counts["calendar_warning"] = warning
     return counts
+
+
+def _chunks(tasks_qs: QuerySet | None, today: dt.date, size: int, ids: list[int] | None):
+    """Task rows in chunks: all of ``tasks_qs`` by primary key, or exactly ``ids``."""
+    if ids is not None:
+        for start in range(0, len(ids), size):
+            yield _rows(Task.objects.filter(pk__in=ids[start : start + size]).order_by("pk"), today)
+        return
+    qs = (Task.objects.all() if tasks_qs is None else tasks_qs).order_by("pk")
+    last_pk = 0
+    while True:
+        rows = _rows(qs.filter(pk__gt=last_pk)[:size], today)
+        if not rows:
+            return
+        last_pk = rows[-1].pk
+        yield rows
 
 
 def _record_daily(plan_ids: list[int], today: dt.date) -> None:

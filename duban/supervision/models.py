@@ -377,3 +377,28 @@ class WebhookEndpoint(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LightRun(models.Model):
+    """One run of the light recompute over all tasks: where the next incremental run
+    starts from. Derived bookkeeping, so not audited.
+
+    ``fingerprint`` covers what every light depends on besides a task's own facts (the
+    thresholds, the office's calendar days, the rules' version): when it differs, the next
+    run recomputes every task.
+    """
+
+    started_at = models.DateTimeField(_("开始时间"), db_index=True)
+    day = models.DateField(_("计算日期"))
+    fingerprint = models.CharField(_("规则指纹"), max_length=64)
+    full = models.BooleanField(_("全量"), default=True)
+    tasks = models.PositiveIntegerField(_("计算任务数"), default=0)
+    changed = models.PositiveIntegerField(_("变化数"), default=0)
+
+    class Meta:
+        verbose_name = _("亮灯计算记录")
+        verbose_name_plural = _("亮灯计算记录")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.tasks}/{self.changed}"

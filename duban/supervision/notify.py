@@ -1,9 +1,12 @@
 """Telling people: the in-app inbox, e-mail over SMTP, and outgoing webhooks.
 
 When a notice is issued, :func:`notify_notice` writes inbox rows for the people of the
-addressed unit and enqueues one job per e-mail and per webhook, in the same transaction as
-the notice: if the notice rolls back, nothing is sent; once it commits, the worker sends,
-and a failed delivery is retried with back-off by the job queue.
+addressed unit and puts one message per e-mail and per webhook in the outbox
+(:mod:`duban.core.outbox`), in the same transaction as the notice: if the notice rolls
+back, nothing is sent; once it commits, the worker sends, a failed delivery is retried
+with back-off by the job queue, and a message marked sent is never sent again. Each
+message carries its idempotency key (``notice:<id>:mail:<user>``, ``notice:<id>:hook:<endpoint>``):
+webhooks in the ``Idempotency-Key`` header, mails as a stable ``Message-ID``.
 
 Webhooks are signed. Every request carries ``X-Duban-Timestamp`` and
 ``X-Duban-Signature: sha256=<hex>``, the HMAC-SHA256 of ``"<timestamp>.<body>"`` with the
@@ -23,9 +26,11 @@ import urllib.request
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
-from duban.core.jobs import enqueue, job
+from duban.core import outbox as outbox_module
+from duban.core.jobs import job
+from duban.core.models import OutboxMessage
 from duban.org.choices import Role
 from duban.org.models import User
 from duban.supervision.models import Notice, Notification, WebhookEndpoint
@@ -121,10 +126,10 @@ def notify_notice(notice: Notice) -> dict[str, int]:
     mails = 0
     for u in users:
         if u.email:
-            enqueue(
-                "send_email",
-                key=f"notice:{notice.pk}:mail:{u.pk}",
-                args={"to": u.email, "subject": title, "body": text},
+            outbox_module.add(
+                OutboxMessage.Channel.EMAIL,
+                f"notice:{notice.pk}:mail:{u.pk}",
+                {"to": u.email, "subject": title, "body": text},
             )
             mails += 1
     hooks = 0
@@ -133,23 +138,42 @@ def notify_notice(notice: Notice) -> dict[str, int]:
         scoped = {unit.pk for unit in endpoint.units.all()}
         if scoped and notice.unit_id not in scoped:
             continue
-        enqueue(
-            "deliver_webhook",
-            key=f"notice:{notice.pk}:hook:{endpoint.pk}",
-            args={"endpoint": endpoint.pk, "payload": payload},
+        outbox_module.add(
+            OutboxMessage.Channel.WEBHOOK,
+            f"notice:{notice.pk}:hook:{endpoint.pk}",
+            {"endpoint": endpoint.pk, "payload": payload},
         )
         hooks += 1
     return {"inbox": len(users), "email": mails, "webhook": hooks}
 
 
-@job("send_email")
-def send_email_job(to: str, subject: str, body: str) -> dict[str, Any]:
-    sent = send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
-    return {"sent": sent}
+@job("send_email", atomic=False)
+def send_email_job(outbox: int) -> dict[str, Any]:
+    return outbox_module.deliver(outbox, _send_email)
 
 
-@job("deliver_webhook")
-def deliver_webhook_job(endpoint: int, payload: dict[str, Any]) -> dict[str, Any]:
+def _send_email(message: OutboxMessage) -> dict[str, Any]:
+    data = message.payload
+    mail = EmailMessage(
+        data["subject"],
+        data["body"],
+        settings.DEFAULT_FROM_EMAIL,
+        [data["to"]],
+        headers={
+            "Message-ID": outbox_module.message_id(message.key),
+            "X-Duban-Idempotency-Key": message.key,
+        },
+    )
+    return {"sent": mail.send(fail_silently=False)}
+
+
+@job("deliver_webhook", atomic=False)
+def deliver_webhook_job(outbox: int) -> dict[str, Any]:
+    return outbox_module.deliver(outbox, _send_webhook)
+
+
+def _send_webhook(message: OutboxMessage) -> dict[str, Any]:
+    endpoint, payload = message.payload["endpoint"], message.payload["payload"]
     target = WebhookEndpoint.objects.get(pk=endpoint)
     body = json.dumps(render_webhook(target.kind, payload), ensure_ascii=False).encode("utf-8")
     timestamp = str(int(time.time()))
@@ -160,6 +184,7 @@ def deliver_webhook_job(endpoint: int, payload: dict[str, Any]) -> dict[str, Any
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "duban-webhook/1",
         "X-Duban-Timestamp": timestamp,
+        "Idempotency-Key": message.key,
     }
     if target.secret:
         headers["X-Duban-Signature"] = sign(target.secret, timestamp, body)

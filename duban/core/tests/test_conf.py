@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from duban import conf
 
 
@@ -29,3 +31,57 @@ def test_env_bool(monkeypatch):
     for raw, expected in [("1", True), ("true", True), ("on", True), ("0", False), ("", False)]:
         monkeypatch.setenv("DUBAN_X", raw)
         assert conf.env_bool("DUBAN_X") is expected
+
+
+def _settings_with(monkeypatch, tmp_path, **env: str) -> dict:
+    """The settings module evaluated afresh under ``env`` (the loaded one stays as it is)."""
+    import runpy
+
+    from duban.project import settings as loaded
+
+    monkeypatch.setenv("DUBAN_HOME", str(tmp_path))
+    monkeypatch.setenv("DUBAN_SECRET_KEY", "conf-test")
+    monkeypatch.delenv("DUBAN_DATABASE_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(loaded.__file__)
+
+
+def test_postgresql_keeps_connections_and_checks_them(monkeypatch, tmp_path):
+    db = _settings_with(
+        monkeypatch, tmp_path, DUBAN_DATABASE_URL="postgres://duban@127.0.0.1:5432/city"
+    )["DATABASES"]["default"]
+    assert db["CONN_MAX_AGE"] == 600 and db["CONN_HEALTH_CHECKS"] is True
+    behind_pgbouncer = _settings_with(
+        monkeypatch,
+        tmp_path,
+        DUBAN_DATABASE_URL="postgres://duban@127.0.0.1:6432/city",
+        DUBAN_PGBOUNCER="true",
+    )["DATABASES"]["default"]
+    assert behind_pgbouncer["CONN_MAX_AGE"] == 0
+    assert behind_pgbouncer["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert not db.get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+def test_sqlite_waits_for_the_write_lock(monkeypatch, tmp_path):
+    db = _settings_with(monkeypatch, tmp_path, DUBAN_SQLITE_BUSY_TIMEOUT="7")["DATABASES"][
+        "default"
+    ]
+    assert db["OPTIONS"]["timeout"] == 7.0
+    assert "PRAGMA busy_timeout=7000;" in db["OPTIONS"]["init_command"]
+    assert "PRAGMA journal_mode=WAL;" in db["OPTIONS"]["init_command"]
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.django_db
+def test_the_live_connection_has_the_busy_timeout():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        from django.conf import settings
+
+        assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20000

@@ -1,4 +1,6 @@
-"""The job queue: idempotent enqueue, all-or-nothing runs, retries with back-off, periodic work."""
+"""The job queue: idempotent enqueue, all-or-nothing runs, retries with back-off, periodic
+work, attempts counted at claim time (a job that kills its worker is not retried forever),
+and no transaction of the queue's own around a running job."""
 
 from __future__ import annotations
 
@@ -70,3 +72,75 @@ def test_periodic_work_is_enqueued_once_per_slot():
         assert jobs.schedule_periodic() == []  # no chasing at night, lights already done
         assert jobs.work(once=True) == 2
     assert set(Job.objects.values_list("status", flat=True)) == {"done"}
+
+
+_seen_in_transaction: list[bool] = []
+
+
+@jobs.job("test_probe_transaction", atomic=False)
+def _probe_transaction() -> dict:
+    from django.db import connection
+
+    _seen_in_transaction.append(connection.in_atomic_block)
+    return {}
+
+
+def test_a_job_runs_outside_the_transaction_that_claimed_it():
+    _seen_in_transaction.clear()
+    jobs.enqueue("test_probe_transaction")
+    job = jobs.run_one()
+    assert job.status == Job.Status.DONE and job.attempts == 1
+    assert _seen_in_transaction == [False]
+
+
+def test_the_attempt_is_counted_when_the_job_is_claimed():
+    job, _ = jobs.enqueue("test_write_then_crash", args={"name": "x", "crash": False})
+    before = timezone.now()
+    claimed = jobs.claim("w1")
+    stored = Job.objects.get(pk=job.pk)
+    assert claimed.pk == job.pk
+    assert stored.status == Job.Status.RUNNING and stored.attempts == 1
+    assert stored.locked_by == "w1" and stored.locked_at >= before
+    assert stored.run_after >= before + dt.timedelta(minutes=29)  # the lease
+    assert jobs.claim("w2") is None  # another worker does not take a leased job
+
+
+def test_a_job_that_kills_its_worker_is_given_up_after_max_attempts(settings):
+    """Simulated kill: claim and never finish. Each claim counts, run_after moves on with
+    back-off, and after max_attempts the job is failed, not run again."""
+    settings.DUBAN_JOB_LEASE_SECONDS = 60
+    job, _ = jobs.enqueue(
+        "test_write_then_crash", args={"name": "杀不死", "crash": False}, max_attempts=3
+    )
+    now = timezone.now()
+    leases = []
+    for attempt in (1, 2, 3):
+        with time_machine.travel(now, tick=False):
+            claimed = jobs.claim(f"doomed-{attempt}")
+        assert claimed is not None and claimed.attempts == attempt
+        stored = Job.objects.get(pk=job.pk)
+        assert stored.status == Job.Status.RUNNING and stored.attempts == attempt
+        leases.append(stored.run_after - now)
+        with time_machine.travel(now, tick=False):
+            assert jobs.claim("impatient") is None  # still leased
+        now = stored.run_after + dt.timedelta(seconds=1)
+    assert leases[0] == dt.timedelta(seconds=60)
+    assert leases[2] == dt.timedelta(seconds=120)  # the back-off outgrew the lease
+    with time_machine.travel(now, tick=False):
+        given_up = jobs.run_one("survivor")
+    assert given_up.pk == job.pk and given_up.status == Job.Status.FAILED
+    assert given_up.attempts == 3 and "gave up after 3 attempts" in given_up.error
+    assert not Unit.objects.filter(name="杀不死").exists()  # it was not run a fourth time
+    with time_machine.travel(now + dt.timedelta(days=1), tick=False):
+        assert jobs.run_one() is None  # and never again
+
+
+def test_a_late_worker_cannot_overwrite_the_outcome_of_the_one_that_took_over(settings):
+    settings.DUBAN_JOB_LEASE_SECONDS = 60
+    job, _ = jobs.enqueue("test_write_then_crash", args={"name": "接手", "crash": False})
+    slow = jobs.claim("slow")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5), tick=False):
+        assert jobs.run_one("fast").status == Job.Status.DONE
+    jobs._record_failure(slow, "the slow worker woke up and failed")
+    stored = Job.objects.get(pk=job.pk)
+    assert stored.status == Job.Status.DONE and stored.locked_by == "fast" and not stored.error

@@ -470,16 +470,13 @@ def test_commit_refuses_a_book_with_one_bad_row(org, office_user, tmp_path):
 
 
 def test_commit_is_all_or_none_when_a_write_fails(org, office_user, book, monkeypatch):
-    calls = {"n": 0}
-    real = taskbook.assign_task
+    """The tasks and assignments are inserted, then writing their audit rows fails."""
+    from duban.core import audit
 
-    def failing(task, **kw):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("disk full")
-        return real(task, **kw)
+    def failing(entries):
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(taskbook, "assign_task", failing)
+    monkeypatch.setattr(audit, "write_all", failing)
     before = _counts()
     pv = plan_import(book, year=2026)
     with pytest.raises(RuntimeError):
@@ -1070,3 +1067,69 @@ def test_docs_list_every_column_and_synonym():
     )
     missing = [s for c in taskbook.COLUMNS for s in (c.label, *c.synonyms) if s not in docs]
     assert missing == []
+
+
+def _json_book(n: int) -> bytes:
+    units = ["市发展和改革委员会", "市商务局", "市财政局", "市住房和城乡建设局"]
+    return json.dumps(
+        {
+            "format": taskbook.JSON_FORMAT,
+            "version": taskbook.JSON_VERSION,
+            "title": "批量方案",
+            "year": 2026,
+            "framework": [{"code": "一", "name": "稳增长"}],
+            "tasks": [
+                {
+                    "code": f"1.{i}",
+                    "text": f"批量任务{i}",
+                    "framework": "一",
+                    "lead_unit": units[i % 4],
+                    "co_units": [units[(i + 1) % 4], units[(i + 2) % 4]] if i % 3 == 0 else [],
+                    "leader": "张明",
+                    "deadline": "2026-12-31",
+                }
+                for i in range(1, n + 1)
+            ],
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+
+
+def test_bulk_commit_writes_the_same_audit_as_the_services(org, leader, office_user):
+    pv = plan_import(_json_book(9), filename="book.json")
+    assert not pv.errors
+    plan = commit_import(pv, actor=office_user)
+    tasks = list(plan.tasks.select_related("assignment").order_by("sort_order"))
+    assert len(tasks) == 9
+    for t in tasks:
+        created = AuditEntry.for_object(t).get(action="create")
+        assert created.actor == office_user and created.after["code"] == t.code
+        assert created.after["text"] == t.text and created.object_repr == str(t)
+        assigned = AuditEntry.for_object(t).get(event="task_assigned")
+        assert assigned.after == {"lead_unit": str(t.assignment.lead_unit)}
+        a_entries = AuditEntry.for_object(t.assignment)
+        assert a_entries.get(action="create").after["lead_unit_id"] == t.assignment.lead_unit_id
+        co = sorted(t.assignment.co_units.values_list("pk", flat=True))
+        if co:
+            change = a_entries.get(action="update")
+            assert change.before == {"co_units": []} and change.after == {"co_units": co}
+            assert change.changed == ["co_units"]
+        else:
+            assert not a_entries.filter(action="update").exists()
+    assert sum(1 for t in tasks if t.assignment.co_units.exists()) == 3
+    assert {e.request_id for e in AuditEntry.objects.filter(object_type="plans.task")} != {""}
+
+
+def test_bulk_commit_writes_rows_in_bulk_not_one_by_one(org, leader, office_user):
+    """400 tasks, each with an assignment, a third with co-units, and their audit rows:
+    a few multi-row INSERTs (SQLite caps the parameters per statement, so about 50 rows
+    each), not ten statements per row as through the services one by one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    large = plan_import(_json_book(400), filename="large.json")
+    with CaptureQueriesContext(connection) as queries:
+        plan = commit_import(large, actor=office_user)
+    assert plan.tasks.count() == 400
+    assert AuditEntry.objects.filter(event="task_assigned", actor=office_user).count() == 400
+    assert len(queries.captured_queries) < 400 * 0.15

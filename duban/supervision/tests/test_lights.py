@@ -403,8 +403,9 @@ def test_the_query_count_does_not_grow_with_the_number_of_tasks(
     Task.objects.update(light="none", light_reason="")
     _populate(make_task, 36)
     # settings, tasks, milestones, schedules, reports, a few grouped UPDATEs, the daily
-    # counts (read + upsert), and the transaction's savepoints.
-    with django_assert_max_num_queries(14):
+    # counts (read + upsert), the transaction's savepoints, the calendar read for the
+    # run's fingerprint and the run's record (LightRun).
+    with django_assert_max_num_queries(16):
         counts = recompute_lights(today=TODAY, calendar=CAL)
     assert counts["tasks"] == 40
     with CaptureQueriesContext(connection) as big:
@@ -497,3 +498,108 @@ def test_recompute_task_light_updates_the_row_and_the_instance(make_task, office
     with CaptureQueriesContext(connection) as ctx:
         recompute_task_light(task, today=TODAY, calendar=CAL)
     assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+
+
+# -- the incremental nightly run ------------------------------------------------------------
+
+
+def _expected(day):
+    """Every task's light as a full computation would give it, without writing anything."""
+    from duban.supervision.lights import _FactLoader, _rows, compute_light
+
+    thresholds = Thresholds.from_settings(SupervisionSettings.current())
+    rows = _rows(Task.objects.order_by("pk"), day)
+    facts = _FactLoader(day, CAL, thresholds).facts(rows)
+    return {r.pk: tuple(compute_light(facts[r.pk], thresholds, day, calendar=CAL)) for r in rows}
+
+
+@pytest.mark.django_db
+def test_the_incremental_run_matches_a_full_one_every_day(make_task, units):
+    """Ten weeks of nightly runs over tasks of every kind, with facts changing on the way
+    (a report, a milestone done, a deadline moved, a new task): each night the incremental
+    run leaves exactly the lights a full recompute would, while looking at far fewer."""
+    make_task(reports=on_time())  # green until the plan line or the next report catches up
+    make_task(progress=61, reports=on_time(percent=40))  # yellow: behind plan
+    make_task(milestone_due="2025-12-05", reports=on_time(), progress=80)  # warning, then red
+    silent = make_task(progress=61)  # red: reports missing
+    make_task(progress=95, schedule=False)  # green a long while
+    make_task(status="closed")
+    make_task(status="proposed")
+    ahead = make_task(progress=70, milestone_due="2025-12-19", reports=on_time(percent=70))
+    first = recompute_lights(today=D("2025-11-03"), calendar=CAL, incremental=True)
+    assert first["full"] and first["tasks"] == 8
+    looked_at = []
+    day = D("2025-11-04")
+    while day <= D("2026-01-12"):
+        if day == D("2025-11-20"):  # the silent unit reports at last
+            ProgressReport.objects.create(
+                task=silent,
+                unit=units["fgw"],
+                period_start=D("2025-11-01"),
+                period_end=D("2025-11-25"),
+                due_date=D("2025-11-25"),
+                status="accepted",
+                percent=75,
+                submitted_at=timezone.now(),
+            )
+        if day == D("2025-12-10"):
+            m = Milestone.objects.get(task=ahead)
+            m.done_at = day
+            m.save()
+        if day == D("2025-12-15"):
+            moved = Task.objects.get(pk=silent.pk)
+            moved.deadline = D("2026-03-31")
+            moved.save()
+        if day == D("2025-12-20"):
+            make_task(progress=10, reports=on_time(percent=10))
+        counts = recompute_lights(today=day, calendar=CAL, incremental=True)
+        assert not counts["full"]
+        looked_at.append(counts["tasks"])
+        assert stored() == _expected(day), day
+        day += dt.timedelta(days=1)
+    assert sum(looked_at) < 0.6 * 9 * len(looked_at)  # most nights skip most tasks
+    assert min(looked_at) <= 3
+
+
+@pytest.mark.django_db
+def test_changed_thresholds_or_an_earlier_day_mean_a_full_run(make_task):
+    for _i in range(3):
+        make_task(reports=on_time())
+    assert recompute_lights(today=TODAY, calendar=CAL, incremental=True)["full"]
+    assert not recompute_lights(today=TODAY, calendar=CAL, incremental=True)["full"]
+    settings = SupervisionSettings.current()
+    settings.yellow_lag_percent = 5
+    settings.save()
+    assert recompute_lights(today=TODAY, calendar=CAL, incremental=True)["full"]
+    assert recompute_lights(today=TODAY - dt.timedelta(days=3), calendar=CAL, incremental=True)[
+        "full"
+    ]
+    assert stored() == _expected(TODAY - dt.timedelta(days=3))
+
+
+def test_a_green_light_is_trusted_until_its_first_possible_change():
+    from duban.supervision.lights import LightResult, stable_until
+
+    green = LightResult("green", "按计划推进")
+    facts = TaskFacts(
+        status="in_progress",
+        start_date=D("2025-09-01"),
+        deadline=D("2025-12-31"),
+        progress=61,
+        milestones=(MilestoneFact("验收", D("2025-12-19")),),
+    )
+    day = D("2025-11-03")
+    until = stable_until(facts, green, DEFAULTS, day, calendar=CAL, next_due=D("2025-11-25"))
+    # The milestone's warning could start 24 days early (5 working days and holidays).
+    assert until == D("2025-11-25")
+    assert stable_until(facts, green, DEFAULTS, day, calendar=CAL) == D("2025-11-25")
+    behind = TaskFacts("in_progress", D("2025-09-01"), D("2025-12-31"), progress=55)
+    lag_day = stable_until(behind, green, DEFAULTS, day, calendar=CAL)
+    # The day the plan line first runs more than 10 points ahead of 55 %, and not before.
+    from duban.supervision.lights import compute_light
+
+    assert compute_light(behind, DEFAULTS, lag_day, calendar=CAL).light == "yellow"
+    before = lag_day - dt.timedelta(days=1)
+    assert compute_light(behind, DEFAULTS, before, calendar=CAL).light == "green"
+    red = LightResult("red", "连续2期未报送")
+    assert stable_until(facts, red, DEFAULTS, day, calendar=CAL) == day + dt.timedelta(days=1)

@@ -4,6 +4,7 @@ webhooks (generic JSON, 企业微信, 钉钉) to a real HTTP receiver on loopbac
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import email
 import email.policy
 import hashlib
@@ -15,10 +16,13 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 
-from duban.core import jobs
-from duban.core.models import Job
+from duban.core import jobs, outbox
+from duban.core.models import Job, OutboxMessage
 from duban.org.services import create_user
 from duban.plans.models import Assignment, Plan, Task
 from duban.supervision.models import Notification, WebhookEndpoint
@@ -169,3 +173,55 @@ def test_a_robot_refusal_is_a_failure(noticed_task, http_receiver):
     run_all()
     job = Job.objects.get(name="deliver_webhook")
     assert job.attempts == 1 and "93000" in job.error
+
+
+def test_messages_carry_their_idempotency_key(noticed_task, http_receiver, smtp_server):
+    WebhookEndpoint.objects.create(name="g", kind="generic", url=f"{http_receiver}/h")
+    notice, _ = issue_notice(noticed_task, level="supervise", reason="亮红灯")
+    run_all()
+    hook_key = Receiver.received[0]["headers"]["Idempotency-Key"]
+    assert hook_key.startswith(f"notice:{notice.pk}:hook:")
+    parsed = email.message_from_bytes(smtp_server.messages[0].content, policy=email.policy.default)
+    mail_key = parsed["X-Duban-Idempotency-Key"]
+    assert mail_key.startswith(f"notice:{notice.pk}:mail:")
+    assert parsed["Message-ID"] == outbox.message_id(mail_key)
+    assert set(OutboxMessage.objects.values_list("key", flat=True)) == {hook_key, mail_key}
+    assert all(m.sent_at is not None for m in OutboxMessage.objects.all())
+
+
+def test_nothing_is_sent_twice_when_the_jobs_commit_fails(
+    noticed_task, http_receiver, smtp_server, monkeypatch
+):
+    """The receiver got the message, then recording the job as done failed (the database
+    went away): the job is retried once its lease runs out, and finds the message sent."""
+    WebhookEndpoint.objects.create(name="g", kind="generic", url=f"{http_receiver}/h")
+    issue_notice(noticed_task, level="supervise", reason="亮红灯")
+    real_record = jobs._record_success
+
+    def commit_fails(job_obj, result):
+        raise DatabaseError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(jobs, "_record_success", commit_fails)
+    for _ in range(2):  # the mail and the webhook
+        with pytest.raises(DatabaseError):
+            jobs.run_one()
+    assert len(Receiver.received) == 1 and len(smtp_server.messages) == 1
+    assert set(Job.objects.values_list("status", flat=True)) == {"running"}
+
+    monkeypatch.setattr(jobs, "_record_success", real_record)
+    later = timezone.now() + dt.timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        run_all()
+    assert len(Receiver.received) == 1 and len(smtp_server.messages) == 1
+    assert set(Job.objects.values_list("status", flat=True)) == {"done"}
+    assert {j.result.get("already_sent") for j in Job.objects.all()} == {True}
+    assert list(OutboxMessage.objects.values_list("attempts", flat=True)) == [1, 1]
+
+
+def test_a_rolled_back_notice_leaves_nothing_in_the_outbox(noticed_task, smtp_server):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        issue_notice(noticed_task, level="supervise", reason="亮红灯")
+        raise RuntimeError("the caller failed after issuing")
+    run_all()
+    assert not OutboxMessage.objects.exists() and not Job.objects.exists()
+    assert smtp_server.messages == []
