@@ -168,7 +168,7 @@ def test_a_malformed_filter_is_a_400_in_the_error_shape(office_user, query):
     assert response.status_code == 400 and shape(response) == "invalid"
     name = query.split("=")[0]
     message = response.json()["error"]["message"]
-    assert f"“{name}”" in message  # the message names the filter (duban.core.params)
+    assert message.get(name)  # the message names the filter and says why
 
 
 def test_well_formed_filters_still_filter(office_user, task):
