@@ -245,7 +245,7 @@ def _sniff(data: bytes) -> str | None:
 
 
 def _zip_kind(data: bytes) -> str:
-    """ "docx", "ofd" (GB/T 33190 names its entry file OFD.xml at the root) or "zip"."""
+    """Which zip this is: "docx", "ofd" (its entry file OFD.xml is at the root) or "zip"."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
