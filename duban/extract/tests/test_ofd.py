@@ -54,6 +54,16 @@ def test_text_is_read_top_to_bottom_then_left_to_right_whatever_the_xml_order() 
     ]
 
 
+def test_one_object_per_character_reads_as_one_line_without_spaces() -> None:
+    # Writers that convert from PDF often draw every glyph as its own TextObject.
+    line, x, page = "到2026年底前完成。", 25.0, []
+    for ch in line:
+        page.append(Text(x, 40, ch, size=5))
+        x += 5 if ord(ch) > 0x2E80 else 2.5
+    page.reverse()
+    assert read_ofd(build_ofd([[page]])).text == line
+
+
 def test_several_textcodes_in_one_object_keep_their_own_lines() -> None:
     ns = "http://www.ofdspec.org/2016"
     page = (
