@@ -13,7 +13,7 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("报告文件"),
         allow_empty_file=True,
-        help_text=_("支持 .txt .md .docx .pdf（有文字层）.html"),
+        help_text=_("支持 .txt .md .docx .doc .wps .pdf（有文字层）.ofd .html"),
     )
     title = forms.CharField(label=_("标题（可选）"), required=False, max_length=300)
     date = forms.DateField(

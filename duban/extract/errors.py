@@ -28,6 +28,9 @@ class ErrorCode(StrEnum):
     E013_BAD_HTML = "E013"  # HTML with no article text
     E014_ENGINE = "E014"  # a required pipeline step failed (a bug, reported, never hidden)
     E015_NO_DATE = "E015"  # the document states no date and the caller gave none (web upload)
+    E016_BAD_OFD = "E016"  # OFD that is not a zip, incomplete, corrupt or hostile (DTD, ../ path)
+    E017_NO_OFFICE = "E017"  # .doc/.wps needs LibreOffice, which is not installed
+    E018_OFFICE_FAILED = "E018"  # LibreOffice could not convert the .doc/.wps (or timed out)
 
 
 class ExtractError(Exception):

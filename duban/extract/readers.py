@@ -2,20 +2,30 @@
 
 The engine itself works on ``str``; this module is the only place that touches files. It
 turns ``.txt``/``.md`` (UTF-8, GB18030/GBK, UTF-16/32), ``.docx``, ``.pdf`` with a text
-layer and ``.html`` pages saved from a government website into a :class:`SourceText`,
-and reports every failure as an :class:`~duban.extract.errors.ExtractError` with a
-one-line message a clerk can act on.
+layer, ``.ofd`` (GB/T 33190, read here from its zip and XML structure), ``.html`` pages
+saved from a government website, and old ``.doc``/``.wps`` files (converted to ``.docx``
+by LibreOffice in headless mode) into a :class:`SourceText`, and reports every failure as
+an :class:`~duban.extract.errors.ExtractError` with a one-line message a clerk can act on.
 
 Everything that could be hostile is bounded *before* it is parsed: the file size against
-``max_bytes``, a ``.docx``'s zip directory against a zip bomb, NUL-heavy "text" against
-binary files renamed to ``.txt``.
+``max_bytes``, a ``.docx``'s or ``.ofd``'s zip directory against a zip bomb, an OFD's XML
+against DTDs and its references against paths outside the archive, NUL-heavy "text"
+against binary files renamed to ``.txt``, LibreOffice against hanging (a timeout).
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import contextlib
 import io
+import os
+import posixpath
 import re
+import shutil
+import signal
+import subprocess
+import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -42,8 +52,19 @@ PDF_MAX_RATIO = 100
 PDF_RATIO_MIN_SIZE = 5 * 1024 * 1024
 PDF_MAX_TOTAL_FACTOR = 5  # all non-image streams together ≤ 5 × max_bytes
 
+# OFD: the same page limit as PDF, and a bound on DocBody entries (a real file has one,
+# rarely a few; each costs a Document.xml parse).
+OFD_MAX_PAGES = PDF_MAX_PAGES
+OFD_MAX_DOCUMENTS = 100
+
+# .doc/.wps: LibreOffice converts a 100-page .doc in a few seconds; a file that takes longer
+# than this is hostile or broken, and the process tree is killed.
+OFFICE_TIMEOUT = 120
+OFFICE_INSTALL_HINT = "apt-get install libreoffice-writer-nogui"
+
 TEXT_EXTENSIONS = {".txt", ".md", ".text", ".markdown"}
 HTML_EXTENSIONS = {".html", ".htm", ".shtml", ".xhtml"}
+OFFICE_EXTENSIONS = {".doc", ".wps"}  # Word 97–2003 and WPS Office's own (Word-compatible)
 
 _MAGIC_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .doc/.xls, and encrypted .docx
 _MAGIC_ZIP = b"PK\x03\x04"
@@ -62,15 +83,39 @@ _BINARY_MAGICS = {
 }
 
 
+@dataclass(frozen=True)
+class SourcePage:
+    """Where a page of a fixed-layout file (PDF, OFD) starts in :attr:`SourceText.text`.
+
+    A source link uses it to open the original on the right page. ``number`` counts from 1
+    within its ``document`` (an OFD may hold several documents, each numbered from 1;
+    a PDF has one).
+    """
+
+    start: int
+    number: int
+    document: int = 1
+
+
 @dataclass
 class SourceText:
     """A document's text as read, before the engine normalizes it."""
 
     text: str
-    encoding: str  # "utf-8", "utf-8-sig", "gb18030", "utf-16-le" … or "docx"/"pdf" for containers
-    format: str  # "text" | "docx" | "pdf" | "html"
+    # "utf-8", "utf-8-sig", "gb18030", "utf-16-le" … or "docx"/"pdf"/"ofd"/"doc"/"wps"
+    encoding: str
+    format: str  # "text" | "docx" | "pdf" | "ofd" | "html" | "doc" | "wps"
     path: str
     warnings: list[str] = field(default_factory=list)
+    # Page starts, in order, for formats that have pages (PDF, OFD); empty for the others.
+    pages: list[SourcePage] = field(default_factory=list)
+
+    def page_at(self, offset: int) -> SourcePage | None:
+        """The page that holds character ``offset`` of :attr:`text`, or None without pages."""
+        if not self.pages:
+            return None
+        i = bisect.bisect_right([p.start for p in self.pages], offset)
+        return self.pages[max(0, i - 1)]
 
 
 def _err(code: ErrorCode, zh: str, en: str) -> ExtractError:
@@ -128,27 +173,38 @@ def read_bytes(
 
     # The content decides when it contradicts the extension: a PDF saved as ".txt" is read as
     # a PDF (with a warning) rather than rejected, since the clerk's intent is clear.
-    fmt = {".docx": "docx", ".pdf": "pdf"}.get(suffix)
+    fmt = {".docx": "docx", ".pdf": "pdf", ".ofd": "ofd"}.get(suffix)
     if suffix in TEXT_EXTENSIONS:
         fmt = "text"
     elif suffix in HTML_EXTENSIONS:
         fmt = "html"
-    if sniffed in ("pdf", "docx", "ole") and fmt != sniffed:
-        if fmt is not None and sniffed != "ole":
+    elif suffix in OFFICE_EXTENSIONS:
+        # Old Word and WPS files are OLE containers, or RTF that Word saved as ".doc";
+        # anything else under these names (often HTML from a web system) is read as what it is.
+        fmt = "office" if sniffed == "ole" or data.startswith(b"{\\rtf") else None
+    if sniffed in ("pdf", "docx", "ofd") and fmt != sniffed:
+        if fmt is not None or suffix in OFFICE_EXTENSIONS:
             warnings.append(
                 f"扩展名 {suffix} 与内容不符，按 {sniffed.upper()} 读取"
                 f"（extension does not match content; read as {sniffed})"
             )
         fmt = sniffed
+    elif sniffed == "ole" and fmt != "office":
+        # Word saves a password-protected .docx as an OLE container, like the old .doc.
+        fmt = "ole" if suffix == ".docx" else "office"
 
     if fmt == "ole":
         raise _err(
             ErrorCode.E005_BAD_DOCX,
-            "这是旧版 Word (.doc) 文件或加密的 Word 文件，请去掉密码并另存为 .docx 后再导入",
-            "old .doc or password-protected file; remove the password and save as .docx",
+            "这是加密的 Word 文件或旧版 Word 文件改了扩展名，请去掉密码并另存为 .docx 后再导入",
+            "password-protected or renamed old Word file; remove the password, save as .docx",
         )
-    if fmt == "docx":
+    if fmt == "office":
+        src = _read_office(data, suffix if suffix in OFFICE_EXTENSIONS else ".doc", path, max_bytes)
+    elif fmt == "docx":
         src = _read_docx(data, path, max_bytes)
+    elif fmt == "ofd":
+        src = _read_ofd(data, path, max_bytes)
     elif fmt == "pdf":
         src = _read_pdf(data, path, max_bytes)
     elif fmt == "html":
@@ -162,7 +218,8 @@ def read_bytes(
         except ExtractError as exc:
             raise _err(
                 ErrorCode.E009_UNSUPPORTED,
-                f"不支持的文件类型：{suffix or '无扩展名'}；请使用 .txt、.md、.docx、.pdf 或 .html",
+                f"不支持的文件类型：{suffix or '无扩展名'}；"
+                "请使用 .txt、.md、.docx、.doc、.wps、.pdf、.ofd 或 .html",
                 "unsupported file type",
             ) from exc
         if _looks_like_html(src.text):
@@ -176,7 +233,7 @@ def _sniff(data: bytes) -> str | None:
     if head.startswith(_MAGIC_OLE):
         return "ole"
     if head.startswith(_MAGIC_ZIP):
-        return "docx" if b"word/" in data[:65536] or _zip_has_word(data) else "zip"
+        return "docx" if b"word/" in data[:65536] else _zip_kind(data)
     # A PDF may carry a little junk before its header; a text that merely mentions "%PDF-"
     # near its start has no end-of-file marker.
     if head.startswith(_MAGIC_PDF) or (_MAGIC_PDF in head and b"%%EOF" in data[-2048:]):
@@ -187,12 +244,18 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def _zip_has_word(data: bytes) -> bool:
+def _zip_kind(data: bytes) -> str:
+    """Which zip this is: "docx", "ofd" (its entry file OFD.xml is at the root) or "zip"."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
+            names = zf.namelist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return False
+        return "zip"
+    if "word/document.xml" in names:
+        return "docx"
+    if any(n.lower() == "ofd.xml" for n in names):
+        return "ofd"
+    return "zip"
 
 
 def _looks_like_html(text: str) -> bool:
@@ -386,21 +449,33 @@ def _read_text(data: bytes, path: str) -> SourceText:
 # --------------------------------------------------------------------------- .docx
 
 
-def _check_zip(zf: zipfile.ZipFile, max_bytes: int) -> None:
+def _check_zip(
+    zf: zipfile.ZipFile,
+    max_bytes: int,
+    *,
+    kind: str = "Word 文件",
+    kind_en: str = ".docx",
+    bad: ErrorCode = ErrorCode.E005_BAD_DOCX,
+) -> None:
+    """Refuse a zip container (.docx, .ofd) whose directory declares a bomb, before inflating.
+
+    ``kind`` names the format in the message; ``bad`` is the format's own error code, used
+    for an encrypted archive (E008 stays the code of every bomb).
+    """
     infos = zf.infolist()
     if len(infos) > DOCX_MAX_MEMBERS:
         raise _err(
             ErrorCode.E008_ZIP_BOMB,
-            f"Word 文件结构异常：包含 {len(infos)} 个部件，已拒绝",
+            f"{kind}结构异常：包含 {len(infos)} 个部件，已拒绝",
             "too many zip members",
         )
     total = 0
     for info in infos:
         if info.flag_bits & 0x1:
             raise _err(
-                ErrorCode.E005_BAD_DOCX,
-                "Word 文件已加密，请去掉密码后再导入",
-                "encrypted .docx; remove the password",
+                bad,
+                f"{kind}已加密，请去掉密码后再导入",
+                f"encrypted {kind_en}; remove the password",
             )
         total += info.file_size
         if info.file_size > DOCX_RATIO_MIN_SIZE and info.file_size > DOCX_MAX_RATIO * max(
@@ -408,13 +483,13 @@ def _check_zip(zf: zipfile.ZipFile, max_bytes: int) -> None:
         ):
             raise _err(
                 ErrorCode.E008_ZIP_BOMB,
-                f"Word 文件解压后异常膨胀（{info.filename} 压缩比超过 {DOCX_MAX_RATIO}:1），已拒绝",
+                f"{kind}解压后异常膨胀（{info.filename} 压缩比超过 {DOCX_MAX_RATIO}:1），已拒绝",
                 "zip bomb suspected",
             )
     if total > DOCX_MAX_TOTAL_FACTOR * max_bytes:
         raise _err(
             ErrorCode.E008_ZIP_BOMB,
-            f"Word 文件解压后过大（{_mb(total)}），已拒绝",
+            f"{kind}解压后过大（{_mb(total)}），已拒绝",
             "uncompressed size too large",
         )
 
@@ -563,7 +638,13 @@ def _read_pdf(data: bytes, path: str, max_bytes: int) -> SourceText:
             "PDF 文件已损坏或无法读取，请重新导出后再导入",
             "unreadable PDF",
         ) from exc
-    text = text.replace("\x0c", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    # pdfminer ends every page with a form feed: page starts are counted before it goes.
+    chunks = text.replace("\r\n", "\n").replace("\r", "\n").split("\x0c")
+    pages, pos = [], 0
+    for number, chunk in enumerate(chunks[:-1] if len(chunks) > 1 else chunks, start=1):
+        pages.append(SourcePage(start=pos, number=number))
+        pos += len(chunk) + 1
+    text = "\n".join(chunks)  # the text is the same as with form feeds made line breaks
     if not text.strip():
         raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, NO_TEXT_LAYER)
     # Fonts without a Unicode map come out as "(cid:1234)": the text layer exists but is useless.
@@ -574,7 +655,316 @@ def _read_pdf(data: bytes, path: str, max_bytes: int) -> SourceText:
             "PDF 的文字无法解码（字体缺少编码表），请先进行 OCR 识别或索取 Word 版",
             "PDF text cannot be decoded",
         )
-    return SourceText(text=text, encoding="pdf", format="pdf", path=path, warnings=[])
+    return SourceText(text=text, encoding="pdf", format="pdf", path=path, warnings=[], pages=pages)
+
+
+# --------------------------------------------------------------------------- .doc / .wps
+
+
+def office_command() -> str | None:
+    """The LibreOffice program on PATH (``soffice``, or ``libreoffice``), or None."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert_to_docx(data: bytes, *, suffix: str = ".doc", timeout: float = OFFICE_TIMEOUT) -> bytes:
+    """Convert an old Word/WPS file to .docx with LibreOffice in headless mode.
+
+    Each call gets a private user profile in a temporary directory: LibreOffice refuses a
+    second instance on a shared profile, and a profile left by a crash must not break the
+    next upload. The process runs in its own session so a timeout kills the whole tree
+    (``soffice`` starts ``soffice.bin`` as a child).
+    """
+    office = office_command()
+    if office is None:
+        raise _err(
+            ErrorCode.E017_NO_OFFICE,
+            f"服务器未安装 LibreOffice，无法读取 {suffix} 文件；请管理员安装"
+            f"（{OFFICE_INSTALL_HINT}），或将文件另存为 .docx 后再导入",
+            f"LibreOffice is not installed: {OFFICE_INSTALL_HINT}",
+        )
+    with tempfile.TemporaryDirectory(prefix="duban-office-") as tmp:
+        work = Path(tmp)
+        src = work / f"input{suffix}"
+        src.write_bytes(data)
+        out = work / "out"
+        cmd = [
+            office,
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            "docx:MS Word 2007 XML",
+            "--outdir",
+            str(out),
+            str(src),
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env={**os.environ, "HOME": tmp},
+        )
+        try:
+            proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise _err(
+                ErrorCode.E018_OFFICE_FAILED,
+                f"{suffix} 文件转换超时（超过 {timeout:g} 秒），请另存为 .docx 后再导入",
+                "LibreOffice conversion timed out",
+            ) from exc
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        result = out / "input.docx"
+        if proc.returncode != 0 or not result.is_file():
+            raise _err(
+                ErrorCode.E018_OFFICE_FAILED,
+                f"{suffix} 文件无法转换（可能已加密或损坏），请去掉密码并另存为 .docx 后再导入",
+                "LibreOffice could not convert the file",
+            )
+        return result.read_bytes()
+
+
+def _read_office(data: bytes, suffix: str, path: str, max_bytes: int) -> SourceText:
+    converted = convert_to_docx(data, suffix=suffix)
+    try:
+        src = _read_docx(converted, path, max_bytes)
+    except ExtractError as exc:
+        if exc.code == ErrorCode.E001_EMPTY:
+            raise _err(ErrorCode.E001_EMPTY, f"{suffix} 文件中没有文字", "no text") from exc
+        raise
+    fmt = suffix.lstrip(".")
+    return SourceText(text=src.text, encoding=fmt, format=fmt, path=path, warnings=src.warnings)
+
+
+# --------------------------------------------------------------------------- .ofd
+
+OFD_NO_TEXT = (
+    "此 OFD 文件没有文字（可能是扫描件），请先进行 OCR 识别或索取 Word 版"
+    "（this OFD has no text; run OCR first)"
+)
+
+
+def _ofd_error(zh: str, en: str) -> ExtractError:
+    return _err(ErrorCode.E016_BAD_OFD, zh, en)
+
+
+def _ofd_corrupt() -> ExtractError:
+    return _ofd_error("OFD 文件已损坏或不完整，请重新导出后再导入", "truncated or corrupt OFD")
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _ofd_member_is_unsafe(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or bool(re.match(r"[A-Za-z]:", name))
+
+
+class _OfdPackage:
+    """An opened OFD zip: safe name lookup and safe XML parsing of its members."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.names: dict[str, str] = {}
+        for name in zf.namelist():
+            if _ofd_member_is_unsafe(name):
+                raise _ofd_error(
+                    f"OFD 文件包含指向压缩包外的路径（{name[:80]}），已拒绝",
+                    "path outside the archive",
+                )
+            self.names.setdefault(name.lower(), name)
+
+    def resolve(self, base_dir: str, loc: str) -> str | None:
+        """The member that ``loc`` names, relative to ``base_dir`` or, failing that, the root.
+
+        The standard makes paths relative to the referring file's directory and "/…" paths
+        absolute in the package; some writers put root-relative paths everywhere, so both
+        are tried. A path that leaves the package is refused, found or not.
+        """
+        loc = loc.strip().replace("\\", "/")
+        if not loc:
+            return None
+        tries = [loc.lstrip("/")] if loc.startswith("/") else [posixpath.join(base_dir, loc), loc]
+        for candidate in tries:
+            norm = posixpath.normpath(candidate)
+            if norm == ".." or norm.startswith(("../", "/")):
+                raise _ofd_error(
+                    f"OFD 文件引用了压缩包外的路径（{loc[:80]}），已拒绝",
+                    "reference outside the archive",
+                )
+            if norm.lower() in self.names:
+                return self.names[norm.lower()]
+        return None
+
+    def xml(self, name: str):  # type: ignore[no-untyped-def]
+        from xml.etree.ElementTree import ParseError
+
+        from defusedxml import DefusedXmlException
+        from defusedxml.ElementTree import fromstring
+
+        try:
+            raw = self.zf.read(name)  # size already bounded by _check_zip
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+            raise _ofd_corrupt() from exc
+        try:
+            return fromstring(raw, forbid_dtd=True)
+        except DefusedXmlException as exc:
+            # OFD writers never emit a DTD; one can only be an entity-expansion attack.
+            raise _ofd_error(
+                "OFD 文件包含不允许的内容（DTD），已拒绝", "DTD in OFD rejected"
+            ) from exc
+        except (ParseError, ValueError) as exc:
+            raise _ofd_corrupt() from exc
+
+
+def _numbers(value: str | None, n: int) -> list[float]:
+    out: list[float] = []
+    for part in (value or "").split()[:n]:
+        try:
+            out.append(float(part))
+        except ValueError:
+            out.append(0.0)
+    return out + [0.0] * (n - len(out))
+
+
+def _em_width(text: str) -> float:
+    """Width of ``text`` in ems, guessed without font metrics: hanzi 1, Latin ½."""
+    return sum(1.0 if ord(c) >= 0x2E80 else 0.5 for c in text)
+
+
+def _ofd_page_lines(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page's text lines in reading order: top to bottom, then left to right.
+
+    Each TextCode is placed at its TextObject's Boundary origin plus its own X/Y (an absent
+    X or Y carries over from the previous TextCode, as the standard says). Codes whose
+    baselines lie within half a font size of each other form one line; DeltaX (glyph
+    spacing) and CTM scaling change where glyphs are drawn, not the text.
+    """
+    runs: list[tuple[float, float, float, str]] = []
+    for obj in page.iter():
+        if _local(obj.tag) != "TextObject":
+            continue
+        bx, by = _numbers(obj.get("Boundary"), 2)
+        size = _numbers(obj.get("Size"), 1)[0] or 3.5
+        x = y = 0.0
+        for code in obj:
+            if _local(code.tag) != "TextCode":
+                continue
+            if code.get("X") is not None:
+                x = _numbers(code.get("X"), 1)[0]
+            if code.get("Y") is not None:
+                y = _numbers(code.get("Y"), 1)[0]
+            text = _CONTROL.sub("", (code.text or "").replace("\r", "").replace("\n", ""))
+            if text:
+                runs.append((by + y, bx + x, size, text))
+    runs.sort(key=lambda r: (r[0], r[1]))
+    lines: list[list[tuple[float, float, float, str]]] = []
+    for run in runs:
+        if lines and run[0] - lines[-1][0][0] <= 0.5 * max(run[2], lines[-1][0][2]):
+            lines[-1].append(run)
+        else:
+            lines.append([run])
+    out: list[str] = []
+    for line in lines:
+        line.sort(key=lambda r: r[1])
+        parts: list[str] = []
+        end = None
+        for _y, x, size, text in line:
+            # a gap wider than 1½ characters separates words or table cells
+            if end is not None and x - end > 1.5 * size:
+                parts.append(" ")
+            parts.append(text)
+            end = x + _em_width(text) * size
+        joined = "".join(parts).strip(" ")
+        if joined:
+            out.append(joined)
+    return out
+
+
+def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _ofd_error(
+            "这不是有效的 OFD 文件（文件已损坏或不是 OFD 格式），请重新导出后再导入",
+            "not an OFD package",
+        ) from exc
+    with zf:
+        _check_zip(zf, max_bytes, kind="OFD 文件", kind_en="OFD", bad=ErrorCode.E016_BAD_OFD)
+        pkg = _OfdPackage(zf)
+        entry = pkg.resolve("", "OFD.xml")
+        if entry is None:
+            raise _ofd_error("这不是 OFD 文件（缺少 OFD.xml），请检查文件", "no OFD.xml")
+        roots = [
+            (el.text or "").strip()
+            for body in pkg.xml(entry).iter()
+            if _local(body.tag) == "DocBody"
+            for el in body
+            if _local(el.tag) == "DocRoot"
+        ]
+        if not any(roots):
+            raise _ofd_error("OFD 文件缺少文档入口（DocRoot），请重新导出后再导入", "no DocRoot")
+        warnings: list[str] = []
+        if len(roots) > OFD_MAX_DOCUMENTS:
+            roots = roots[:OFD_MAX_DOCUMENTS]
+            warnings.append(f"OFD 文件包含的文档过多，只读取前 {OFD_MAX_DOCUMENTS} 个")
+        # (document number, page number, page lines)
+        pages: list[tuple[int, int, list[str]]] = []
+        for doc_no, root in enumerate(roots, start=1):
+            doc_name = pkg.resolve("", root) if root else None
+            if doc_name is None:
+                raise _ofd_error(
+                    f"OFD 文件不完整：缺少第 {doc_no} 个文档的 {root or 'Document.xml'}",
+                    "missing Document.xml",
+                )
+            doc_dir = posixpath.dirname(doc_name)
+            document = pkg.xml(doc_name)
+            page_no = 0
+            for el in document.iter():
+                if _local(el.tag) != "Page" or el.get("BaseLoc") is None:
+                    continue
+                if len(pages) >= OFD_MAX_PAGES:
+                    warnings.append(f"OFD 文件超过 {OFD_MAX_PAGES} 页，只读取前 {OFD_MAX_PAGES} 页")
+                    break
+                page_no += 1
+                page_name = pkg.resolve(doc_dir, el.get("BaseLoc", ""))
+                if page_name is None:
+                    raise _ofd_error(
+                        f"OFD 文件不完整：缺少第 {doc_no} 个文档第 {page_no} 页的内容",
+                        "missing page content",
+                    )
+                pages.append((doc_no, page_no, _ofd_page_lines(pkg.xml(page_name))))
+            if len(pages) >= OFD_MAX_PAGES:
+                break
+
+    # Pages follow each other on a new line, documents after a blank line; an empty page
+    # adds no separator, so it starts where the next page does.
+    pieces: list[str] = []
+    starts: list[SourcePage] = []
+    pos = 0
+    prev_doc = 0
+    for doc_no, page_no, lines in pages:
+        body = "\n".join(lines)
+        sep = ""
+        if pos and body:
+            sep = "\n\n" if doc_no != prev_doc else "\n"
+        starts.append(SourcePage(start=pos + len(sep), number=page_no, document=doc_no))
+        if body:
+            pieces.append(sep + body)
+            pos += len(sep) + len(body)
+            prev_doc = doc_no
+    text = "".join(pieces)
+    if not text.strip():
+        raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, OFD_NO_TEXT)
+    return SourceText(
+        text=text, encoding="ofd", format="ofd", path=path, warnings=warnings, pages=starts
+    )
 
 
 # --------------------------------------------------------------------------- .html

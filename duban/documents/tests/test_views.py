@@ -15,6 +15,7 @@ from django.urls import reverse
 from duban.core import jobs
 from duban.core.models import Job
 from duban.documents.models import Document
+from duban.extract.tests.ofdgen import Text, build_ofd
 from duban.org.services import create_user
 from duban.plans.choices import PlanStatus, TaskStatus
 from duban.plans.models import Assignment, Plan, Task
@@ -113,6 +114,25 @@ def test_a_valid_upload_is_read_proposed_and_linked_to_review(
     assert document.title in page and "已解析" in page
 
 
+def test_an_ofd_upload_gives_the_same_proposals_as_its_text(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    # The report laid out as an OFD from the standard's structure: 6 lines a page, 2 pages.
+    lines = [ln for ln in REPORT.split("\n") if ln.strip()]
+    pages = [
+        [Text(25, 40 + 10 * i, line) for i, line in enumerate(lines[p : p + 6])]
+        for p in range(0, len(lines), 6)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, "report.ofd", build_ofd([pages]), date="2026-02-10")
+    assert response.status_code == 200
+    document = Document.objects.get()
+    assert document.file_format == "ofd"
+    proposed = document.plans.get().tasks.filter(status=TaskStatus.PROPOSED)
+    assert proposed.count() == 9
+    assert proposed.filter(text__contains="城东水厂二期工程").exists()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -121,6 +141,8 @@ def test_a_valid_upload_is_read_proposed_and_linked_to_review(
         ("broken.docx", b"PK\x03\x04" + b"\x00garbage" * 50, "Word"),
         ("nul.txt", b"abc\x00\x01\x02" * 400, "不是"),
         ("bomb.docx", None, "压缩"),
+        ("hostile.ofd", "outside", "压缩包外"),
+        ("broken.ofd", b"PK\x03\x04" + b"\x00garbage" * 50, "OFD"),
     ],
 )
 def test_a_bad_file_shows_the_engine_message_and_leaves_nothing(
@@ -128,6 +150,8 @@ def test_a_bad_file_shows_the_engine_message_and_leaves_nothing(
 ):
     if data is None:
         data = zip_bomb()
+    elif data == "outside":
+        data = build_ofd([[[Text(20, 40, "要加快推进。")]]], extra={"../evil.xml": "<x/>"})
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(office_client, name, data)
     html = response.content.decode()
@@ -413,3 +437,9 @@ def test_co_units_and_the_leader_in_charge_are_suggested_on_the_card(
     content = page.content.decode()
     assert "建议配合单位：" + "、".join(co) in content
     assert "建议分管领导：" + task.extracted["leader"] in content and task.extracted["leader"]
+
+
+def test_the_upload_form_names_every_format_the_engine_reads(office_client):
+    page = office_client.get(reverse("documents")).content.decode()
+    for ext in (".txt", ".docx", ".doc", ".wps", ".pdf", ".ofd", ".html"):
+        assert re.search(re.escape(ext) + "(?![a-z])", page), ext
