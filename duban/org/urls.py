@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("users/<int:pk>/password/", views.password_reset, name="manage-password"),
     path("calendar/", views.calendar, name="manage-calendar"),
+    path("calendar/notice/", views.calendar_notice, name="manage-calendar-notice"),
     path("calendar/<int:pk>/delete/", views.calendar_delete, name="manage-calendar-delete"),
     path("settings/", views.thresholds, name="manage-settings"),
 ]

@@ -542,3 +542,46 @@ def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
         )
         counts["supervise"] += created
     return counts
+
+
+# -- the working-day calendar ---------------------------------------------------------------
+
+
+def _require_office(actor: Any) -> None:
+    if Role.OFFICE not in access.grants(actor).global_roles:
+        raise access.NotAllowed("calendar")
+
+
+@transaction.atomic
+def save_holiday_notice(parsed: Any, *, actor: Any) -> dict[str, int]:
+    """Write a parsed State Council notice into the office's calendar (office only).
+
+    Each day of the notice becomes a ``CalendarDay`` row; a row the office had for the same
+    date is updated to what the notice says, rows on other dates (a local holiday) stay.
+    A notice with any problem writes nothing. Returns counts of created and updated rows.
+    """
+    from duban.supervision.models import CalendarDay
+
+    _require_office(actor)
+    if not parsed.ok:
+        raise ValidationError("；".join(parsed.errors) or _("通知中没有可保存的日期。"))
+    days = parsed.days
+    existing = {c.date: c for c in CalendarDay.objects.filter(date__in=[d.date for d in days])}
+    created = updated = 0
+    with audit.acting_as(actor):
+        for day in days:
+            row = existing.get(day.date)
+            if row is None:
+                CalendarDay.objects.create(date=day.date, is_workday=day.is_workday, note=day.note)
+                created += 1
+            elif (row.is_workday, row.note) != (day.is_workday, day.note):
+                row.is_workday, row.note = day.is_workday, day.note
+                row.save()
+                updated += 1
+    # Every row is audited by AuditedModel (before/after, actor), so no separate event.
+    return {
+        "created": created,
+        "updated": updated,
+        "rest": parsed.rest_count,
+        "work": parsed.work_count,
+    }
