@@ -20,6 +20,8 @@ PAGES = {
         "/manage/users/",
         "/manage/settings/",
         "/manage/calendar/",
+        "/manage/calendar/notice/",
+        "/assessment/",
     ],
     "clerk": ["/", "/desk/", "/roadmap/"],
 }
