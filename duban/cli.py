@@ -183,11 +183,15 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     os.environ.setdefault("DUBAN_REQUIRE_2FA", "false")
     setup_django()
     from django.core.management import call_command
+    from django.utils import timezone
 
     from duban.demo.loader import DEMO_PASSWORD, load_demo
+    from duban.supervision.workdays import WARNED_ENV, warn_uncovered_years, warned_years
 
     call_command("migrate", interactive=False, verbosity=0)
     summary = load_demo()
+    this_year = timezone.localdate().year
+    warn_uncovered_years(range(this_year, this_year + 2))
     click.echo(
         f"demo city: {summary['city']}: {summary['units']} units, "
         f"{summary['tasks']} tasks from the sample report"
@@ -206,7 +210,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     # The worker runs beside the server for as long as the demo does.
     worker_proc = subprocess.Popen(
         [sys.executable, "-m", "duban", "worker", "--poll", "2"],
-        env={**os.environ, "DUBAN_WORKER_PARENT": str(os.getpid())},
+        env={
+            **os.environ,
+            "DUBAN_WORKER_PARENT": str(os.getpid()),
+            WARNED_ENV: ",".join(str(y) for y in warned_years()),
+        },
     )
     click.echo(f"worker started (pid {worker_proc.pid}); open http://{host}:{port}/")
     from duban.server import serve as run_server

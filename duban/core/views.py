@@ -1,4 +1,4 @@
-"""The landing page after login, and the health check used by deployments."""
+"""The landing page after login (the workbench), and the health check used by deployments."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.shortcuts import render
 from duban import __version__
 from duban.plans.access import visible_tasks
 from duban.plans.models import Plan, Task
+from duban.supervision.workbench import build_workbench
 
 
 @login_required
@@ -26,10 +27,22 @@ def home(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("id", distinct=True))
         .values_list("light", "n")
     )
+    from duban.org.choices import Role
+    from duban.org.views import missing_calendar_years
+    from duban.plans.views import has_global_role
+
+    workbench = build_workbench(request.user)
+    missing_years = missing_calendar_years() if has_global_role(request.user, Role.OFFICE) else []
     return render(
         request,
         "core/home.html",
-        {"memberships": memberships, "plans": plans, "lights": lights},
+        {
+            "memberships": memberships,
+            "plans": plans,
+            "lights": lights,
+            "workbench": workbench,
+            "missing_years": missing_years,
+        },
     )
 
 

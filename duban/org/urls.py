@@ -21,6 +21,7 @@ urlpatterns = [
     path("users/<int:pk>/unlock/", views.unlock, name="manage-unlock"),
     path("users/<int:pk>/2fa/reset/", views.two_factor_reset, name="manage-2fa-reset"),
     path("calendar/", views.calendar, name="manage-calendar"),
+    path("calendar/notice/", views.calendar_notice, name="manage-calendar-notice"),
     path("calendar/<int:pk>/delete/", views.calendar_delete, name="manage-calendar-delete"),
     path("settings/", views.thresholds, name="manage-settings"),
 ]

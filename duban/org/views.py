@@ -27,8 +27,11 @@ from duban.org.forms import PasswordForm, RoleForm, UnitForm, UserCreateForm
 from duban.org.models import Membership, Unit, User
 from duban.plans import access
 from duban.plans.views import forbidden, guarded, rebind_with_version
-from duban.supervision.forms import CalendarDayForm, SupervisionSettingsForm
+from duban.supervision import services as supervision_services
+from duban.supervision.forms import CalendarDayForm, HolidayNoticeForm, SupervisionSettingsForm
+from duban.supervision.holidays import parse_holiday_notice
 from duban.supervision.models import CalendarDay, SupervisionSettings
+from duban.supervision.workdays import package_years
 
 
 def office_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -229,7 +232,82 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "org/calendar.html",
-        {"form": form, "days": days, "year": year, "prev": year - 1, "next": year + 1},
+        {
+            "form": form,
+            "days": days,
+            "year": year,
+            "prev": year - 1,
+            "next": year + 1,
+            "missing_years": missing_calendar_years(),
+        },
+        status=status,
+    )
+
+
+def missing_calendar_years() -> list[int]:
+    """This year and the next, when neither the package nor the office has their holidays."""
+    first, last = package_years()
+    this_year = timezone.localdate().year
+    office_years = {
+        d.year
+        for d in CalendarDay.objects.filter(
+            date__gte=dt.date(this_year, 1, 1), date__lte=dt.date(this_year + 1, 12, 31)
+        ).dates("date", "year")
+    }
+    return [
+        y for y in (this_year, this_year + 1) if not (first <= y <= last) and y not in office_years
+    ]
+
+
+@office_only
+def calendar_notice(request: HttpRequest) -> HttpResponse:
+    """Paste the State Council's holiday notice, preview the days it gives, then save them.
+
+    The preview and the save both parse the posted text, so what is saved is exactly what
+    was shown; nothing is kept between the two requests.
+    """
+    missing = missing_calendar_years()
+    parsed, existing, status = None, {}, 200
+    if request.method == "POST":
+        form = HolidayNoticeForm(request.POST)
+        if form.is_valid():
+            parsed = parse_holiday_notice(form.cleaned_data["text"], year=form.cleaned_data["year"])
+            if not parsed.ok:
+                status = 400
+            elif "save" in request.POST:
+                counts = supervision_services.save_holiday_notice(parsed, actor=request.user)
+                messages.success(
+                    request,
+                    _(
+                        "已保存{year}年节假日安排：放假{rest}天，调休上班{work}天"
+                        "（新增{created}条，修改{updated}条）。"
+                    ).format(year=parsed.year, **counts),
+                )
+                return HttpResponseRedirect(f"{reverse('manage-calendar')}?year={parsed.year}")
+            existing = {
+                c.date: c
+                for c in CalendarDay.objects.filter(date__in=[d.date for d in parsed.days])
+            }
+        else:
+            status = 400
+    else:
+        form = HolidayNoticeForm(initial={"year": missing[0] if missing else None})
+    rows = []
+    if parsed is not None:
+        for day in parsed.days:
+            old = existing.get(day.date)
+            rows.append(
+                {
+                    "day": day,
+                    "old": old,
+                    "changes": old is not None
+                    and (old.is_workday, old.note) != (day.is_workday, day.note),
+                }
+            )
+    return render(
+        request,
+        "org/calendar_notice.html",
+        {"form": form, "parsed": parsed, "rows": rows, "missing_years": missing},
         status=status,
     )
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "duban.supervision",
     "duban.bulletins",
     "duban.battlemap",
+    "duban.assessment",
 ]
 
 MIDDLEWARE = [

@@ -175,6 +175,32 @@ class CalendarDayForm(forms.ModelForm):
         }
 
 
+class HolidayNoticeForm(forms.Form):
+    """The State Council's holiday notice, pasted as text (read by ``holidays.py``)."""
+
+    text = forms.CharField(
+        label=_("通知正文"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_("从“国务院办公厅关于××××年部分节假日安排的通知”中复制全文粘贴到这里。"),
+        error_messages={
+            "required": _("请粘贴通知正文。"),
+            "max_length": _("通知正文过长，请只粘贴节假日安排部分。"),
+        },
+    )
+    year = forms.IntegerField(
+        label=_("年份（通知标题中没有年份时使用）"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        error_messages={
+            "min_value": _("年份应在2000到2100之间。"),
+            "max_value": _("年份应在2000到2100之间。"),
+            "invalid": _("年份应为四位数字。"),
+        },
+    )
+
+
 class SupervisionSettingsForm(forms.ModelForm):
     version = VersionField()
 

@@ -603,3 +603,130 @@ def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
         )
         counts["supervise"] += created
     return counts
+
+
+# -- the working-day calendar ---------------------------------------------------------------
+
+
+def _require_office(actor: Any) -> None:
+    if Role.OFFICE not in access.grants(actor).global_roles:
+        raise access.NotAllowed("calendar")
+
+
+@transaction.atomic
+def save_holiday_notice(parsed: Any, *, actor: Any) -> dict[str, int]:
+    """Write a parsed State Council notice into the office's calendar (office only).
+
+    Each day of the notice becomes a ``CalendarDay`` row; a row the office had for the same
+    date is updated to what the notice says, rows on other dates (a local holiday) stay.
+    A notice with any problem writes nothing. Returns counts of created and updated rows.
+    """
+    from duban.supervision.models import CalendarDay
+
+    _require_office(actor)
+    if not parsed.ok:
+        raise ValidationError("；".join(parsed.errors) or _("通知中没有可保存的日期。"))
+    days = parsed.days
+    existing = {c.date: c for c in CalendarDay.objects.filter(date__in=[d.date for d in days])}
+    created = updated = 0
+    with audit.acting_as(actor):
+        for day in days:
+            row = existing.get(day.date)
+            if row is None:
+                CalendarDay.objects.create(date=day.date, is_workday=day.is_workday, note=day.note)
+                created += 1
+            elif (row.is_workday, row.note) != (day.is_workday, day.note):
+                row.is_workday, row.note = day.is_workday, day.note
+                row.save()
+                updated += 1
+    # Every row is audited by AuditedModel (before/after, actor), so no separate event.
+    return {
+        "created": created,
+        "updated": updated,
+        "rest": parsed.rest_count,
+        "work": parsed.work_count,
+    }
+
+
+# -- bulk actions of the workbench ----------------------------------------------------------
+
+
+@transaction.atomic
+def accept_reports(report_ids: Iterable[int], *, actor: Any) -> list[ProgressReport]:
+    """Accept several reports at once (工作台's 「批量采纳」): all of them or none.
+
+    Each goes through :func:`review_report`, so the permission, status check, audit entry
+    and light refresh are the same as one by one; the first report that cannot be accepted
+    rolls back the others and its task code is named in the message.
+    """
+    ids = sorted({int(pk) for pk in report_ids})
+    if not ids:
+        raise ValidationError(_("请先勾选要采纳的报告。"))
+    reports = {
+        r.pk: r
+        for r in ProgressReport.objects.select_for_update()
+        .select_related("task")
+        .filter(pk__in=ids)
+    }
+    accepted = []
+    for pk in ids:
+        report = reports.get(pk)
+        if report is None or not access.can(actor, "view", report.task):
+            raise access.NotFound()
+        try:
+            accepted.append(review_report(report, actor=actor, accept=True))
+        except ValidationError as exc:
+            raise ValidationError(
+                _("{task}（{period}）的报告未能采纳：{reason} 本次没有采纳任何报告。").format(
+                    task=report.task.code, period=report.period_end, reason=exc
+                )
+            ) from exc
+    return accepted
+
+
+def late_reports(*, today: dt.date | None = None) -> Any:
+    """Reports a unit owes past their due date: recorded missing, or returned and not resent.
+
+    Only for tasks still under way; 「missing」 rows are written by the chasing ladder.
+    """
+    today = today or _today()
+    return ProgressReport.objects.filter(
+        status__in=(ReportStatus.MISSING, ReportStatus.RETURNED),
+        due_date__lt=today,
+        task__status__in=ACTIVE,
+    )
+
+
+@in_site_language
+@transaction.atomic
+def chase_late_units(*, actor: Any, today: dt.date | None = None) -> dict[str, int]:
+    """催办 every unit with a late report (工作台's 「一键催办」), office only.
+
+    One 催办 per late report, keyed like the chasing ladder's (``report:<period>:chase``), so a
+    unit already chased for that period, by hand or by the ladder, is not chased again.
+    Returns the number of units, notices sent and notices skipped as already sent.
+    """
+    _require_office(actor)
+    today = today or _today()
+    counts = {"units": 0, "sent": 0, "skipped": 0}
+    units: set[int] = set()
+    reports = late_reports(today=today).select_related("task", "unit").order_by("due_date", "pk")
+    for report in reports:
+        late = report.status == ReportStatus.RETURNED
+        reason = (
+            _("{period}的进展报告被退回后尚未重新报送（应报日期{due}），请抓紧报送。")
+            if late
+            else _("{period}的进展情况已逾期未报送（应报日期{due}），请抓紧报送。")
+        ).format(period=report.period_end, due=report.due_date)
+        _notice, created = issue_notice(
+            report.task,
+            level=NoticeLevel.CHASE,
+            reason=reason,
+            actor=actor,
+            unit=report.unit,
+            event_key=f"report:{report.period_end.isoformat()}:chase",
+        )
+        units.add(report.unit_id)
+        counts["sent" if created else "skipped"] += 1
+    counts["units"] = len(units)
+    return counts

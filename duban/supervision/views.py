@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.cache import get_conditional_response
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
 from duban.plans import access
-from duban.supervision import ical
+from duban.plans.views import guarded
+from duban.supervision import ical, services
 from duban.supervision.models import Evidence
 
 
@@ -59,3 +63,42 @@ def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
         except (access.NotFound, access.NotAllowed) as exc:
             raise Http404 from exc
     return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+
+
+# -- the workbench's bulk actions (the page itself is duban.core.views.home) ----------------
+
+
+@guarded
+@require_POST
+def workbench_accept(request: HttpRequest) -> HttpResponse:
+    """批量采纳: accept the reports ticked on the workbench, all or none."""
+    ids = []
+    for raw in request.POST.getlist("report"):
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            continue
+    try:
+        accepted = services.accept_reports(ids, actor=request.user)
+    except services.ValidationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已采纳 {n} 份报告。").format(n=len(accepted)))
+    return HttpResponseRedirect(reverse("home") + "#reviews")
+
+
+@guarded
+@require_POST
+def workbench_chase(request: HttpRequest) -> HttpResponse:
+    """一键催办: a 催办 to every unit with a late report (never twice for the same period)."""
+    counts = services.chase_late_units(actor=request.user)
+    if counts["units"] == 0:
+        messages.info(request, _("没有逾期未报的单位。"))
+    else:
+        messages.success(
+            request,
+            _("已向 {units} 个单位发出催办 {sent} 条；{skipped} 条此前已催办，未重复发出。").format(
+                **counts
+            ),
+        )
+    return HttpResponseRedirect(reverse("home") + "#late")

@@ -15,6 +15,9 @@ office counts them. A day is a working day by this order of precedence:
 data, so an upgrade extends it automatically). Dates outside that range fall back to rule 3
 unless the office has entered days for that year; :meth:`WorkCalendar.coverage` reports
 which years were used without holiday data, so the office can be warned to add them.
+The log gets one warning per missing year per process (:func:`warn_missing_year`): a
+page or job builds a fresh calendar for every request, and repeating the same line each
+time buried everything else on the console (``duban demo`` printed it 36 times).
 
 :class:`WorkCalendar` is pure (no database); :func:`load_calendar` builds one from the
 office's rows. Counting is O(log n): the calendar keeps only the days whose status differs
@@ -27,6 +30,7 @@ import bisect
 import datetime as dt
 import functools
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -54,6 +58,58 @@ def _package_days() -> tuple[dict[dt.date, bool], tuple[int, int]]:
 def package_years() -> tuple[int, int]:
     """First and last year for which the installed ``chinese_calendar`` has holiday tables."""
     return _package_days()[1]
+
+
+_warned_years: set[int] = set()
+# ``duban demo`` warns before it starts its worker and hands it the years already reported,
+# so one console shows one line per year, not one per process.
+WARNED_ENV = "DUBAN_CALENDAR_WARNED"
+
+
+def warn_missing_year(year: int) -> bool:
+    """Log, once per process, that ``year`` is counted without holiday data.
+
+    Returns whether this call logged (False when the year was already reported here, or by
+    the parent process named in ``DUBAN_CALENDAR_WARNED``).
+    """
+    inherited = os.environ.get(WARNED_ENV, "").split(",")
+    if year in _warned_years or str(year) in inherited:
+        _warned_years.add(year)
+        return False
+    _warned_years.add(year)
+    first, last = package_years()
+    logger.warning(
+        "working-day calendar: no holiday data for %s (the chinese-calendar package covers "
+        "%s-%s); counting Monday to Friday as working days until the office enters %s's "
+        "holidays and make-up working days on /manage/calendar/",
+        year,
+        first,
+        last,
+        year,
+    )
+    return True
+
+
+def warned_years() -> list[int]:
+    """The years this process has warned about, for a child process's ``DUBAN_CALENDAR_WARNED``."""
+    return sorted(_warned_years)
+
+
+def warn_uncovered_years(years: list[int] | range) -> list[int]:
+    """Warn now about each of ``years`` that neither the package nor the office covers.
+
+    ``duban demo`` calls this for this year and the next before serving, so the warning is
+    the first thing on the console rather than a line in the middle of a request log.
+    """
+    calendar = load_calendar()
+    for year in years:
+        calendar._note_years(year, year)
+    return list(calendar.coverage().uncovered_years_used)
+
+
+def forget_warned_years() -> None:
+    """Let the next use of a missing year warn again (for tests and long-lived workers)."""
+    _warned_years.clear()
 
 
 def _weekend_rule(d: dt.date) -> bool:
@@ -180,7 +236,7 @@ class WorkCalendar:
             # A year counts as covered once the office has entered any day of it.
             if not (lo <= year <= hi) and year not in self._office_years:
                 if year not in self._uncovered_used:
-                    logger.warning("working-day calendar has no holiday data for %s", year)
+                    warn_missing_year(year)
                 self._uncovered_used.add(year)
 
     @staticmethod

@@ -1,80 +1,78 @@
-"""Every page, as each role sees it, meets WCAG 2.1 AA (GB/T 37668) under axe-core.
-
-The demo city gives every page real content: a confirmed plan with lights, reports,
-notices and a bulletin. Each role visits the pages its navigation offers; axe-core runs
-on each as it is after loading. A missing browser fails (see ``duban/conftest.py``).
-"""
+"""Every form control on the main pages has a label a screen reader can announce."""
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
-from duban.conftest import assert_accessible, login
+from duban.demo.loader import DEMO_PASSWORD, load_demo
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo_city():
-    from duban.demo.loader import load_demo
-    from duban.documents.models import Document
-    from duban.plans.models import Plan, Task
-
-    load_demo()
-    plan = Plan.objects.get()
-    Plan.objects.filter(pk=plan.pk).update(is_public=True)  # so its public page exists
-    task = Task.objects.filter(plan=plan, assignment__isnull=False).order_by("pk").first()
-    document = Document.objects.first()
-    return {"plan": plan.pk, "task": task.pk, "document": document.pk}
-
-
-OFFICE_PAGES = [
-    "/",
-    "/documents/",
-    "/documents/{document}/review/",
-    "/taskbook/",
-    "/tasks/{task}/",
-    "/office/",
-    "/battlemap/",
-    "/battlemap/wall/",
-    "/roadmap/",
-    "/bulletins/",
-    "/manage/",
-    "/manage/users/",
-    "/manage/calendar/",
-    "/public/{plan}/",
-    "/accounts/password/",
-]
-CLERK_PAGES = ["/", "/desk/", "/tasks/{task}/"]
+PAGES = {
+    "office": [
+        "/",
+        "/battlemap/",
+        "/roadmap/",
+        "/documents/",
+        "/office/",
+        "/bulletins/",
+        "/taskbook/",
+        "/manage/",
+        "/manage/users/",
+        "/manage/settings/",
+        "/manage/calendar/",
+        "/manage/calendar/notice/",
+        "/assessment/",
+    ],
+    "clerk": ["/", "/desk/", "/roadmap/"],
+}
 
 
-def _visit(page, url: str) -> None:
-    response = page.goto(url)
-    assert response is not None and response.status < 400, f"{url}: {response and response.status}"
-    page.wait_for_load_state("networkidle")
-    assert_accessible(page)
+def unlabeled_controls(html: str) -> list[str]:
+    tree = lxml.html.fromstring(html)
+    labelled = {label.get("for") for label in tree.iter("label") if label.get("for")}
+    missing = []
+    for el in tree.iter("input", "select", "textarea"):
+        kind = (el.get("type") or "").lower()
+        if kind in {"hidden", "submit", "button", "reset", "image"}:
+            continue
+        if el.get("aria-label") or el.get("aria-labelledby") or el.get("title"):
+            continue
+        if el.get("id") and el.get("id") in labelled:
+            continue
+        if any(a.tag == "label" for a in el.iterancestors()):
+            continue
+        missing.append(lxml.html.tostring(el, encoding="unicode")[:120])
+    return missing
 
 
-def test_the_office_pages_meet_wcag_aa(page, live_server, demo_city):
-    login(page, live_server, "office", "duban2026")
-    for path in OFFICE_PAGES:
-        _visit(page, live_server.url + path.format(**demo_city))
-
-
-def test_the_clerk_pages_meet_wcag_aa_also_on_a_phone(browser, live_server, demo_city):
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", sorted(PAGES))
+def test_form_controls_have_labels(client, media_root, username):
+    summary = load_demo(lifelike=False)
+    assert summary["tasks"] > 0
     from duban.plans.models import Task
 
-    task = Task.objects.filter(assignment__lead_unit__memberships__user__username="clerk").first()
-    demo_city = {**demo_city, "task": task.pk}
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    phone = context.new_page()
-    try:
-        login(phone, live_server, "clerk", "duban2026")
-        for path in CLERK_PAGES:
-            _visit(phone, live_server.url + path.format(**demo_city))
-    finally:
-        context.close()
+    client.login(username=username, password=DEMO_PASSWORD)
+    task = Task.objects.filter(assignment__lead_unit__name="市商务局").first()
+    pages = [*PAGES[username], f"/tasks/{task.pk}/"]
+    if username == "clerk":
+        pages.append(f"/desk/report/{task.pk}/")
+    problems = {}
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        missing = unlabeled_controls(response.content.decode())
+        if missing:
+            problems[path] = missing
+    assert problems == {}
 
 
-def test_the_login_page_meets_wcag_aa(page, live_server, db):
-    _visit(page, live_server.url + "/accounts/login/")
+def test_the_checker_finds_an_unlabeled_field():
+    html = (
+        '<form><label for="a">甲</label><input id="a" name="a">'
+        '<label>乙 <select name="b"></select></label>'
+        '<input name="c" aria-label="丙"><input type="hidden" name="d">'
+        '<textarea name="e"></textarea></form>'
+    )
+    missing = unlabeled_controls(html)
+    assert len(missing) == 1 and 'name="e"' in missing[0]
