@@ -58,10 +58,22 @@ def archive(tmp_path, media_root):
 
 def _damaged_database(data: bytes) -> bytes:
     if connection.vendor == "sqlite":
+        import sqlite3
+        import tempfile
+
         page = int.from_bytes(data[16:18], "big") or 65536
-        # Keep the header page, scribble over the middle pages: still opens, fails the check.
-        middle = len(data) // page // 2
-        start = middle * page
+        # Scribble over the root page of the task table: the file still opens, and the
+        # check fails whatever else the database holds (a page picked by position may be
+        # a free page when other tests have grown the file).
+        with tempfile.NamedTemporaryFile(suffix=".sqlite3") as f:
+            f.write(data)
+            f.flush()
+            db = sqlite3.connect(f.name)
+            (root,) = db.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'plans_task'"
+            ).fetchone()
+            db.close()
+        start = (root - 1) * page
         return (
             data[:start] + bytes([0x0D, 0x00, 0xFF]) * (page // 3) + data[start + page // 3 * 3 :]
         )
