@@ -25,10 +25,11 @@ class UploadForm(forms.Form):
         label=_("牵头单位建议所用的单位目录"),
         required=False,
         choices=[
-            ("", _("本系统的层级（默认）")),
+            ("", _("本系统的默认目录")),
             ("city", _("市级部门")),
             ("province", _("省级部门")),
             ("national", _("国家部委")),
+            ("office", _("本单位上传的目录")),
             ("none", _("不建议牵头单位")),
         ],
     )
@@ -37,4 +38,22 @@ class UploadForm(forms.Form):
         queryset=Plan.objects.order_by("-id"),
         required=False,
         empty_label=_("新建方案"),
+    )
+
+    def clean_catalog(self) -> str:
+        from duban.documents.services import office_catalog_path
+
+        value = self.cleaned_data.get("catalog") or ""
+        if value == "office" and office_catalog_path() is None:
+            raise forms.ValidationError(_("尚未上传本单位的单位目录。"))
+        return value
+
+
+class CatalogForm(forms.Form):
+    file = forms.FileField(
+        label=_("单位目录文件"),
+        help_text=_(
+            "CSV、XLSX 或 JSON：每行一个单位，列为 单位、简称、别名、职责、分管领导、类型"
+            "（别名用顿号、职责用分号分隔）。上传后作为本系统牵头单位建议的默认目录。"
+        ),
     )

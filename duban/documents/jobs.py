@@ -44,6 +44,18 @@ def _discard(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def _catalog_choice(choice: str) -> str | None:
+    """The upload form's catalog choice as what the engine loads (a level or a path)."""
+    from duban.documents.services import default_catalog, office_catalog_path
+
+    if choice == "none":
+        return None
+    if choice == "office":
+        path = office_catalog_path()
+        return str(path) if path is not None else default_catalog()
+    return choice or default_catalog()
+
+
 @job("extract_document", atomic=False)
 def extract_document_job(
     *,
@@ -76,7 +88,7 @@ def extract_document_job(
             filename=filename,
             title=title,
             date=dt.date.fromisoformat(date) if date else None,
-            catalog=None if catalog == "none" else (catalog or settings.DUBAN_UNIT_LEVEL),
+            catalog=_catalog_choice(catalog),
             require_date=True,
         )
     except ExtractError as exc:

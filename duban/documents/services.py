@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -152,3 +153,67 @@ def learn_lead_choice(
             row.save()
             return True
     return False
+
+
+# -- the office's own unit catalog ------------------------------------------------------
+
+CATALOG_SUFFIXES = (".csv", ".xlsx", ".json")
+MAX_CATALOG_BYTES = 2 * 1024 * 1024
+
+
+def office_catalog_path() -> Path | None:
+    """The catalog the office uploaded (``$DUBAN_HOME/catalogs/office.*``), if any."""
+    folder = Path(settings.DUBAN_HOME) / "catalogs"
+    for suffix in CATALOG_SUFFIXES:
+        path = folder / f"office{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def default_catalog() -> str:
+    """What lead suggestions use when the upload form says nothing: the office's own
+    catalog when it uploaded one, else the packaged catalog of the site's level."""
+    path = office_catalog_path()
+    return str(path) if path is not None else settings.DUBAN_UNIT_LEVEL
+
+
+def save_office_catalog(data: bytes, *, filename: str, actor: Any) -> Catalog:
+    """Validate an uploaded catalog (csv, xlsx or json) and make it the site's default.
+
+    The file is read with the engine's own loader first, from a private temporary file:
+    a catalog with a bad row raises :class:`ExtractError` E012 naming the row and column,
+    and the catalog in use stays as it was. Only then does it replace the previous one.
+    """
+    from duban import conf
+
+    suffix = Path(filename).suffix.lower()
+    if suffix not in CATALOG_SUFFIXES:
+        raise ExtractError(
+            ErrorCode.E012_BAD_CATALOG,
+            "单位目录应为 .csv、.xlsx 或 .json 文件（catalog must be csv, xlsx or json）",
+        )
+    if len(data) > MAX_CATALOG_BYTES:
+        raise ExtractError(
+            ErrorCode.E012_BAD_CATALOG, "单位目录文件过大（超过 2 MB）（catalog file too large）"
+        )
+    folder = conf.private_dir(Path(settings.DUBAN_HOME) / "catalogs")
+    staging = folder / f"upload{suffix}"
+    staging.write_bytes(data)
+    conf.private_file(staging)
+    try:
+        catalog = load_catalog(staging)
+    except ExtractError:
+        staging.unlink(missing_ok=True)
+        raise
+    for old in CATALOG_SUFFIXES:
+        (folder / f"office{old}").unlink(missing_ok=True)
+    target = folder / f"office{suffix}"
+    staging.replace(target)
+    # Audited on the catalog's row of learned weights, which the next uploads will use.
+    row, _created = LeadWeights.objects.get_or_create(catalog=str(target))
+    with audit.acting_as(actor):
+        audit.record_event(
+            row, "catalog_uploaded", data={"file": filename[:200], "units": len(catalog)}
+        )
+    return catalog

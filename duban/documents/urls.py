@@ -7,6 +7,7 @@ from duban.documents import views
 urlpatterns = [
     path("", views.document_list, name="documents"),
     path("jobs/<int:pk>/", views.job_status, name="document-job"),
+    path("catalog/", views.catalog_page, name="document-catalog"),
     path("<int:pk>/review/", views.review, name="document-review"),
     path(
         "<int:pk>/review/tasks/<int:task_id>/<slug:action>/",

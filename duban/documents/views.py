@@ -28,7 +28,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from duban.core import jobs
 from duban.core.models import ConflictError, Job
-from duban.documents.forms import UploadForm
+from duban.documents import services as document_services
+from duban.documents.forms import CatalogForm, UploadForm
 from duban.documents.highlight import Span, render_source
 from duban.documents.jobs import upload_path
 from duban.documents.models import Document, light, text_slice
@@ -146,6 +147,48 @@ def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
         path.unlink(missing_ok=True)
         raise
     return jobs.run_inline_if_configured(job)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def catalog_page(request: HttpRequest) -> HttpResponse:
+    """The office's own unit catalog: upload it, see which catalog suggestions come from."""
+    if not _is_office(request.user):
+        raise PermissionDenied
+    status = 200
+    form = CatalogForm()
+    if request.method == "POST":
+        form = CatalogForm(request.POST, request.FILES)
+        if form.is_valid():
+            uploaded = form.cleaned_data["file"]
+            try:
+                catalog = document_services.save_office_catalog(
+                    uploaded.read(document_services.MAX_CATALOG_BYTES + 1),
+                    filename=uploaded.name or "catalog.csv",
+                    actor=request.user,
+                )
+            except ExtractError as exc:
+                form.add_error("file", exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("单位目录已启用：{n} 个单位，之后上传的报告按它建议牵头单位。").format(
+                        n=len(catalog)
+                    ),
+                )
+                return redirect(reverse("document-catalog"))
+        status = 400
+    path = document_services.office_catalog_path()
+    return render(
+        request,
+        "documents/catalog.html",
+        {
+            "form": form,
+            "office_catalog": path.name if path else "",
+            "level": settings.DUBAN_UNIT_LEVEL,
+        },
+        status=status,
+    )
 
 
 def _job_view(job: Job) -> dict[str, Any]:

@@ -32,6 +32,7 @@ OFFICE_PAGES = [
     "/",
     "/documents/",
     "/documents/{document}/review/",
+    "/documents/catalog/",
     "/taskbook/",
     "/tasks/{task}/",
     "/office/",

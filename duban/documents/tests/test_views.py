@@ -443,3 +443,60 @@ def test_the_upload_form_names_every_format_the_engine_reads(office_client):
     page = office_client.get(reverse("documents")).content.decode()
     for ext in (".txt", ".docx", ".doc", ".wps", ".pdf", ".ofd", ".html"):
         assert re.search(re.escape(ext) + "(?![a-z])", page), ext
+
+
+OWN_CATALOG = (
+    "单位,简称,别名,职责,类型\n"
+    "县数字经济发展中心,县数经中心,数经中心,算力设施、数据要素市场、数字经济产业园,government\n"
+    "县财政局,,财政局,预算、财政资金、政府债务,government\n"
+)
+
+
+def test_the_office_uploads_its_own_catalog_and_uploads_use_it(
+    office_client, inline, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from duban.documents.services import office_catalog_path
+
+    settings.DUBAN_HOME = tmp_path  # the catalog lives in the data folder: keep it ours
+    bad = "单位,职责\n,预算\n"
+    response = office_client.post(
+        reverse("document-catalog"),
+        {"file": SimpleUploadedFile("bad.csv", bad.encode("utf-8"))},
+    )
+    assert response.status_code == 400 and "单位目录" in response.content.decode()
+    assert office_catalog_path() is None  # a bad file replaces nothing
+
+    response = office_client.post(
+        reverse("document-catalog"),
+        {"file": SimpleUploadedFile("县单位.csv", OWN_CATALOG.encode("utf-8"))},
+        follow=True,
+    )
+    assert "单位目录已启用：2 个单位" in response.content.decode()
+    path = office_catalog_path()
+    assert path is not None and (path.stat().st_mode & 0o077) == 0
+    report = (
+        "关于2026年重点工作的报告\n\n一、重点任务\n\n要加快建设数字经济产业园，培育数据要素市场。\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office_client, "r.txt", report.encode("utf-8"), date="2026-02-10")
+    (task,) = Document.objects.get().plans.get().tasks.all()
+    assert task.lead_suggestions[0]["unit"] == "县数字经济发展中心"
+
+
+def test_choosing_the_office_catalog_before_there_is_one_is_refused(
+    office_client, inline, settings, tmp_path
+):
+    settings.DUBAN_HOME = tmp_path
+    response = upload(
+        office_client, "r.txt", REPORT.encode("utf-8"), date="2026-02-10", catalog="office"
+    )
+    assert "尚未上传本单位的单位目录" in response.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_only_the_office_gets_the_catalog_page(client, units, inline):
+    clerk = create_user("cat_clerk", password="x", unit=units["sw"], role="clerk")
+    client.force_login(clerk)
+    assert client.get(reverse("document-catalog")).status_code in (403, 404)
