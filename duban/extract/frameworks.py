@@ -54,7 +54,7 @@ _QUOTED_RUN = re.compile(r"((?:“[^“”\n]{1,10}”){2,12})$")
 _ENUM_BEFORE = re.compile(rf"((?:{_ENUM_ITEM}、)+{_ENUM_ITEM})”?$")
 # A verb that an enumeration's first item may have swallowed (「充分发挥安阳」).
 _LEAD_VERB = re.compile(
-    r"^.*?(?:发挥|推动|推进|加快|建设|实施|围绕|紧扣|统筹|坚持|包括|聚焦|依托|打造|强化|做好|抓好|"
+    r"^.*?(?:发挥|推动|推进|加快|建设|实施|围绕|紧扣|统筹|坚持|包括|聚焦|依托|打造|强化|做好|抓好|深化|做深做透|做深|做实|"
     r"按照|构建|形成|覆盖|涵盖|落实|突出|提升|优化|激活|算好|缩小|抓住|守住|用好|把握|处理好)(.+)$"
 )
 _LAYOUT = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:、[\u4e00-\u9fff]{2,4}){2,9}$")
@@ -229,6 +229,8 @@ def _extend_left(text: str, start: int) -> int:
     return i if start - i >= 2 else start
 
 
+# A compound name of three or more counted parts: 「一圈一网一高地」「一主两副三带」.
+_COMPOUND = re.compile(rf"(?:[{_NUM}][^{_NUM}\W\d]{{1,3}}){{3,}}")
 # A quoted number code: 「“4+1”重要要求」「“132”总体工作部署」 (not a year).
 _DIGIT_CODE = re.compile(r"^\d{1,2}(?:\+\d{1,2})+$|^(?!19|20)\d{3}$")
 
@@ -247,6 +249,7 @@ def _candidates(text: str) -> Iterable[tuple[str, int, int, bool]]:
             len(inner) > 6
             and "、" not in inner
             and not re.match(rf"^[{_NUM}\d]+(?:个|项|大|条|字)", inner)
+            and not _COMPOUND.fullmatch(inner)
         ):
             continue  # a quoted phrase (「一方水土难养一方人」), not a name
         if _QUOTED_FW.match(inner) and not _JUNK_QUOTED.search(inner):
@@ -304,7 +307,9 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
     for gname, entry in glossary.items():
         if gname != entry.name or gname in seen:
             continue
-        if len(gname) >= 4 or f"“{gname}”" in text:
+        # Three characters with a numeral (两步走) are specific enough unquoted.
+        numbered = len(gname) == 3 and _HAS_NUMERAL.search(gname) is not None
+        if len(gname) >= 4 or numbered or f"“{gname}”" in text:
             i = text.find(gname)
             if i >= 0:
                 seen[gname] = Framework(gname, entry.count, [], i, i + len(gname), "none")
@@ -323,6 +328,14 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
             fw.items = items
             same = _article_of(doc, pos) == _article_of(doc, fw.start)
             fw.items_from = "text" if same else "other_article"
+    # Items as paragraphs: 「五个更加注重」 then five paragraphs opening 「更加注重……，」, or
+    # 「十方面民生实事」 then paragraphs numbered 1. to 10. (「1.医疗卫生方面。」).
+    for fw in seen.values():
+        if fw.items or not fw.count or not 2 <= fw.count <= 12 or fw.name in glossary:
+            continue
+        found = _items_in_paragraphs(text, fw)
+        if found:
+            fw.items, fw.items_from = found, "text"
     # What the text leaves out, the glossary may know; for a national formulation the
     # glossary also wins over a list that merely stands next to it in the text.
     for fw in seen.values():
@@ -333,6 +346,50 @@ def find_frameworks(doc: ParsedDocument) -> ParsedDocument:
             fw.count = entry.count
     doc.frameworks = sorted((f for f in seen.values() if f.count or f.items), key=lambda f: f.start)
     return doc
+
+
+_PARA_NUMBER = re.compile(
+    r"(?:(\d{1,2})[.．、]|（([一二三四五六七八九十]{1,3})）|([一二三四五六七八九十]{1,3})、)"
+)
+
+
+def _items_in_paragraphs(text: str, fw: Framework) -> list[str]:
+    """A count's items given as the openings of the paragraphs that follow it."""
+    m = re.match(rf"^(?:[{_NUM}]{{1,3}}|\d{{1,2}})(?:个|项|大|条|件|篇|方面)?(.{{2,8}})$", fw.name)
+    if not m:
+        return []
+    noun = m.group(1)
+    start = text.find("\n", fw.end)
+    if start < 0:
+        return []
+    # Paragraphs may open with a dash (「——更加注重……」).
+    paras = [p.lstrip("—-· ") for p in text[start + 1 : start + 1 + 20000].split("\n")]
+    head = re.compile(r"^([^，。：；]{2,24})[，。：；]")
+    # (a) paragraphs opening with the noun itself: 「更加注重强化战略引领，……」
+    if len(noun) >= 3:
+        run = [p for p in paras[: fw.count + 2] if p.startswith(noun)]
+        if len(run) == fw.count:
+            items = [h.group(1) for p in run if (h := head.match(p))]
+            if len(items) == fw.count:
+                return items
+    # (b) paragraphs numbered 1 … n right after it, each opening with a short heading
+    items: list[str] = []
+    for p in paras[: fw.count + 3]:
+        num = _PARA_NUMBER.match(p)
+        if not num:
+            if items:
+                break
+            continue
+        value = cn_number(next(g for g in num.groups() if g))
+        if value != len(items) + 1:
+            break
+        h = head.match(p[num.end() :])
+        if not h or len(h.group(1)) > 12:
+            return []
+        items.append(re.sub(r"方面$", "", h.group(1)))
+        if len(items) == fw.count:
+            return items
+    return []
 
 
 def _first_count(name: str, count: int) -> int | None:

@@ -112,3 +112,30 @@ def test_an_enumerated_task_is_filed_under_the_item_it_opens_with() -> None:
         "加强城市规划建设管理",
     }
     assert "地下综合管廊" in tagged["加强城市规划建设管理"]
+
+
+def test_items_given_as_the_paragraphs_after_a_count() -> None:
+    from duban.extract.pipeline import extract_text
+
+    text = "\n".join(
+        [
+            "做好今年工作，要做到“三个更加注重”：",
+            "——更加注重项目建设，抓好重大项目。",
+            "——更加注重民生保障，办好民生实事。",
+            "——更加注重安全发展，守牢安全底线。",
+            "今年办好十方面民生实事之外，还要做好“两件大事”：",
+            "1.城市更新方面。改造老旧小区100个。",
+            "2.乡村振兴方面。建设和美乡村50个。",
+        ]
+    )
+    doc = extract_text(text)
+    fws = {f.name: f.items for f in doc.frameworks}
+    assert fws["三个更加注重"] == ["更加注重项目建设", "更加注重民生保障", "更加注重安全发展"]
+    assert fws["两件大事"] == ["城市更新", "乡村振兴"]
+
+
+def test_a_compound_name_of_counted_parts_is_a_framework() -> None:
+    from duban.extract.pipeline import extract_text
+
+    doc = extract_text("支持大学“一圈一网一高地”建设。")
+    assert [(f.name, f.count) for f in doc.frameworks] == [("一圈一网一高地", 3)]
