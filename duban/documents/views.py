@@ -35,6 +35,7 @@ from duban.documents.jobs import upload_path
 from duban.documents.models import Document, light, text_slice
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import _err, _mb
+from duban.extract.units import is_bundle
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans import review as services
@@ -249,6 +250,7 @@ def _card(task: Task, document: Document, index: services.UnitIndex) -> dict[str
                 "score": s.get("score"),
                 "matched": "、".join(s.get("matched") or []),
                 "unit": unit,
+                "bundle": is_bundle(s.get("unit", "")),
                 "checked": unit is not None and default is not None and unit.pk == default.pk,
             }
         )

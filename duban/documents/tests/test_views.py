@@ -500,3 +500,16 @@ def test_only_the_office_gets_the_catalog_page(client, units, inline):
     clerk = create_user("cat_clerk", password="x", unit=units["sw"], role="clerk")
     client.force_login(clerk)
     assert client.get(reverse("document-catalog")).status_code in (403, 404)
+
+
+def test_a_bundle_is_labelled_on_the_card_not_offered_as_one_unit(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    report = "关于2026年重点工作的报告\n\n一、重点任务\n\n各区县要压实属地责任，抓好安全生产。\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office_client, "b.txt", report.encode("utf-8"), date="2026-02-10")
+    document = Document.objects.get()
+    (task,) = document.plans.get().tasks.all()
+    assert task.lead_suggestions[0]["unit"] == "各区县"
+    page = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    assert "多个单位，立项后由督查室交办" in page
