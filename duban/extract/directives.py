@@ -601,8 +601,12 @@ def group_commitments(doc: ParsedDocument, atoms: list[Task]) -> list[Task]:
     for (a, b), members in groups:
         a, b = _trim(text, min(a, members[0].start), max(b, members[-1].end))
         first = members[0]
-        if _REPORTING.match(text, a, first.start):
-            a = first.start  # 「大家纷纷表示，要……」: who said it is not part of the task
+        if _REPORTING.match(text, a, first.start) or (
+            first.start > a and _NOT_DIRECTIVE.search(text, a, first.start)
+        ):
+            # 「大家纷纷表示，要……」「……是总书记寄予我们的殷切希望，我们要……」: who said it,
+            # or the praise before the demand, is not part of the task.
+            a = first.start
         pillared = next((m for m in members if m.pillar), None)
         actors = list(dict.fromkeys(x for m in members for x in m.actors))
         items = (
