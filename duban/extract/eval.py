@@ -17,7 +17,7 @@ the engine's own reading of the document:
 ``coverage``
     share of paragraphs annotated ``work`` (this year's work, or the forward-looking
     parts of a document without a year) that hold at least one proposal; lines without
-    a full stop and numbered headings on a line of their own (「（一）……。」, which
+    a sentence end (。！？) and numbered headings on a line of their own (「（一）……。」, which
     become sections of the task book) are not counted.
 ``work%``
     share of proposals that lie in ``work`` paragraphs (a precision proxy that does not
@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from duban.extract.model import ParsedDocument
+from duban.extract.normalize import _convert_punct
 from duban.extract.pipeline import extract_text
 
 _STRIP = re.compile('[\\s\u3000\u200b\u200c\u200d\ufeff“”"]')
@@ -217,7 +218,8 @@ def paragraph_kinds(doc: ParsedDocument, parts: dict[str, Any]) -> list[tuple[in
     """(start, end, kind) of each paragraph of the normalized text, from an annotation.
 
     Each part of the annotation starts at the first paragraph whose text (whitespace
-    removed) begins with its ``from``; the text before the first part is ``front``.
+    removed, punctuation normalised as the engine does) begins with its ``from``; a part whose
+    ``from`` the normaliser removed (page furniture) is reported on stderr. The text before the first part is ``front``.
     """
     text = doc.text
     paras: list[tuple[int, int]] = []
@@ -229,7 +231,8 @@ def paragraph_kinds(doc: ParsedDocument, parts: dict[str, Any]) -> list[tuple[in
     starts: list[tuple[int, str]] = []
     i = 0
     for part in parts.get("parts", []):
-        want = norm(part["from"])
+        # ``from`` is verbatim raw text; the engine's text has GB/T 15834 marks.
+        want = norm(_convert_punct(part["from"]))
         j = i
         while j < len(paras) and not norm(text[paras[j][0] : paras[j][1]]).startswith(want):
             j += 1
@@ -240,6 +243,7 @@ def paragraph_kinds(doc: ParsedDocument, parts: dict[str, Any]) -> list[tuple[in
                 -1,
             )
             if j < 0:
+                print(f"eval: part not in the engine's text: {part['from']!r}", file=sys.stderr)
                 continue
         starts.append((j, part["kind"]))
         i = j + 1
@@ -280,7 +284,7 @@ def structure_measures(doc: ParsedDocument, parts: dict[str, Any] | None) -> dic
         i
         for i, (a, b, k) in enumerate(paras)
         if k == "work"
-        and "。" in doc.text[a:b]
+        and any(end in doc.text[a:b] for end in "。！？")
         and b - a >= 15
         and not (_HEADING_LINE.match(doc.text[a:b]) and doc.text[a:b].count("。") <= 1)
     ]

@@ -56,6 +56,30 @@ def test_structure_measures_use_the_annotation_not_the_engine() -> None:
     assert m["review%"] == leaked / len(doc.tasks)
 
 
+def test_a_part_written_with_half_width_marks_still_starts_where_it_says() -> None:
+    # Annotations quote the raw file (converted print: 「,」); the engine's text has the
+    # full-width marks. A part that silently failed to match used to run the previous
+    # part on, counting an editorial's description as work it should have asked for.
+    text = "\n".join(
+        [
+            "# 凝心聚力谱新篇",
+            "风雨多经人未老,关山初度路犹长。",
+            "我们要按照全会部署,加快建设现代化产业体系,推动制造业数字化转型!",
+        ]
+    )
+    doc = extract_text(text)
+    parts = {
+        "parts": [
+            {"from": "风雨多经人未老,", "kind": "other"},
+            {"from": "我们要按照全会部署,", "kind": "work"},
+        ]
+    }
+    kinds = [k for _a, _b, k in ev.paragraph_kinds(doc, parts)]
+    assert kinds[-2:] == ["other", "work"]
+    # A call that ends with 「！」 is a paragraph to cover, like one ending with 「。」.
+    assert ev.structure_measures(doc, parts)["coverage"] == 1.0
+
+
 def test_lead_names_compare_through_the_catalog() -> None:
     from duban.extract.units import load_catalog
 
