@@ -77,6 +77,28 @@ def test_first_suggestion(level: str, sentence: str, expected: str) -> None:
     assert catalog.get(got[0].unit).short == expected, [(s.unit, s.matched) for s in got]
 
 
+# Duty terms of catalog 2026.3 (sentences of our own): the expected unit is among the top
+# three, as an office picks from three suggestions.
+DUTIES = [
+    ("national", "全面推开资源税从价计征改革，推进环境保护税立法", "财政部"),
+    ("national", "全面推开资源税从价计征改革，推进环境保护税立法", "税务总局"),
+    ("city", "深化商事制度改革，推进证照分离改革全覆盖", "市市场监管局"),
+    ("province", "完善粮食收储制度，执行好小麦最低收购价政策", "省粮食和物资储备局"),
+    ("city", "加快淘汰黄标车和老旧车，减少机动车排放", "市生态环境局"),
+    ("national", "办好二十国集团领导人峰会等主场外交活动", "外交部"),
+    ("national", "稳妥推进渐进式延迟法定退休年龄改革", "人力资源社会保障部"),
+    ("national", "扎实推进钢铁煤炭行业去产能", "国家发展改革委"),
+    ("national", "适时启动深港通，完善资本市场互联互通", "中国证监会"),
+]
+
+
+@pytest.mark.parametrize(("level", "sentence", "expected"), DUTIES)
+def test_duty_terms_put_the_unit_in_the_top_three(level: str, sentence: str, expected: str) -> None:
+    catalog = load_catalog(level)
+    got = [catalog.get(s.unit).short for s in suggest_leads(sentence, catalog, k=3)]
+    assert expected in got, got
+
+
 RESOLVE = [
     ("city", "市发改委", "市发展和改革委员会"),
     ("city", "发展和改革委员会", "市发展和改革委员会"),
