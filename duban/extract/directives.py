@@ -103,6 +103,9 @@ _ACTORS = re.compile(
 _ACTOR_LEAD = re.compile(
     rf"^(?:{_ACTORS.pattern}|我们|大家|全省|全市|全区|政府)(?:都|也|还)?(?=要|将|必须|须)"
 )
+# 「我们坚决维护……」「我们坚持……」: a first-person subject before a resolute adverb or the
+# verb itself commits as much as 「我们要」 does (review parts never reach this).
+_WE_COMMIT = re.compile(r"我们(?:党)?(?=坚决|坚定|始终|一定|决不|绝不|坚持|继续|全面|深入|大力)")
 # Cues required outside a report's work part.
 _CUE = re.compile(
     r"要(?!看|是|素|求|害|点|闻)|必须|坚持|着力|加快|确保|抓好|抓实|推动|推进|深化|实施|强化|健全|"
@@ -212,7 +215,7 @@ def leading_verb(clause: str) -> tuple[str, int] | None:
     m = _LEADER.match(clause)
     if m:
         i = m.end()
-    m = _ACTOR_LEAD.match(clause, i)
+    m = _ACTOR_LEAD.match(clause, i) or _WE_COMMIT.match(clause, i)
     if m:
         i = m.end()
     elif not _ADVERB.match(clause, i) and clause[i : i + 2] not in _VERB_SET:

@@ -113,6 +113,10 @@ def test_review_part_of_a_report_gives_no_tasks() -> None:
         ("要进一步缩减清单", "缩减"),
         ("今年要基本实现通办", "实现"),
         ("进出口逆势上扬", None),
+        # A first-person commitment without 要: 「我们坚决维护……」 as 「我们要坚决维护……」.
+        ("我们坚决维护国家主权和领土完整", "坚决"),
+        ("我们坚持独立自主的和平外交政策", "坚持"),
+        ("我们生活的世界充满希望", None),
     ],
 )
 def test_leading_verb(clause: str, verb: str | None) -> None:
