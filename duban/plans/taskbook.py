@@ -1129,6 +1129,8 @@ class TaskDraft:
     deadline: dt.date | None = None
     measures: str = ""
     stage_goals: str = ""
+    # The commitment's clauses (sub-rows 「3.1」「3.2」 under task 3): kept with the task.
+    items: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1143,6 +1145,7 @@ class TaskDraft:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "measures": self.measures,
             "stage_goals": self.stage_goals,
+            "items": list(self.items),
         }
 
 
@@ -1430,6 +1433,25 @@ class _Builder:
             cached = self._deadline_cache[value] = resolve_deadline(value, self.p.year)
         return cached
 
+    def _item_of_previous(self, rec: _Record, text: str) -> bool:
+        """A row holding only 「<previous task's code>.k」 and a text is that task's clause.
+
+        Our exports (and the engine's) write a commitment's clauses as sub-rows 3.1, 3.2
+        under task 3, with nothing else filled in; reading them as tasks would double the
+        plan on every round trip. A sub-row with its own unit or deadline stays a task.
+        """
+        if not self.p.tasks or not text:
+            return False
+        seq = _text(rec.values.get("seq"))
+        prev = self.p.tasks[-1]
+        if not re.fullmatch(re.escape(prev.code) + r"\.\d{1,3}", seq):
+            return False
+        others = ("lead", "co", "leader", "deadline", "measures", "milestones")
+        if any(_text(rec.values.get(k)) for k in others) or rec.gaps:
+            return False
+        prev.items.append(text)
+        return True
+
     def task(
         self,
         rec: _Record,
@@ -1457,6 +1479,8 @@ class _Builder:
         text = _text(rec.values.get("task"))
         if not text and "task" not in rec.gaps:
             self.error(row, "task", "未填写工作任务", rec.letters.get("task", ""))
+            return
+        if self._item_of_previous(rec, text):
             return
         if node_code is None and self.stack:
             node_code = self.stack[-1].code
@@ -1702,6 +1726,11 @@ def _plan_json(
             code=str(t.get("code") or "") or None,
             deadline=explicit,
         )
+        items = t.get("items") or []
+        if not isinstance(items, list):
+            builder.error(i, "task", "items 应为列表")
+        elif builder.p.tasks and builder.p.tasks[-1].row == i:
+            builder.p.tasks[-1].items = [str(x).strip() for x in items if str(x).strip()]
         if on_progress is not None:
             on_progress(i, len(tasks))
     if not preview.tasks and not preview.errors:
@@ -1773,6 +1802,9 @@ def commit_import(
                 book["leader_text"] = draft.leader_text
             if draft.stage_goals:
                 book["stage_goals"] = draft.stage_goals
+            extracted: dict[str, Any] = {"taskbook": book}
+            if draft.items:
+                extracted["items"] = [{"text": t, "verb": ""} for t in draft.items]
             tasks.append(
                 Task(
                     plan=plan,
@@ -1782,7 +1814,7 @@ def commit_import(
                     deadline_text=draft.deadline_text[:100],
                     deadline=draft.deadline,
                     measures=draft.measures,
-                    extracted={"taskbook": book},
+                    extracted=extracted,
                     sort_order=sort,
                 )
             )
@@ -1854,6 +1886,12 @@ def _export_columns(plan_rows: list[_ExportRow]) -> list[Column]:
     return [c for c in COLUMNS if not c.optional or c.key in used]
 
 
+def task_items(task: Task) -> list[str]:
+    """The texts of a task's clauses (from the engine or an imported book), in order."""
+    items = (task.extracted or {}).get("items") or []
+    return [str(i.get("text") or "").strip() for i in items if str(i.get("text") or "").strip()]
+
+
 def _plan_rows(plan: Plan) -> list[_ExportRow]:
     """The plan in book order: each heading, then its tasks, depth first."""
     nodes = list(plan.framework_nodes.all().order_by("sort_order", "id"))
@@ -1891,14 +1929,20 @@ def _plan_rows(plan: Plan) -> list[_ExportRow]:
             }
         )
 
-    for t in by_node.get(None, []):
+    def add(t: Task) -> None:
         rows.append(task_row(t))
+        # The commitment's clauses as sub-rows 3.1, 3.2: only the number and the wording.
+        for k, item in enumerate(task_items(t), start=1):
+            rows.append(_ExportRow(values={"seq": f"{t.code}.{k}", "task": item}))
+
+    for t in by_node.get(None, []):
+        add(t)
 
     def walk(parent_id: int | None, depth: int) -> None:
         for n in children.get(parent_id, []):
             rows.append(_ExportRow(heading=heading_text(n.code, n.name, depth), depth=depth))
             for t in by_node.get(n.pk, []):
-                rows.append(task_row(t))
+                add(t)
             walk(n.pk, depth + 1)
 
     walk(None, 0)
@@ -2026,6 +2070,7 @@ def export_json(plan: Plan) -> dict[str, Any]:
                 "deadline": t.deadline.isoformat() if t.deadline else None,
                 "measures": t.measures,
                 "stage_goals": book.get("stage_goals", ""),
+                "items": task_items(t),
             }
         )
     return {

@@ -159,6 +159,7 @@ def snapshot(plan: Plan) -> dict:
             "deadline": t.deadline,
             "measures": t.measures,
             "stage_goals": (t.extracted.get("taskbook") or {}).get("stage_goals", ""),
+            "items": taskbook.task_items(t),
         }
     return {"nodes": nodes, "tasks": tasks}
 
@@ -513,6 +514,56 @@ def test_export_then_import_gives_back_the_same_plan(org, leader, office_user, b
     assert copy.pk != original.pk
     assert copy.title == original.title
     assert snapshot(copy) == snapshot(original)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "json"])
+def test_a_commitments_clauses_are_sub_rows_that_come_back_as_clauses(
+    org, leader, office_user, book, tmp_path, fmt
+):
+    # A task proposed from a report keeps its clauses (extracted["items"]); the book shows
+    # them as sub-rows 2.2.1, 2.2.2 and reading the book back keeps them as clauses.
+    original = commit_import(plan_import(book, year=2026), actor=office_user)
+    task = Task.objects.get(plan=original, code="2.2")
+    task.extracted = {
+        **task.extracted,
+        "items": [{"text": "稳外资", "verb": "稳"}, {"text": "促外贸", "verb": "促"}],
+    }
+    task.save()
+    out = tmp_path / f"out.{fmt}"
+    if fmt == "xlsx":
+        export_xlsx(original, out)
+        rows = [[c.value for c in r] for r in openpyxl.load_workbook(out).active.iter_rows()]
+        at = next(i for i, r in enumerate(rows) if r[0] == "2.2")
+        assert rows[at + 1][:3] == ["2.2.1", "稳外资", None]
+        assert rows[at + 2][:3] == ["2.2.2", "促外贸", None]
+    elif fmt == "csv":
+        with out.open("w", encoding="utf-8-sig", newline="") as fh:
+            export_csv(original, fh)
+        assert "2.2.1,稳外资" in out.read_text(encoding="utf-8-sig")
+    else:
+        out.write_text(json.dumps(export_json(original), ensure_ascii=False), encoding="utf-8")
+    pv = plan_import(out, year=2026)
+    assert pv.ok, [str(e) for e in pv.errors]
+    copy = commit_import(pv, actor=office_user)
+    assert copy.tasks.count() == original.tasks.count()
+    assert taskbook.task_items(copy.tasks.get(code="2.2")) == ["稳外资", "促外贸"]
+    assert snapshot(copy) == snapshot(original)
+
+
+def test_a_numbered_sub_row_with_its_own_unit_stays_a_task(org, office_user, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "工作任务", "牵头单位"])
+    ws.append(["1", "推进城市更新", "市住建局"])
+    ws.append(["1.1", "改造老旧小区120个", "市住建局"])
+    ws.append(["1.1.1", "同步加装电梯", None])
+    ws.append(["1.2", "整治背街小巷", None])  # a sibling, not a clause: a task to assign
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    pv = plan_import(path, year=2026)
+    assert [t.code for t in pv.tasks] == ["1", "1.1", "1.2"]
+    assert pv.tasks[1].items == ["同步加装电梯"]
+    assert pv.tasks[0].items == [] and pv.tasks[2].items == []
 
 
 def test_json_into_an_existing_plan_reuses_its_headings(org, office_user, book, plan):
