@@ -173,7 +173,20 @@ def startup_warnings() -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Set up the demo data and exit.")
-def demo(host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--scale",
+    type=click.Choice(["city", "province"]),
+    default="city",
+    show_default=True,
+    help="province: add a generated plan of 300 units, 20,000 tasks, 500,000 reports.",
+)
+@click.option(
+    "--size",
+    default=None,
+    metavar="UNITS,TASKS,REPORTS",
+    help="With --scale province: another size, e.g. 50,2000,20000.",
+)
+def demo(host: str, port: int, no_serve: bool, scale: str, size: str | None) -> None:
     """Migrate, load the demo city and its sample report, then serve.
 
     Two-factor log-in is off in the demo unless DUBAN_REQUIRE_2FA=true is set.
@@ -189,7 +202,30 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from duban.supervision.workdays import WARNED_ENV, warn_uncovered_years, warned_years
 
     call_command("migrate", interactive=False, verbosity=0)
-    summary = load_demo()
+    if scale == "province":
+        from duban.demo.loader import PROVINCE_SIZE, load_province_scale
+
+        counts = dict(PROVINCE_SIZE)
+        if size:
+            try:
+                counts = dict(zip(counts, (int(n) for n in size.split(",")), strict=True))
+            except ValueError as exc:
+                raise click.BadParameter(
+                    "需要三个整数：单位数,任务数,报告数", param_hint="--size"
+                ) from exc
+            if min(counts.values()) < 1:
+                raise click.BadParameter("单位数、任务数、报告数都须大于 0", param_hint="--size")
+        click.echo(
+            "loading the province-sized plan ({units} units, {tasks} tasks, {reports} reports)"
+            "; this takes a minute or two the first time".format(**counts)
+        )
+        summary = load_province_scale(**counts)
+        click.echo(
+            f"province plan: {summary['province_tasks']} tasks, "
+            f"{summary['province_reports']} reports"
+        )
+    else:
+        summary = load_demo()
     this_year = timezone.localdate().year
     warn_uncovered_years(range(this_year, this_year + 2))
     click.echo(

@@ -20,8 +20,9 @@ from duban.extract.units import load_catalog
 from duban.org.choices import Role, UnitKind
 from duban.org.models import Unit, User
 from duban.org.services import grant_role
-from duban.plans.models import Plan
+from duban.plans.models import Assignment, Plan
 from duban.plans.services import assign_task, confirm_plan, propose_plan
+from duban.supervision.models import ProgressReport
 
 DEMO_PASSWORD = "duban2026"
 
@@ -212,3 +213,37 @@ def _first_unit(suggestions: list[dict[str, Any]]) -> Unit | None:
         if unit is not None:
             return unit
     return None
+
+
+#: The province-sized demo (issue "Performance and scale-out"): the dataset the benchmarks use.
+PROVINCE_TITLE = "省级规模演示方案"
+PROVINCE_SIZE = {"units": 300, "tasks": 20_000, "reports": 500_000}
+
+
+def load_province_scale(
+    *, units: int = 300, tasks: int = 20_000, reports: int = 500_000
+) -> dict[str, Any]:
+    """The demo city plus a generated province-sized plan, once.
+
+    Why: an office deciding whether duban holds a province's year wants to click through
+    20,000 tasks and half a million reports with the usual logins, not read our figures.
+    The demo bureau leads one task in a hundred, so the clerk's desk is busy at scale too.
+    """
+    from duban.battlemap.synthetic import build_dataset
+
+    summary = load_demo()
+    plan = Plan.objects.filter(title=PROVINCE_TITLE).first()
+    if plan is None:
+        data = build_dataset(
+            units=units, tasks=tasks, reports=reports, title=PROVINCE_TITLE, prefix="省直"
+        )
+        plan = Plan.objects.get(pk=data["plan_id"])
+        bureau = Unit.objects.get(name=city_spec()["demo_unit"])
+        ours = list(plan.tasks.order_by("pk").values_list("pk", flat=True)[::100])
+        Assignment.objects.filter(task_id__in=ours).update(lead_unit=bureau)
+    return {
+        **summary,
+        "units": Unit.objects.count(),
+        "province_tasks": plan.tasks.count(),
+        "province_reports": ProgressReport.objects.filter(task__plan=plan).count(),
+    }

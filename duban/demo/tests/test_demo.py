@@ -54,3 +54,39 @@ def test_demo_city_plan_and_logins(client, media_root):
     again = load_demo()  # idempotent
     assert again["tasks"] == summary["tasks"] and Plan.objects.count() == 1
     assert User.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_province_scale_demo_adds_a_generated_plan_once_with_work_for_the_clerk(client, media_root):
+    from duban.demo.loader import PROVINCE_TITLE, load_province_scale
+
+    summary = load_province_scale(units=12, tasks=300, reports=1500)
+    plan = Plan.objects.get(title=PROVINCE_TITLE)
+    assert summary["province_tasks"] == plan.tasks.count() == 300
+    assert summary["province_reports"] == 1500
+    assert {u for u, _label in summary["users"]} >= {"office", "clerk"}
+    again = load_province_scale(units=12, tasks=300, reports=1500)  # a second `duban demo`
+    assert again["province_tasks"] == 300 and Plan.objects.filter(title=PROVINCE_TITLE).count() == 1
+
+    clerk = User.objects.get(username="clerk")
+    ours = plan.tasks.filter(assignment__lead_unit=clerk.memberships.get().unit)
+    assert ours.count() == 3  # one task in a hundred
+    assert client.login(username="clerk", password=DEMO_PASSWORD)
+    assert client.get(f"/tasks/{ours.first().pk}/").status_code == 200
+    theirs = plan.tasks.exclude(pk__in=ours).first()
+    assert client.get(f"/tasks/{theirs.pk}/").status_code in (403, 404)
+
+
+@pytest.mark.django_db
+def test_province_demo_size_must_be_three_positive_numbers():
+    from click.testing import CliRunner
+
+    from duban.cli import main
+
+    for bad in ("300,20000", "a,b,c", "0,10,10"):
+        result = CliRunner().invoke(
+            main, ["demo", "--scale", "province", "--size", bad, "--no-serve"]
+        )
+        assert result.exit_code == 2, (bad, result.output)
+        assert "--size" in result.output
+    assert not Plan.objects.exists()
