@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.widgets import FastSelect, FastSelectMultiple
 from duban.supervision.choices import Frequency
 from duban.supervision.forms import MultipleFileField, VersionField
 from duban.supervision.services import COMMENT_MAX_LENGTH
@@ -41,11 +42,15 @@ class TaskEditForm(forms.Form):
 class AssignForm(forms.Form):
     """交办: the engine's suggestions come first in the lead unit list."""
 
+    # Every unit twice: drawn without a template per option (duban/core/widgets.py).
     lead_unit = forms.TypedChoiceField(
-        label=_("牵头单位"), coerce=int, error_messages={"required": _("请选择牵头单位。")}
+        label=_("牵头单位"),
+        coerce=int,
+        error_messages={"required": _("请选择牵头单位。")},
+        widget=FastSelect,
     )
     co_units = forms.TypedMultipleChoiceField(
-        label=_("配合单位（可多选）"), coerce=int, required=False
+        label=_("配合单位（可多选）"), coerce=int, required=False, widget=FastSelectMultiple
     )
     leader = forms.TypedChoiceField(
         label=_("责任领导"), coerce=int, required=False, empty_value=None

@@ -389,7 +389,13 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
             }
         )
     if office:
-        units = Unit.objects.filter(is_active=True).order_by("sort_order", "id")
+        # Only what the lists show: a province has hundreds of units, and their keyword
+        # lists (JSON) are not needed to name them.
+        units = (
+            Unit.objects.filter(is_active=True)
+            .order_by("sort_order", "id")
+            .only("id", "name", "short_name")
+        )
         leaders = User.objects.filter(memberships__role=Role.LEADER).distinct().order_by("id")
         ctx["assign_form"] = bound.get("assign_form") or AssignForm(
             units=units,

@@ -263,3 +263,38 @@ def test_detail_query_count_is_fixed(world, units, django_assert_num_queries):
     # grants, the task with its assignment and units, co-units, milestones
     with django_assert_num_queries(4):
         assert api(office).get(f"/api/tasks/{tasks['1.2'].pk}/").status_code == 200
+
+
+def test_the_fast_task_representation_is_the_model_serializers(world, units):
+    # TaskSerializer and MilestoneSerializer build their dictionaries by hand for speed;
+    # they must stay what DRF's ModelSerializer would give, field for field.
+    from rest_framework import serializers as drf
+
+    from duban.plans.api import MilestoneSerializer, TaskSerializer
+
+    plan, tasks, office = world
+    t = tasks["1.2"]
+    t.start_date, t.light_reason, t.lead_suggestions = dt.date(2026, 1, 5), "逾期", [{"unit": "x"}]
+    t.save()
+    Milestone.objects.create(task=t, name="启动", due_date=dt.date(2026, 3, 1), proportion=30)
+    Milestone.objects.create(
+        task=t,
+        name="完成",
+        due_date=dt.date(2026, 6, 1),
+        proportion=70,
+        done_at=dt.date(2026, 5, 9),
+    )
+    orphan = Task.objects.create(plan=plan, code="9", text="未交办")  # no assignment, no node
+    qs = Task.objects.select_related("assignment__lead_unit", "framework_node").prefetch_related(
+        "assignment__co_units", "milestones"
+    )
+    for task in qs.filter(pk__in=[t.pk, orphan.pk, tasks["1.10"].pk]):
+        fast = TaskSerializer(task).data
+        slow = drf.ModelSerializer.to_representation(TaskSerializer(), task)
+        slow["milestones"] = [
+            drf.ModelSerializer.to_representation(MilestoneSerializer(), m)
+            for m in task.milestones.all()
+        ]
+        assert dict(fast) == dict(slow)
+        assert list(fast) == list(slow)  # and in the same order
+    assert len(TaskSerializer(qs.get(pk=t.pk)).data["milestones"]) == 2
