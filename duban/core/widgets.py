@@ -34,21 +34,27 @@ class _FastOptions:
             if v is not False and v is not None
         )
         parts: list[str] = []
-        for group_name, options, _index in self.optgroups(name, self.format_value(value)):  # type: ignore[attr-defined]
-            rendered = "".join(
-                '<option value="{v}"{s}>{label}</option>'.format(
-                    v=conditional_escape(o["value"]),
-                    s=" selected" if o["selected"] else "",
-                    label=conditional_escape(o["label"]),
-                )
-                for o in options
+        wanted = {str(v) for v in self.format_value(value)}  # type: ignore[attr-defined]
+        multiple = self.allow_multiple_selected  # type: ignore[attr-defined]
+        chosen = False
+
+        def option(v: Any, label: Any) -> str:
+            # As Django: a single select marks only the first option with the value.
+            nonlocal chosen
+            v = "" if v is None else str(v)
+            selected = v in wanted and (multiple or not chosen)
+            chosen = chosen or selected
+            return '<option value="{}"{}>{}</option>'.format(
+                conditional_escape(v), " selected" if selected else "", conditional_escape(label)
             )
-            if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-                parts.append(rendered)
+
+        for group_value, group_label in self.choices:  # type: ignore[attr-defined]
+            if isinstance(group_label, list | tuple):
+                parts.append(format_html('<optgroup label="{}">', group_value))
+                parts.extend(option(v, label) for v, label in group_label)
                 parts.append("</optgroup>")
             else:
-                parts.append(rendered)
+                parts.append(option(group_value, group_label))
         return mark_safe(f"{head}>{''.join(parts)}</select>")
 
 
