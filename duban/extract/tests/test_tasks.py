@@ -168,3 +168,23 @@ def test_relative_deadline_uses_the_delivery_date() -> None:
         datetime.date(2021, 3, 5),
         datetime.date(2021, 12, 31),
     )
+
+
+def test_party_history_is_narration_not_a_task() -> None:
+    # A congress report's account of the party's generations of leadership tells history
+    # in the middle of its forward-looking parts; it asks nothing of anyone.
+    from duban.extract.pipeline import extract_text
+
+    text = "\n".join(
+        [
+            "某某市政府工作报告",
+            "各位代表：",
+            "一、2026年重点工作",
+            "（一）坚持和发展道路",
+            "以某同志为核心的党的第二代中央领导集体带领全党深刻总结经验，作出实行改革开放的决策，开辟新时期。",
+            "要坚定不移走这条道路，推动高质量发展。",
+        ]
+    )
+    tasks = [t.text for t in extract_text(text).tasks]
+    assert not any("领导集体" in t for t in tasks), tasks
+    assert any("推动高质量发展" in t for t in tasks), tasks
