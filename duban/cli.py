@@ -14,14 +14,7 @@ from pathlib import Path
 import click
 
 from duban import __version__
-
-
-def setup_django() -> None:
-    """Configure Django on demand, so ``duban extract`` never pays for it."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duban.project.settings")
-    import django
-
-    django.setup()
+from duban.conf import setup_django
 
 
 @click.group(

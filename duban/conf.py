@@ -121,3 +121,15 @@ def secret_key() -> str:
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key)
     return key
+
+
+def setup_django() -> None:
+    """Configure Django on demand, so ``duban extract`` never pays for it.
+
+    Here rather than in ``duban.cli`` so that each app's command module can call it
+    without importing the top-level CLI that lists those modules.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duban.project.settings")
+    import django
+
+    django.setup()

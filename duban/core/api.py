@@ -18,10 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
 from duban.core.audit import record_security_event
+from duban.core.errors import InputError, NotAllowed, NotFound
 from duban.core.models import ConflictError
 from duban.core.params import BadParameter
-from duban.plans.access import NotAllowed, NotFound
-from duban.supervision.services import ValidationError
 
 
 def error(code: str, message: Any, http: int, **extra: Any) -> Response:
@@ -46,7 +45,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return error("not_allowed", _("您无权执行此操作。"), status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ConflictError):
         return error("conflict", str(exc), status.HTTP_409_CONFLICT, current_version=exc.found)
-    if isinstance(exc, ValidationError | BadParameter):
+    if isinstance(exc, InputError | BadParameter):
         return error("invalid", str(exc), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OverflowError):
         return error("invalid", _("请求中的数字超出范围。"), status.HTTP_400_BAD_REQUEST)

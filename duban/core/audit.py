@@ -35,6 +35,13 @@ def acting_as(user: Any, request_id: str = "") -> Iterator[None]:
         _request_id.reset(t2)
 
 
+def _entry_model() -> Any:
+    """The AuditEntry model, looked up by name: ``models`` imports this module."""
+    from django.apps import apps
+
+    return apps.get_model("core", "AuditEntry")
+
+
 def current_actor() -> Any:
     return _actor.get()
 
@@ -84,7 +91,7 @@ def write_entry(
     event: str = "",
     note: str = "",
 ) -> Any:
-    from duban.core.models import AuditEntry
+    AuditEntry = _entry_model()
 
     actor = current_actor()
     return AuditEntry.objects.create(
@@ -149,7 +156,8 @@ def write_all(entries: list[dict[str, Any]]) -> None:
     from django.utils import timezone
 
     from duban.core import bulk
-    from duban.core.models import AuditEntry
+
+    AuditEntry = _entry_model()
 
     if not entries:
         return
@@ -173,9 +181,9 @@ def record_event(
 
 
 def _m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
-    from duban.core.models import AuditedModel
-
-    if reverse or not isinstance(instance, AuditedModel):
+    # An audited model is one with ``audit_exclude`` (AuditedModel); named, not imported,
+    # since duban.core.models builds on this module.
+    if reverse or not hasattr(type(instance), "audit_exclude"):
         return
     if action not in {
         "pre_add",
@@ -223,7 +231,7 @@ def record_security_event(
     Unlike :func:`record_event` the actor is given, not taken from the request: at log-in
     the request is still anonymous, and a failed attempt may name no existing user at all.
     """
-    from duban.core.models import AuditEntry
+    AuditEntry = _entry_model()
 
     has_user = user is not None and getattr(user, "pk", None)
     name = username or (getattr(user, "username", "") if has_user else "")

@@ -80,8 +80,7 @@ def job(name: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
 
 
 def registry() -> dict[str, Handler]:
-    from duban.core import tasks  # noqa: F401 - registers the built-in handlers
-
+    """Every job name and its handler. Apps register theirs in ``AppConfig.ready()``."""
     return dict(_REGISTRY)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from duban.core.errors import NotAllowed, NotFound
 from duban.org.choices import Role
 
 # action → roles that may perform it, and whether the unit must be the task's lead
@@ -49,14 +50,6 @@ UNIT_RULES: dict[str, tuple[frozenset[str], str]] = {
     "request_closure": (frozenset({Role.UNIT_LEADER}), "lead"),
 }
 ACTIONS = sorted(set(RULES) | set(UNIT_RULES))
-
-
-class NotFound(Exception):
-    """The object does not exist *for this user*; shown as 404 everywhere."""
-
-
-class NotAllowed(Exception):
-    """The user may see the object but not do this with it; shown as 403."""
 
 
 @dataclass(frozen=True)

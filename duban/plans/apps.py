@@ -6,3 +6,7 @@ class PlansConfig(AppConfig):
     name = "duban.plans"
     label = "plans"
     verbose_name = _("任务分解")
+
+    def ready(self) -> None:
+        # Registers this app's background jobs (import_taskbook) with the queue.
+        from duban.plans import taskbook  # noqa: F401

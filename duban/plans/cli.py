@@ -29,7 +29,7 @@ def _parse_maps(maps: tuple[str, ...]) -> dict[str, str]:
 def _setup_django() -> None:
     # Imported here: duban.cli registers these commands, so importing it at the top would
     # make importing this module first a circular import.
-    from duban.cli import setup_django
+    from duban.conf import setup_django
 
     setup_django()
 

@@ -84,7 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "duban.core.context_processors.navigation",
+                "duban.project.context_processors.navigation",
                 "duban.core.headers.csp_nonce",
             ],
         },

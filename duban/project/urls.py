@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from duban.core import views as core_views
 from duban.org import account_views, twofactor
 from duban.org.forms import LoginForm
+from duban.project import views as core_views
 
 admin.site.site_header = "督办 duban"
 admin.site.site_title = "督办 duban"

@@ -6,3 +6,7 @@ class SupervisionConfig(AppConfig):
     name = "duban.supervision"
     label = "supervision"
     verbose_name = _("督查督办")
+
+    def ready(self) -> None:
+        # Registers this app's background jobs (recompute_lights, run_chasing, send_email, deliver_webhook) with the queue.
+        from duban.supervision import jobs, notify  # noqa: F401

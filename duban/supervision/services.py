@@ -20,6 +20,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from duban.core import audit
+from duban.core.errors import InputError
 from duban.core.language import in_site_language
 from duban.core.models import ConflictError
 from duban.org.choices import Role
@@ -40,7 +41,7 @@ from duban.supervision.models import (
 from duban.supervision.periods import Period, schedule_periods
 
 
-class ValidationError(ValueError):
+class ValidationError(InputError):
     """Input a clerk must correct; the message says what and where."""
 
 

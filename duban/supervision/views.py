@@ -65,7 +65,7 @@ def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
 
 
-# -- the workbench's bulk actions (the page itself is duban.core.views.home) ----------------
+# -- the workbench's bulk actions (the page itself is duban.project.views.home) ----------------
 
 
 @guarded

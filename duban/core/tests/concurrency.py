@@ -27,7 +27,7 @@ import time
 import traceback
 from pathlib import Path
 
-from duban.cli import setup_django
+from duban.conf import setup_django
 
 setup_django()
 

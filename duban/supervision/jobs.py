@@ -1,4 +1,8 @@
-"""The built-in background jobs: each one only calls a service."""
+"""Supervision's background jobs (nightly lights, chasing): each one only calls a service.
+
+Registered when the app is ready (``SupervisionConfig.ready``), like every app's jobs, so
+the job queue in ``duban.core`` knows no app.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,6 @@ import datetime as dt
 from typing import Any
 
 from duban.core.jobs import job
-from duban.documents import jobs as _document_jobs  # noqa: F401 - registers extract_document
-from duban.plans import taskbook as _taskbook  # noqa: F401 - registers import_taskbook
-from duban.supervision import notify  # noqa: F401 - registers send_email, deliver_webhook
 
 
 @job("recompute_lights")

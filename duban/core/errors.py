@@ -1,0 +1,19 @@
+"""The errors every layer raises and the API and pages answer in one way.
+
+Why here: the API's error handler lives in ``duban.core`` and must know what "not found",
+"not allowed" and "input to correct" are without importing the apps that raise them.
+"""
+
+from __future__ import annotations
+
+
+class NotFound(Exception):
+    """The object does not exist *for this user*; shown as 404 everywhere."""
+
+
+class NotAllowed(Exception):
+    """The user may see the object but not do this with it; shown as 403."""
+
+
+class InputError(ValueError):
+    """Input a clerk must correct; the message says what and where (400)."""

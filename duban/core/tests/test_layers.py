@@ -1,0 +1,73 @@
+"""The house's rules that a reader of one file cannot see: no import circles between
+files. The layering contracts themselves run in ``make lint`` (import-linter, configured
+in pyproject.toml); this test keeps the circle rule, which import-linter does not state."""
+
+from __future__ import annotations
+
+import grimp
+
+
+def _in_scope(module: str) -> bool:
+    return not (
+        ".tests" in module
+        or module.startswith("duban.tests_security")
+        or ".migrations" in module
+        or module == "duban.conftest"
+    )
+
+
+def circles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (Tarjan)."""
+    modules = sorted(m for m in graph.modules if m.startswith("duban") and _in_scope(m))
+    inside = set(modules)
+    edges = {
+        m: sorted(n for n in graph.find_modules_directly_imported_by(m) if n in inside)
+        for m in modules
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for m in modules:
+        if m not in index:
+            visit(m)
+    return found
+
+
+def test_no_two_files_import_each_other_even_round_a_loop():
+    graph = grimp.build_graph("duban")
+    assert circles(graph) == []
+
+
+def test_the_circle_finder_sees_a_loop():
+    graph = grimp.ImportGraph()
+    for m in ("duban.a", "duban.b", "duban.c", "duban.d"):
+        graph.add_module(m)
+    graph.add_import(importer="duban.a", imported="duban.b")
+    graph.add_import(importer="duban.b", imported="duban.c")
+    graph.add_import(importer="duban.c", imported="duban.a")
+    graph.add_import(importer="duban.d", imported="duban.a")
+    assert circles(graph) == [["duban.a", "duban.b", "duban.c"]]
