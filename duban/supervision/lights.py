@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 from django.db import connection, transaction
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 
 from duban.core.language import in_site_language
 from duban.plans.choices import Light, TaskStatus
@@ -63,6 +63,22 @@ from duban.supervision.models import (
 )
 from duban.supervision.periods import build_periods
 from duban.supervision.workdays import ONE_DAY, WorkCalendar, load_calendar
+
+_TRANSLATED: dict[tuple[str | None, str], str] = {}
+
+
+def _(message: str) -> str:
+    """``gettext``, remembered per language.
+
+    Why: the nightly run words a dozen phrases tens of thousands of times; looking each up
+    in the catalog was a fifth of a province's run (docs/benchmarks.md).
+    """
+    key = (get_language(), message)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = gettext(message)
+    return found
+
 
 logger = logging.getLogger(__name__)
 
@@ -371,6 +387,31 @@ def _rows(qs: QuerySet, today: dt.date) -> list[_Row]:
     return [_Row(*values) for values in annotated.values_list(*_TASK_FIELDS)]
 
 
+def _aware(value: Any) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)  # Django keeps SQLite's times as naive UTC
+
+
+def _raw_rows(rows: QuerySet) -> Any:
+    """The rows of a ``values_list(task_id, unit_id, period_end, status, submitted_at,
+    is_late)`` query, read with the cursor instead of through the ORM's converters.
+
+    Why: a province's nightly run reads about 200,000 report rows, and the ORM's
+    per-value converters were a third of the run. The database driver already gives
+    dates, times and booleans; SQLite's times only need their UTC zone.
+    """
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()  # one call: the wrapper's row iterator costs more
+    if connection.vendor != "sqlite":
+        yield from fetched
+        return
+    for task_id, unit_id, period_end, status, submitted_at, is_late in fetched:
+        yield task_id, unit_id, period_end, status, _aware(submitted_at), is_late
+
+
 class _FactLoader:
     """Builds :class:`TaskFacts` for chunks of task rows with a fixed number of queries.
 
@@ -412,16 +453,10 @@ class _FactLoader:
         if until is not None:
             qs = qs.filter(period_end__lt=until)
         found: dict[int, dict[tuple[int, dt.date], tuple[Any, ...]]] = defaultdict(dict)
-        for (
-            task_id,
-            unit_id,
-            period_end,
-            status,
-            submitted_at,
-            is_late,
-        ) in qs.order_by().values_list(
+        rows = qs.order_by().values_list(
             "task_id", "unit_id", "period_end", "status", "submitted_at", "is_late"
-        ):
+        )
+        for task_id, unit_id, period_end, status, submitted_at, is_late in _raw_rows(rows):
             found[task_id][(unit_id, period_end)] = (status, submitted_at, is_late)
         return found
 
