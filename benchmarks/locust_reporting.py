@@ -23,19 +23,30 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version"[^>]*value="(\d*)"|value="(\d*)"[^>]*name="version"')
 
 
+def post_form(user: HttpUser, url: str, name: str, data: dict, **kw: object) -> None:
+    """POST a page's form as a browser does; anything but the redirect is a failure."""
+    with user.client.post(
+        url,
+        data=data,
+        headers={"Referer": user.host + url},
+        name=name,
+        catch_response=True,
+        allow_redirects=False,
+        **kw,
+    ) as resp:
+        if resp.status_code != 302:
+            resp.failure(f"{name} answered {resp.status_code}")
+
+
 def log_in(user: HttpUser, username: str) -> None:
     page = user.client.get("/accounts/login/", name="login page")
     token = TOKEN.search(page.text).group(1)
-    with user.client.post(
+    post_form(
+        user,
         "/accounts/login/",
-        data={"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
-        headers={"Referer": user.host + "/accounts/login/"},
-        name="log in",
-        catch_response=True,
-        allow_redirects=False,
-    ) as resp:
-        if resp.status_code != 302:
-            resp.failure(f"login answered {resp.status_code}")
+        "log in",
+        {"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
+    )
 
 
 class Clerk(HttpUser):
@@ -58,9 +69,11 @@ class Clerk(HttpUser):
         token = TOKEN.search(form.text).group(1)
         found = VERSION.search(form.text)
         version = (found.group(1) or found.group(2) or "") if found else ""
-        with self.client.post(
+        post_form(
+            self,
             url,
-            data={
+            "submit report (1 MB)",
+            {
                 "csrfmiddlewaretoken": token,
                 "progress": "按计划推进，本月完成阶段目标。",
                 "percent": "60",
@@ -69,13 +82,7 @@ class Clerk(HttpUser):
                 "version": version,
             },
             files={"files": ("佐证材料.pdf", ATTACHMENT, "application/pdf")},
-            headers={"Referer": self.host + url},
-            name="submit report (1 MB)",
-            catch_response=True,
-            allow_redirects=False,
-        ) as resp:
-            if resp.status_code != 302:
-                resp.failure(f"submit answered {resp.status_code}")
+        )
         self.done = True
 
 
