@@ -271,7 +271,7 @@ def test_html_escapes_content_and_fetches_nothing_remote():
 
 
 def test_missing_cjk_font_fails_loudly(tmp_path, monkeypatch):
-    monkeypatch.setattr(od, "FALLBACK_FONT_FILES", (tmp_path / "none.ttc",))
+    monkeypatch.setattr(od.layout, "FALLBACK_FONT_FILES", (tmp_path / "none.ttc",))
     with pytest.raises(od.FontNotFoundError, match="fonts-wqy-microhei"):
         od.find_pdf_fonts(tmp_path)
 
