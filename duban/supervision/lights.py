@@ -49,7 +49,8 @@ from typing import Any, NamedTuple
 from django.db import connection, transaction
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _catalog_lookup
 
 from duban.core.language import in_site_language
 from duban.plans.choices import Light, TaskStatus
@@ -71,12 +72,14 @@ def _(message: str) -> str:
     """``gettext``, remembered per language.
 
     Why: the nightly run words a dozen phrases tens of thousands of times; looking each up
-    in the catalog was a fifth of a province's run (docs/benchmarks.md).
+    in the catalog was a fifth of a province's run (docs/benchmarks.md). The msgids are the
+    literal ``_("…")`` calls of this module, which makemessages and test_i18n read; this
+    only remembers their lookups.
     """
     key = (get_language(), message)
     found = _TRANSLATED.get(key)
     if found is None:
-        found = _TRANSLATED[key] = gettext(message)
+        found = _TRANSLATED[key] = _catalog_lookup(message)
     return found
 
 
