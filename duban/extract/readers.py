@@ -15,12 +15,10 @@ against binary files renamed to ``.txt``, LibreOffice against hanging (a timeout
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import contextlib
 import io
 import os
-import posixpath
 import re
 import shutil
 import signal
@@ -28,103 +26,40 @@ import subprocess
 import tempfile
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from duban.extract.errors import ErrorCode, ExtractError
-
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-
-# Zip-bomb limits for .docx. A real report's document.xml compresses about 5–20:1; bombs
-# are 1000:1 and more. The sizes are read from the central directory, and zipfile never
-# inflates a member past its declared size, so a lying directory cannot get around them.
-DOCX_MAX_MEMBERS = 5000
-DOCX_MAX_RATIO = 100
-DOCX_RATIO_MIN_SIZE = 5 * 1024 * 1024  # small members may compress very well, harmlessly
-# Total uncompressed ≤ 5 × max_bytes: python-docx holds the whole XML tree in memory, at
-# several times the XML's size, and the engine should stay well under 1 GiB.
-DOCX_MAX_TOTAL_FACTOR = 5
-
-PDF_MAX_PAGES = 2000
-# The same kind of bomb fits in a PDF: one Flate stream of a few KB that inflates to GBs.
-# pdfminer inflates each stream whole, so streams are measured (not kept) beforehand.
-PDF_MAX_RATIO = 100
-PDF_RATIO_MIN_SIZE = 5 * 1024 * 1024
-PDF_MAX_TOTAL_FACTOR = 5  # all non-image streams together ≤ 5 × max_bytes
-
-# OFD: the same page limit as PDF, and a bound on DocBody entries (a real file has one,
-# rarely a few; each costs a Document.xml parse).
-OFD_MAX_PAGES = PDF_MAX_PAGES
-OFD_MAX_DOCUMENTS = 100
-
-# .doc/.wps: LibreOffice converts a 100-page .doc in a few seconds; a file that takes longer
-# than this is hostile or broken, and the process tree is killed.
-OFFICE_TIMEOUT = 120
-OFFICE_INSTALL_HINT = "apt-get install libreoffice-writer-nogui"
-
-TEXT_EXTENSIONS = {".txt", ".md", ".text", ".markdown"}
-HTML_EXTENSIONS = {".html", ".htm", ".shtml", ".xhtml"}
-OFFICE_EXTENSIONS = {".doc", ".wps"}  # Word 97–2003 and WPS Office's own (Word-compatible)
-
-_MAGIC_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .doc/.xls, and encrypted .docx
-_MAGIC_ZIP = b"PK\x03\x04"
-_MAGIC_PDF = b"%PDF-"
-# Common binary formats a clerk might rename by mistake; named so the message can say what it is.
-_BINARY_MAGICS = {
-    b"\x89PNG": "PNG 图片",
-    b"\xff\xd8\xff": "JPEG 图片",
-    b"GIF8": "GIF 图片",
-    b"Rar!": "RAR 压缩包",
-    b"7z\xbc\xaf": "7z 压缩包",
-    b"\x1f\x8b": "gzip 压缩包",
-    b"MZ": "可执行程序",
-    b"\x7fELF": "可执行程序",
-    b"{\\rtf": "RTF 文档",
-}
-
-
-@dataclass(frozen=True)
-class SourcePage:
-    """Where a page of a fixed-layout file (PDF, OFD) starts in :attr:`SourceText.text`.
-
-    A source link uses it to open the original on the right page. ``number`` counts from 1
-    within its ``document`` (an OFD may hold several documents, each numbered from 1;
-    a PDF has one).
-    """
-
-    start: int
-    number: int
-    document: int = 1
-
-
-@dataclass
-class SourceText:
-    """A document's text as read, before the engine normalizes it."""
-
-    text: str
-    # "utf-8", "utf-8-sig", "gb18030", "utf-16-le" … or "docx"/"pdf"/"ofd"/"doc"/"wps"
-    encoding: str
-    format: str  # "text" | "docx" | "pdf" | "ofd" | "html" | "doc" | "wps"
-    path: str
-    warnings: list[str] = field(default_factory=list)
-    # Page starts, in order, for formats that have pages (PDF, OFD); empty for the others.
-    pages: list[SourcePage] = field(default_factory=list)
-
-    def page_at(self, offset: int) -> SourcePage | None:
-        """The page that holds character ``offset`` of :attr:`text`, or None without pages."""
-        if not self.pages:
-            return None
-        i = bisect.bisect_right([p.start for p in self.pages], offset)
-        return self.pages[max(0, i - 1)]
-
-
-def _err(code: ErrorCode, zh: str, en: str) -> ExtractError:
-    return ExtractError(code, f"{zh}（{en}）")
-
-
-def _mb(n: int | float) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"
-
+from duban.extract.ofd import (  # noqa: F401 - the OFD reader and names tests use
+    OFD_MAX_DOCUMENTS,
+    OFD_MAX_PAGES,
+    OFD_NO_TEXT,
+    _em_width,
+    _OfdPackage,
+    _read_ofd,
+)
+from duban.extract.source import (  # noqa: F401 - SourceText, SourcePage, DOCX_MAX_MEMBERS: readers.<name>
+    _BINARY_MAGICS,
+    _CONTROL,
+    _MAGIC_OLE,
+    _MAGIC_PDF,
+    _MAGIC_ZIP,
+    DEFAULT_MAX_BYTES,
+    DOCX_MAX_MEMBERS,
+    HTML_EXTENSIONS,
+    OFFICE_EXTENSIONS,
+    OFFICE_INSTALL_HINT,
+    OFFICE_TIMEOUT,
+    PDF_MAX_PAGES,
+    PDF_MAX_RATIO,
+    PDF_MAX_TOTAL_FACTOR,
+    PDF_RATIO_MIN_SIZE,
+    TEXT_EXTENSIONS,
+    SourcePage,
+    SourceText,
+    _check_zip,
+    _err,
+    _mb,
+)
 
 # --------------------------------------------------------------------------- entry point
 
@@ -275,7 +210,6 @@ _BOMS = [
 
 # Control characters other than tab, newline, carriage return, form feed: a few may sneak into
 # real files (a stray \x0b from Word), a share above this means the bytes are not text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.01
 
 
@@ -447,51 +381,6 @@ def _read_text(data: bytes, path: str) -> SourceText:
 
 
 # --------------------------------------------------------------------------- .docx
-
-
-def _check_zip(
-    zf: zipfile.ZipFile,
-    max_bytes: int,
-    *,
-    kind: str = "Word 文件",
-    kind_en: str = ".docx",
-    bad: ErrorCode = ErrorCode.E005_BAD_DOCX,
-) -> None:
-    """Refuse a zip container (.docx, .ofd) whose directory declares a bomb, before inflating.
-
-    ``kind`` names the format in the message; ``bad`` is the format's own error code, used
-    for an encrypted archive (E008 stays the code of every bomb).
-    """
-    infos = zf.infolist()
-    if len(infos) > DOCX_MAX_MEMBERS:
-        raise _err(
-            ErrorCode.E008_ZIP_BOMB,
-            f"{kind}结构异常：包含 {len(infos)} 个部件，已拒绝",
-            "too many zip members",
-        )
-    total = 0
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise _err(
-                bad,
-                f"{kind}已加密，请去掉密码后再导入",
-                f"encrypted {kind_en}; remove the password",
-            )
-        total += info.file_size
-        if info.file_size > DOCX_RATIO_MIN_SIZE and info.file_size > DOCX_MAX_RATIO * max(
-            1, info.compress_size
-        ):
-            raise _err(
-                ErrorCode.E008_ZIP_BOMB,
-                f"{kind}解压后异常膨胀（{info.filename} 压缩比超过 {DOCX_MAX_RATIO}:1），已拒绝",
-                "zip bomb suspected",
-            )
-    if total > DOCX_MAX_TOTAL_FACTOR * max_bytes:
-        raise _err(
-            ErrorCode.E008_ZIP_BOMB,
-            f"{kind}解压后过大（{_mb(total)}），已拒绝",
-            "uncompressed size too large",
-        )
 
 
 def _read_docx(data: bytes, path: str, max_bytes: int) -> SourceText:
@@ -739,232 +628,6 @@ def _read_office(data: bytes, suffix: str, path: str, max_bytes: int) -> SourceT
         raise
     fmt = suffix.lstrip(".")
     return SourceText(text=src.text, encoding=fmt, format=fmt, path=path, warnings=src.warnings)
-
-
-# --------------------------------------------------------------------------- .ofd
-
-OFD_NO_TEXT = (
-    "此 OFD 文件没有文字（可能是扫描件），请先进行 OCR 识别或索取 Word 版"
-    "（this OFD has no text; run OCR first)"
-)
-
-
-def _ofd_error(zh: str, en: str) -> ExtractError:
-    return _err(ErrorCode.E016_BAD_OFD, zh, en)
-
-
-def _ofd_corrupt() -> ExtractError:
-    return _ofd_error("OFD 文件已损坏或不完整，请重新导出后再导入", "truncated or corrupt OFD")
-
-
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _ofd_member_is_unsafe(name: str) -> bool:
-    parts = name.replace("\\", "/").split("/")
-    return name.startswith(("/", "\\")) or ".." in parts or bool(re.match(r"[A-Za-z]:", name))
-
-
-class _OfdPackage:
-    """An opened OFD zip: safe name lookup and safe XML parsing of its members."""
-
-    def __init__(self, zf: zipfile.ZipFile) -> None:
-        self.zf = zf
-        self.names: dict[str, str] = {}
-        for name in zf.namelist():
-            if _ofd_member_is_unsafe(name):
-                raise _ofd_error(
-                    f"OFD 文件包含指向压缩包外的路径（{name[:80]}），已拒绝",
-                    "path outside the archive",
-                )
-            self.names.setdefault(name.lower(), name)
-
-    def resolve(self, base_dir: str, loc: str) -> str | None:
-        """The member that ``loc`` names, relative to ``base_dir`` or, failing that, the root.
-
-        The standard makes paths relative to the referring file's directory and "/…" paths
-        absolute in the package; some writers put root-relative paths everywhere, so both
-        are tried. A path that leaves the package is refused, found or not.
-        """
-        loc = loc.strip().replace("\\", "/")
-        if not loc:
-            return None
-        tries = [loc.lstrip("/")] if loc.startswith("/") else [posixpath.join(base_dir, loc), loc]
-        for candidate in tries:
-            norm = posixpath.normpath(candidate)
-            if norm == ".." or norm.startswith(("../", "/")):
-                raise _ofd_error(
-                    f"OFD 文件引用了压缩包外的路径（{loc[:80]}），已拒绝",
-                    "reference outside the archive",
-                )
-            if norm.lower() in self.names:
-                return self.names[norm.lower()]
-        return None
-
-    def xml(self, name: str):  # type: ignore[no-untyped-def]
-        from xml.etree.ElementTree import ParseError
-
-        from defusedxml import DefusedXmlException
-        from defusedxml.ElementTree import fromstring
-
-        try:
-            raw = self.zf.read(name)  # size already bounded by _check_zip
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
-            raise _ofd_corrupt() from exc
-        try:
-            return fromstring(raw, forbid_dtd=True)
-        except DefusedXmlException as exc:
-            # OFD writers never emit a DTD; one can only be an entity-expansion attack.
-            raise _ofd_error(
-                "OFD 文件包含不允许的内容（DTD），已拒绝", "DTD in OFD rejected"
-            ) from exc
-        except (ParseError, ValueError) as exc:
-            raise _ofd_corrupt() from exc
-
-
-def _numbers(value: str | None, n: int) -> list[float]:
-    out: list[float] = []
-    for part in (value or "").split()[:n]:
-        try:
-            out.append(float(part))
-        except ValueError:
-            out.append(0.0)
-    return out + [0.0] * (n - len(out))
-
-
-def _em_width(text: str) -> float:
-    """Width of ``text`` in ems, guessed without font metrics: hanzi 1, Latin ½."""
-    return sum(1.0 if ord(c) >= 0x2E80 else 0.5 for c in text)
-
-
-def _ofd_page_lines(page) -> list[str]:  # type: ignore[no-untyped-def]
-    """The page's text lines in reading order: top to bottom, then left to right.
-
-    Each TextCode is placed at its TextObject's Boundary origin plus its own X/Y (an absent
-    X or Y carries over from the previous TextCode, as the standard says). Codes whose
-    baselines lie within half a font size of each other form one line; DeltaX (glyph
-    spacing) and CTM scaling change where glyphs are drawn, not the text.
-    """
-    runs: list[tuple[float, float, float, str]] = []
-    for obj in page.iter():
-        if _local(obj.tag) != "TextObject":
-            continue
-        bx, by = _numbers(obj.get("Boundary"), 2)
-        size = _numbers(obj.get("Size"), 1)[0] or 3.5
-        x = y = 0.0
-        for code in obj:
-            if _local(code.tag) != "TextCode":
-                continue
-            if code.get("X") is not None:
-                x = _numbers(code.get("X"), 1)[0]
-            if code.get("Y") is not None:
-                y = _numbers(code.get("Y"), 1)[0]
-            text = _CONTROL.sub("", (code.text or "").replace("\r", "").replace("\n", ""))
-            if text:
-                runs.append((by + y, bx + x, size, text))
-    runs.sort(key=lambda r: (r[0], r[1]))
-    lines: list[list[tuple[float, float, float, str]]] = []
-    for run in runs:
-        if lines and run[0] - lines[-1][0][0] <= 0.5 * max(run[2], lines[-1][0][2]):
-            lines[-1].append(run)
-        else:
-            lines.append([run])
-    out: list[str] = []
-    for line in lines:
-        line.sort(key=lambda r: r[1])
-        parts: list[str] = []
-        end = None
-        for _y, x, size, text in line:
-            # a gap wider than 1½ characters separates words or table cells
-            if end is not None and x - end > 1.5 * size:
-                parts.append(" ")
-            parts.append(text)
-            end = x + _em_width(text) * size
-        joined = "".join(parts).strip(" ")
-        if joined:
-            out.append(joined)
-    return out
-
-
-def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _ofd_error(
-            "这不是有效的 OFD 文件（文件已损坏或不是 OFD 格式），请重新导出后再导入",
-            "not an OFD package",
-        ) from exc
-    with zf:
-        _check_zip(zf, max_bytes, kind="OFD 文件", kind_en="OFD", bad=ErrorCode.E016_BAD_OFD)
-        pkg = _OfdPackage(zf)
-        entry = pkg.resolve("", "OFD.xml")
-        if entry is None:
-            raise _ofd_error("这不是 OFD 文件（缺少 OFD.xml），请检查文件", "no OFD.xml")
-        roots = [
-            (el.text or "").strip()
-            for body in pkg.xml(entry).iter()
-            if _local(body.tag) == "DocBody"
-            for el in body
-            if _local(el.tag) == "DocRoot"
-        ]
-        if not any(roots):
-            raise _ofd_error("OFD 文件缺少文档入口（DocRoot），请重新导出后再导入", "no DocRoot")
-        warnings: list[str] = []
-        if len(roots) > OFD_MAX_DOCUMENTS:
-            roots = roots[:OFD_MAX_DOCUMENTS]
-            warnings.append(f"OFD 文件包含的文档过多，只读取前 {OFD_MAX_DOCUMENTS} 个")
-        # (document number, page number, page lines)
-        pages: list[tuple[int, int, list[str]]] = []
-        for doc_no, root in enumerate(roots, start=1):
-            doc_name = pkg.resolve("", root) if root else None
-            if doc_name is None:
-                raise _ofd_error(
-                    f"OFD 文件不完整：缺少第 {doc_no} 个文档的 {root or 'Document.xml'}",
-                    "missing Document.xml",
-                )
-            doc_dir = posixpath.dirname(doc_name)
-            document = pkg.xml(doc_name)
-            page_no = 0
-            for el in document.iter():
-                if _local(el.tag) != "Page" or el.get("BaseLoc") is None:
-                    continue
-                if len(pages) >= OFD_MAX_PAGES:
-                    warnings.append(f"OFD 文件超过 {OFD_MAX_PAGES} 页，只读取前 {OFD_MAX_PAGES} 页")
-                    break
-                page_no += 1
-                page_name = pkg.resolve(doc_dir, el.get("BaseLoc", ""))
-                if page_name is None:
-                    raise _ofd_error(
-                        f"OFD 文件不完整：缺少第 {doc_no} 个文档第 {page_no} 页的内容",
-                        "missing page content",
-                    )
-                pages.append((doc_no, page_no, _ofd_page_lines(pkg.xml(page_name))))
-            if len(pages) >= OFD_MAX_PAGES:
-                break
-
-    # Pages follow each other on a new line, documents after a blank line; an empty page
-    # adds no separator, so it starts where the next page does.
-    pieces: list[str] = []
-    starts: list[SourcePage] = []
-    pos = 0
-    prev_doc = 0
-    for doc_no, page_no, lines in pages:
-        body = "\n".join(lines)
-        sep = ""
-        if pos and body:
-            sep = "\n\n" if doc_no != prev_doc else "\n"
-        starts.append(SourcePage(start=pos + len(sep), number=page_no, document=doc_no))
-        if body:
-            pieces.append(sep + body)
-            pos += len(sep) + len(body)
-            prev_doc = doc_no
-    text = "".join(pieces)
-    if not text.strip():
-        raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, OFD_NO_TEXT)
-    return SourceText(
-        text=text, encoding="ofd", format="ofd", path=path, warnings=warnings, pages=starts
-    )
 
 
 # --------------------------------------------------------------------------- .html

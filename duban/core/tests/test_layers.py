@@ -1,10 +1,15 @@
 """The house's rules that a reader of one file cannot see: no import circles between
-files. The layering contracts themselves run in ``make lint`` (import-linter, configured
-in pyproject.toml); this test keeps the circle rule, which import-linter does not state."""
+files, and no file too big to live in. The layering contracts themselves run in
+``make lint`` (import-linter, configured in pyproject.toml)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
+
+REPO = Path(__file__).resolve().parents[3]
+MAX_LINES = 1000
 
 
 def _in_scope(module: str) -> bool:
@@ -71,3 +76,20 @@ def test_the_circle_finder_sees_a_loop():
     graph.add_import(importer="duban.c", imported="duban.a")
     graph.add_import(importer="duban.d", imported="duban.a")
     assert circles(graph) == [["duban.a", "duban.b", "duban.c"]]
+
+
+def test_no_source_file_is_over_a_thousand_lines():
+    # Migrations are generated; everything else is read by people, tests included.
+    files = [
+        p
+        for folder in ("duban", "benchmarks", "scripts")
+        for p in (REPO / folder).rglob("*.py")
+        if "migrations" not in p.parts
+    ]
+    assert len(files) > 100  # the walk found the code
+    too_big = {
+        str(p.relative_to(REPO)): n
+        for p in files
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert too_big == {}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from duban.extract import readers
+from duban.extract import ofd, readers
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import SourcePage, read_bytes, read_document
 from duban.extract.tests.ofdgen import Text, build_ofd, content_xml, document_xml, ofd_xml
@@ -304,7 +304,7 @@ def test_encrypted_member_is_e016() -> None:
 
 
 def test_page_limit_stops_reading_with_a_warning(monkeypatch) -> None:
-    monkeypatch.setattr(readers, "OFD_MAX_PAGES", 2)
+    monkeypatch.setattr(ofd, "OFD_MAX_PAGES", 2)
     src = read_ofd(build_ofd([[[Text(20, 40, f"第{n}页")] for n in (1, 2, 3)]]))
     assert src.text == "第1页\n第2页"
     assert any("2 页" in w for w in src.warnings)

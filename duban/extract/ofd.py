@@ -1,0 +1,253 @@
+"""OFD documents (GB/T 33190), read from the standard's zip and XML structure.
+
+Why our own reader, and its guards: docs/architecture.md, "Reading OFD and old Word files".
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+
+from duban.extract.errors import ErrorCode, ExtractError
+from duban.extract.source import (
+    _CONTROL,
+    PDF_MAX_PAGES,
+    SourcePage,
+    SourceText,
+    _check_zip,
+    _err,
+)
+
+# OFD: the same page limit as PDF, and a bound on DocBody entries (a real file has one,
+# rarely a few; each costs a Document.xml parse).
+OFD_MAX_PAGES = PDF_MAX_PAGES
+OFD_MAX_DOCUMENTS = 100
+
+
+# --------------------------------------------------------------------------- .ofd
+
+OFD_NO_TEXT = (
+    "此 OFD 文件没有文字（可能是扫描件），请先进行 OCR 识别或索取 Word 版"
+    "（this OFD has no text; run OCR first)"
+)
+
+
+def _ofd_error(zh: str, en: str) -> ExtractError:
+    return _err(ErrorCode.E016_BAD_OFD, zh, en)
+
+
+def _ofd_corrupt() -> ExtractError:
+    return _ofd_error("OFD 文件已损坏或不完整，请重新导出后再导入", "truncated or corrupt OFD")
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _ofd_member_is_unsafe(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or bool(re.match(r"[A-Za-z]:", name))
+
+
+class _OfdPackage:
+    """An opened OFD zip: safe name lookup and safe XML parsing of its members."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.names: dict[str, str] = {}
+        for name in zf.namelist():
+            if _ofd_member_is_unsafe(name):
+                raise _ofd_error(
+                    f"OFD 文件包含指向压缩包外的路径（{name[:80]}），已拒绝",
+                    "path outside the archive",
+                )
+            self.names.setdefault(name.lower(), name)
+
+    def resolve(self, base_dir: str, loc: str) -> str | None:
+        """The member that ``loc`` names, relative to ``base_dir`` or, failing that, the root.
+
+        The standard makes paths relative to the referring file's directory and "/…" paths
+        absolute in the package; some writers put root-relative paths everywhere, so both
+        are tried. A path that leaves the package is refused, found or not.
+        """
+        loc = loc.strip().replace("\\", "/")
+        if not loc:
+            return None
+        tries = [loc.lstrip("/")] if loc.startswith("/") else [posixpath.join(base_dir, loc), loc]
+        for candidate in tries:
+            norm = posixpath.normpath(candidate)
+            if norm == ".." or norm.startswith(("../", "/")):
+                raise _ofd_error(
+                    f"OFD 文件引用了压缩包外的路径（{loc[:80]}），已拒绝",
+                    "reference outside the archive",
+                )
+            if norm.lower() in self.names:
+                return self.names[norm.lower()]
+        return None
+
+    def xml(self, name: str):  # type: ignore[no-untyped-def]
+        from xml.etree.ElementTree import ParseError
+
+        from defusedxml import DefusedXmlException
+        from defusedxml.ElementTree import fromstring
+
+        try:
+            raw = self.zf.read(name)  # size already bounded by _check_zip
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+            raise _ofd_corrupt() from exc
+        try:
+            return fromstring(raw, forbid_dtd=True)
+        except DefusedXmlException as exc:
+            # OFD writers never emit a DTD; one can only be an entity-expansion attack.
+            raise _ofd_error(
+                "OFD 文件包含不允许的内容（DTD），已拒绝", "DTD in OFD rejected"
+            ) from exc
+        except (ParseError, ValueError) as exc:
+            raise _ofd_corrupt() from exc
+
+
+def _numbers(value: str | None, n: int) -> list[float]:
+    out: list[float] = []
+    for part in (value or "").split()[:n]:
+        try:
+            out.append(float(part))
+        except ValueError:
+            out.append(0.0)
+    return out + [0.0] * (n - len(out))
+
+
+def _em_width(text: str) -> float:
+    """Width of ``text`` in ems, guessed without font metrics: hanzi 1, Latin ½."""
+    return sum(1.0 if ord(c) >= 0x2E80 else 0.5 for c in text)
+
+
+def _ofd_page_lines(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page's text lines in reading order: top to bottom, then left to right.
+
+    Each TextCode is placed at its TextObject's Boundary origin plus its own X/Y (an absent
+    X or Y carries over from the previous TextCode, as the standard says). Codes whose
+    baselines lie within half a font size of each other form one line; DeltaX (glyph
+    spacing) and CTM scaling change where glyphs are drawn, not the text.
+    """
+    runs: list[tuple[float, float, float, str]] = []
+    for obj in page.iter():
+        if _local(obj.tag) != "TextObject":
+            continue
+        bx, by = _numbers(obj.get("Boundary"), 2)
+        size = _numbers(obj.get("Size"), 1)[0] or 3.5
+        x = y = 0.0
+        for code in obj:
+            if _local(code.tag) != "TextCode":
+                continue
+            if code.get("X") is not None:
+                x = _numbers(code.get("X"), 1)[0]
+            if code.get("Y") is not None:
+                y = _numbers(code.get("Y"), 1)[0]
+            text = _CONTROL.sub("", (code.text or "").replace("\r", "").replace("\n", ""))
+            if text:
+                runs.append((by + y, bx + x, size, text))
+    runs.sort(key=lambda r: (r[0], r[1]))
+    lines: list[list[tuple[float, float, float, str]]] = []
+    for run in runs:
+        if lines and run[0] - lines[-1][0][0] <= 0.5 * max(run[2], lines[-1][0][2]):
+            lines[-1].append(run)
+        else:
+            lines.append([run])
+    out: list[str] = []
+    for line in lines:
+        line.sort(key=lambda r: r[1])
+        parts: list[str] = []
+        end = None
+        for _y, x, size, text in line:
+            # a gap wider than 1½ characters separates words or table cells
+            if end is not None and x - end > 1.5 * size:
+                parts.append(" ")
+            parts.append(text)
+            end = x + _em_width(text) * size
+        joined = "".join(parts).strip(" ")
+        if joined:
+            out.append(joined)
+    return out
+
+
+def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _ofd_error(
+            "这不是有效的 OFD 文件（文件已损坏或不是 OFD 格式），请重新导出后再导入",
+            "not an OFD package",
+        ) from exc
+    with zf:
+        _check_zip(zf, max_bytes, kind="OFD 文件", kind_en="OFD", bad=ErrorCode.E016_BAD_OFD)
+        pkg = _OfdPackage(zf)
+        entry = pkg.resolve("", "OFD.xml")
+        if entry is None:
+            raise _ofd_error("这不是 OFD 文件（缺少 OFD.xml），请检查文件", "no OFD.xml")
+        roots = [
+            (el.text or "").strip()
+            for body in pkg.xml(entry).iter()
+            if _local(body.tag) == "DocBody"
+            for el in body
+            if _local(el.tag) == "DocRoot"
+        ]
+        if not any(roots):
+            raise _ofd_error("OFD 文件缺少文档入口（DocRoot），请重新导出后再导入", "no DocRoot")
+        warnings: list[str] = []
+        if len(roots) > OFD_MAX_DOCUMENTS:
+            roots = roots[:OFD_MAX_DOCUMENTS]
+            warnings.append(f"OFD 文件包含的文档过多，只读取前 {OFD_MAX_DOCUMENTS} 个")
+        # (document number, page number, page lines)
+        pages: list[tuple[int, int, list[str]]] = []
+        for doc_no, root in enumerate(roots, start=1):
+            doc_name = pkg.resolve("", root) if root else None
+            if doc_name is None:
+                raise _ofd_error(
+                    f"OFD 文件不完整：缺少第 {doc_no} 个文档的 {root or 'Document.xml'}",
+                    "missing Document.xml",
+                )
+            doc_dir = posixpath.dirname(doc_name)
+            document = pkg.xml(doc_name)
+            page_no = 0
+            for el in document.iter():
+                if _local(el.tag) != "Page" or el.get("BaseLoc") is None:
+                    continue
+                if len(pages) >= OFD_MAX_PAGES:
+                    warnings.append(f"OFD 文件超过 {OFD_MAX_PAGES} 页，只读取前 {OFD_MAX_PAGES} 页")
+                    break
+                page_no += 1
+                page_name = pkg.resolve(doc_dir, el.get("BaseLoc", ""))
+                if page_name is None:
+                    raise _ofd_error(
+                        f"OFD 文件不完整：缺少第 {doc_no} 个文档第 {page_no} 页的内容",
+                        "missing page content",
+                    )
+                pages.append((doc_no, page_no, _ofd_page_lines(pkg.xml(page_name))))
+            if len(pages) >= OFD_MAX_PAGES:
+                break
+
+    # Pages follow each other on a new line, documents after a blank line; an empty page
+    # adds no separator, so it starts where the next page does.
+    pieces: list[str] = []
+    starts: list[SourcePage] = []
+    pos = 0
+    prev_doc = 0
+    for doc_no, page_no, lines in pages:
+        body = "\n".join(lines)
+        sep = ""
+        if pos and body:
+            sep = "\n\n" if doc_no != prev_doc else "\n"
+        starts.append(SourcePage(start=pos + len(sep), number=page_no, document=doc_no))
+        if body:
+            pieces.append(sep + body)
+            pos += len(sep) + len(body)
+            prev_doc = doc_no
+    text = "".join(pieces)
+    if not text.strip():
+        raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, OFD_NO_TEXT)
+    return SourceText(
+        text=text, encoding="ofd", format="ofd", path=path, warnings=warnings, pages=starts
+    )
