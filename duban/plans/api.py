@@ -60,7 +60,10 @@ class MilestoneSerializer(serializers.ModelSerializer):
 class TaskSerializer(serializers.ModelSerializer):
     lead_unit = serializers.SerializerMethodField()
     co_units = serializers.SerializerMethodField()
-    framework = serializers.CharField(source="framework_node.name", default=None, read_only=True)
+    # A task outside any framework node has none: null, as the schema says.
+    framework = serializers.CharField(
+        source="framework_node.name", default=None, read_only=True, allow_null=True
+    )
     milestones = MilestoneSerializer(many=True, read_only=True)
 
     class Meta:
@@ -354,7 +357,10 @@ class TaskViewSet(
     def history(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
         entries = AuditEntry.for_object(task).order_by("time", "id")
-        return Response(AuditEntrySerializer(entries, many=True).data)
+        # Paginated like every list, as the schema has always promised (a long-lived task
+        # gathers hundreds of entries).
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
 
     @extend_schema(request=AssignSerializer, responses=TaskSerializer)
     @action(detail=True, methods=["post"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import yaml
 from rest_framework.test import APIClient
 
 from duban.org.services import create_user
@@ -63,7 +64,7 @@ def test_a_stale_edit_is_409_and_keeps_the_first_edit(api_world):
     body = stale.json()["error"]
     assert body["code"] == "conflict" and body["current_version"] == 2
     assert Task.objects.get(pk=t1.pk).text == "甲改"
-    history = c.get(f"/api/tasks/{t1.pk}/history/").json()
+    history = c.get(f"/api/tasks/{t1.pk}/history/").json()["results"]
     assert [h["action"] for h in history] == ["create", "update"]
     assert history[1]["before"]["text"] == "促进消费" and history[1]["after"]["text"] == "甲改"
 
@@ -100,3 +101,22 @@ def test_openapi_schema_and_offline_docs(client, office_user):
     client.force_login(office_user)
     docs = client.get("/api/docs").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower()
+
+
+def test_answers_match_the_schema_where_it_once_lied(api_world, client):
+    # Task.framework may be null, and the task history is a paginated list: the schema says
+    # both, and the answers follow it (schemathesis found both mismatches).
+    plan, t1, t2, office, clerk = api_world
+    schema = yaml.safe_load(client.get("/api/schema").content)
+    framework = schema["components"]["schemas"]["Task"]["properties"]["framework"]
+    assert framework.get("nullable") is True
+    c = client_for(office)
+    t1.framework_node = None
+    t1.save()
+    assert c.get(f"/api/tasks/{t1.pk}/").json()["framework"] is None
+    history = schema["paths"]["/api/tasks/{id}/history/"]["get"]["responses"]["200"]
+    ref = history["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    required = set(schema["components"]["schemas"][ref].get("required", []))
+    body = c.get(f"/api/tasks/{t1.pk}/history/").json()
+    assert required <= set(body) and {"count", "results"} <= set(body)
+    assert body["count"] == len(body["results"]) >= 1
