@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.core import audit
@@ -259,3 +260,28 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.key}"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a creating API request sent with an ``Idempotency-Key``.
+
+    A client on a bad line (a clerk's phone in the field) cannot tell a lost answer from a
+    lost request, so it sends the same key again; the second request gets this answer back
+    and creates nothing. Keys are per user and last ``DUBAN_IDEMPOTENCY_HOURS`` (24).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from duban.core import idempotency
 from duban.core.api import TextSerializer
 from duban.core.listing import (
     MAX_ID,
@@ -378,25 +379,30 @@ class TaskViewSet(
         learn_from_lead(task, data.validated_data["lead_unit"])
         return Response(TaskSerializer(Task.objects.get(pk=task.pk)).data)
 
-    @extend_schema(request=ReportInputSerializer)
+    @extend_schema(request=ReportInputSerializer, parameters=[idempotency.PARAMETER])
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object("report")
-        data = ReportInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
-        period = _owed_period(task, v)
-        report = supervision.submit_report(
-            task,
-            actor=request.user,
-            expected_version=v.pop("version", None),
-            files=request.FILES.getlist("files"),
-            **period,
-            **v,
-        )
-        from duban.supervision.api import ReportSerializer
 
-        return Response(ReportSerializer(report).data, status=201)
+        def submit() -> Response:
+            data = ReportInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = dict(data.validated_data)
+            period = _owed_period(task, v)
+            report = supervision.submit_report(
+                task,
+                actor=request.user,
+                expected_version=v.pop("version", None),
+                files=request.FILES.getlist("files"),
+                **period,
+                **v,
+            )
+            from duban.supervision.api import ReportSerializer
+
+            return Response(ReportSerializer(report).data, status=201)
+
+        # A clerk on a bad line may send the same report twice: the key makes it once.
+        return idempotency.once(request, submit)
 
     @extend_schema(request=TextSerializer)
     @action(detail=True, methods=["post"])

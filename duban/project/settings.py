@@ -169,6 +169,8 @@ DUBAN_TRUST_X_FORWARDED_FOR = conf.env_bool("DUBAN_TRUST_X_FORWARDED_FOR", False
 # API tokens: requests per token and per client address (DRF's "N/second|minute|hour|day").
 DUBAN_API_RATE_TOKEN = os.environ.get("DUBAN_API_RATE_TOKEN", "120/minute")
 DUBAN_API_RATE_IP = os.environ.get("DUBAN_API_RATE_IP", "300/minute")
+# How long an Idempotency-Key keeps its first answer (duban/core/idempotency.py).
+DUBAN_IDEMPOTENCY_HOURS = int(os.environ.get("DUBAN_IDEMPOTENCY_HOURS", "24"))
 # The cookie outlives neither the absolute timeout nor the browser.
 SESSION_COOKIE_AGE = max(60, int(DUBAN_SESSION_MAX_HOURS * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
