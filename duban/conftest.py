@@ -45,10 +45,12 @@ def _no_production_gates(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """The API's rate counters live in the cache; each test starts with none."""
-    from django.core.cache import cache
+    """The API's rate counters and the kept page bodies live in caches; each test starts
+    with none."""
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture

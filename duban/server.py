@@ -57,6 +57,11 @@ def serve(
     # Whatever the caller did before (``duban demo`` migrates and loads data) must not leave
     # a connection for the workers to inherit.
     connections.close_all()
+    # Page bodies kept by an earlier run were drawn by templates that may have changed since
+    # (an upgrade): start with none (duban/core/pagecache.py).
+    from duban.core import pagecache
+
+    pagecache.clear()
     DubanServer(
         {
             "bind": f"{host}:{port}",

@@ -85,6 +85,17 @@ def grants(user: Any) -> Grants:
     return result
 
 
+def audience(user: Any) -> str:
+    """Everything about ``user`` that what they may see and do depends on, as one string.
+
+    Two people with the same grants see the same task page, so a drawn page can serve both
+    (duban.core.pagecache); every rule here reads the user only through :func:`grants`.
+    """
+    g = grants(user)
+    units = ",".join(f"{u}:{'+'.join(sorted(r))}" for u, r in sorted(g.unit_roles.items()))
+    return f"{'+'.join(sorted(g.global_roles))}|{units}"
+
+
 def visible_tasks(user: Any, queryset: QuerySet | None = None) -> QuerySet:
     """The tasks this user may see (the one filter every list uses)."""
     from duban.plans.models import Task

@@ -53,7 +53,7 @@ class AssignForm(forms.Form):
         label=_("配合单位（可多选）"), coerce=int, required=False, widget=FastSelectMultiple
     )
     leader = forms.TypedChoiceField(
-        label=_("责任领导"), coerce=int, required=False, empty_value=None
+        label=_("责任领导"), coerce=int, required=False, empty_value=None, widget=FastSelect
     )
     version = VersionField()
 
@@ -91,7 +91,7 @@ class AssignForm(forms.Form):
 class MilestoneScheduleForm(forms.Form):
     """倒排工期 with a milestone template."""
 
-    template = forms.ChoiceField(label=_("阶段模板"))
+    template = forms.ChoiceField(label=_("阶段模板"), widget=FastSelect)
     start = forms.DateField(
         label=_("开始日期"),
         required=False,
@@ -110,7 +110,7 @@ class MilestoneScheduleForm(forms.Form):
 
 
 class ReportingScheduleForm(forms.Form):
-    frequency = forms.ChoiceField(label=_("报送频次"), choices=Frequency.choices)
+    frequency = forms.ChoiceField(label=_("报送频次"), choices=Frequency.choices, widget=FastSelect)
     day = forms.IntegerField(
         label=_("报送日"),
         min_value=1,

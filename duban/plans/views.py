@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.contrib import messages
@@ -22,13 +22,16 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from duban.core import pagecache
 from duban.core.models import AuditEntry, ConflictError
 from duban.org.choices import Role
 from duban.org.models import Unit, User
@@ -286,6 +289,17 @@ def _load_task(user: Any, pk: int, action: str = "view") -> Task:
     return access.get_task(user, pk, action)
 
 
+class _UnitName(NamedTuple):
+    """A unit as the assignment form lists it: kept between pages (core.pagecache)."""
+
+    pk: int
+    name: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
 def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, Any]:
     user = request.user
     task = (
@@ -391,11 +405,18 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
     if office:
         # Only what the lists show: a province has hundreds of units, and their keyword
         # lists (JSON) are not needed to name them.
-        units = (
-            Unit.objects.filter(is_active=True)
-            .order_by("sort_order", "id")
-            .only("id", "name", "short_name")
-        )
+        units = [
+            _UnitName(*row)
+            for row in pagecache.memo(
+                "active-units",
+                lambda: [
+                    (u.pk, u.name, str(u))
+                    for u in Unit.objects.filter(is_active=True)
+                    .order_by("sort_order", "id")
+                    .only("id", "name", "short_name")
+                ],
+            )
+        ]
         leaders = User.objects.filter(memberships__role=Role.LEADER).distinct().order_by("id")
         ctx["assign_form"] = bound.get("assign_form") or AssignForm(
             units=units,
@@ -489,8 +510,29 @@ def _today() -> dt.date:
 def render_task(
     request: HttpRequest, task: Task, *, status: int = 200, **bound: Any
 ) -> HttpResponse:
+    """The task page; a plain GET reuses the body drawn for the same state (core.pagecache).
+
+    A page drawn after a failed POST (bound forms, a conflict) is never kept: it belongs to
+    that one answer.
+    """
+    cache_key = None
+    if not bound and status == 200:
+        cache_key = pagecache.key(
+            request, "task", access.audience(request.user), task.pk, pagecache.row_state(task)
+        )
+    body = pagecache.get(cache_key)
+    if body is None:
+        ctx = _task_context(request, task, **bound)
+        if cache_key is not None:
+            ctx["csrf_token"] = pagecache.CSRF_PLACEHOLDER
+        body = render_to_string("plans/_task_body.html", ctx, request=request)
+        pagecache.put(cache_key, body)
+    body = pagecache.with_token(request, body)
     return render(
-        request, "plans/task_detail.html", _task_context(request, task, **bound), status=status
+        request,
+        "plans/task_detail.html",
+        {"task": task, "body": mark_safe(body)},
+        status=status,
     )
 
 

@@ -171,6 +171,17 @@ DUBAN_API_RATE_TOKEN = os.environ.get("DUBAN_API_RATE_TOKEN", "120/minute")
 DUBAN_API_RATE_IP = os.environ.get("DUBAN_API_RATE_IP", "300/minute")
 # How long an Idempotency-Key keeps its first answer (duban/core/idempotency.py).
 DUBAN_IDEMPOTENCY_HOURS = int(os.environ.get("DUBAN_IDEMPOTENCY_HOURS", "24"))
+# Rendered page bodies, per server process, keyed by the state they show (core/pagecache.py).
+# 0 seconds turns the cache off; the entry count bounds its memory (a task page is 20-60 KB).
+DUBAN_PAGE_CACHE_SECONDS = int(os.environ.get("DUBAN_PAGE_CACHE_SECONDS", "600"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DUBAN_HOME / "cache" / "pages"),
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("DUBAN_PAGE_CACHE_ENTRIES", "2000"))},
+    },
+}
 # The cookie outlives neither the absolute timeout nor the browser.
 SESSION_COOKIE_AGE = max(60, int(DUBAN_SESSION_MAX_HOURS * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -1,0 +1,157 @@
+"""Rendered page fragments, kept until the data behind them changes.
+
+A task page is read far more often than it changes: a leader opens the same tasks each
+morning, the battle map links to them all day. Rendering one costs some forty queries'
+worth of rows and a long template; serving the same bytes again costs a lookup.
+
+The difficulty of any page cache is knowing when a copy is stale. This one does not try to
+*invalidate*: every key carries the state the fragment was drawn from, so a changed state is
+simply another key and the old copy ages out. The state is
+
+- the **audit generation**, the newest row of the append-only audit log: every save of every
+  audited model (tasks, reports, notices, comments, closures, milestones, units,
+  memberships…) writes one, in the same transaction, so any change a page could show moves
+  it (log-ins and log-outs, which show nowhere, are passed over). One read of the primary key's index, whatever the size of the log;
+- the **main row as loaded** (the task with its light, progress and status), which catches
+  the few writes that bypass the audit log on purpose (the nightly light recompute updates
+  rows in bulk);
+- the **audience**: what the page's rules read of the viewer (their roles in which units),
+  so that people with the same grants share a copy, and their language; the forms inside a
+  copy hold a placeholder that each answer replaces with the requester's own CSRF token;
+- **today's date** (overdue marks and day counts change at midnight, Beijing time).
+
+What is not audited (a user's display name, say) can stay stale for at most
+``DUBAN_PAGE_CACHE_SECONDS``. Copies live in files under ``DUBAN_HOME/cache/pages`` (the
+``pages`` cache), so every server process on the machine uses what another drew; since a key
+names the state, no process can serve another's stale copy. The server empties the folder
+when it starts, and the key carries duban's version, so an upgrade's templates never meet
+an older copy.
+Under heavy writing (a reporting day) the generation moves every few seconds and pages are
+drawn afresh nearly every time: the cache only ever saves work, it never changes an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.utils import timezone
+
+from duban import __version__
+
+CACHE_ALIAS = "pages"
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "DUBAN_PAGE_CACHE_SECONDS", 0))
+
+
+def audit_generation() -> str:
+    """The newest audit row, as its id and time ("" for an empty log).
+
+    The time makes the stamp safe across a restore: a database restored to an older backup
+    reuses ids, but a row written after the restore never has the time the lost one had.
+    """
+    from django.apps import apps
+
+    meta = apps.get_model("core", "AuditEntry")._meta
+    table = connection.ops.quote_name(meta.db_table)
+    time_column = connection.ops.quote_name(meta.get_field("time").column)
+    object_type = connection.ops.quote_name(meta.get_field("object_type").column)
+    action = connection.ops.quote_name(meta.get_field("action").column)
+    # Log-ins and log-outs change no page (and come every few seconds on a reporting day):
+    # they are the only rows passed over, found by reading back from the newest.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, {time_column} FROM {table} "
+            f"WHERE NOT ({object_type} = %s AND {action} = %s) ORDER BY id DESC LIMIT 1",
+            ["org.user", "event"],
+        )
+        row = cursor.fetchone()
+    return "" if row is None else f"{row[0]}@{row[1]}"
+
+
+def row_state(instance: Any) -> str:
+    """The loaded values of a model row, as one string (deferred columns are left out)."""
+    values = [
+        (f.attname, instance.__dict__[f.attname])
+        for f in instance._meta.concrete_fields
+        if f.attname in instance.__dict__
+    ]
+    return repr(values)
+
+
+# Forms inside a kept body carry this in place of the CSRF token; each answer puts the
+# requester's own token there. Random per process, so no text a user typed can match it.
+CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(16)
+
+
+def key(request: HttpRequest, name: str, audience: str, *state: Any) -> str | None:
+    """The cache key of fragment ``name`` drawn from ``state`` for viewers like this one.
+
+    ``audience`` is what the page's rules read of the viewer (their grants): people who
+    share it share the copy, in their own language.
+    """
+    if not enabled():
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    parts = [
+        name,
+        audience,
+        getattr(request, "LANGUAGE_CODE", ""),
+        timezone.localdate().isoformat(),
+        str(audit_generation()),
+        __version__,
+    ]
+    parts.extend(str(s) for s in state)
+    return "page:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=20).hexdigest()
+
+
+def with_token(request: HttpRequest, body: str) -> str:
+    """A kept body with the requester's CSRF token where its forms need one."""
+    if CSRF_PLACEHOLDER not in body:
+        return body
+    return body.replace(CSRF_PLACEHOLDER, get_token(request))
+
+
+def clear() -> None:
+    """Forget every kept body (the server does this when it starts)."""
+    caches[CACHE_ALIAS].clear()
+
+
+def get(cache_key: str | None) -> str | None:
+    if cache_key is None:
+        return None
+    return caches[CACHE_ALIAS].get(cache_key)
+
+
+def put(cache_key: str | None, html: str) -> None:
+    if cache_key is None:
+        return
+    caches[CACHE_ALIAS].set(cache_key, html, timeout=settings.DUBAN_PAGE_CACHE_SECONDS)
+
+
+def memo(name: str, build: Any, *state: Any) -> Any:
+    """``build()``'s value, kept while the audit generation and ``state`` stay the same.
+
+    For lists every page of a kind needs and none changes without an audited save (the
+    units a form offers). The value is pickled into the cache: give plain tuples, not rows.
+    """
+    if not enabled():
+        return build()
+    parts = ["memo", name, str(audit_generation()), *(str(s) for s in state)]
+    cache_key = "memo:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=20).hexdigest()
+    cache = caches[CACHE_ALIAS]
+    value = cache.get(cache_key)
+    if value is None:
+        value = build()
+        cache.set(cache_key, value, timeout=settings.DUBAN_PAGE_CACHE_SECONDS)
+    return value
