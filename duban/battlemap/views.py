@@ -17,8 +17,12 @@ from django.contrib.auth.decorators import login_required as django_login_requir
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from duban.battlemap import services
+from duban.core import pagecache
+from duban.plans import access
+from duban.plans.services import lights_stamp
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -44,14 +48,33 @@ def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
+def _kept(
+    request: HttpRequest, name: str, template: str, build: Callable[[], dict[str, Any]]
+) -> str:
+    """A board drawn once per state (duban/core/pagecache.py): the same filters, viewers
+    with the same grants, nothing audited since and no light recomputed since."""
+    return pagecache.render_kept(
+        request,
+        template,
+        build,
+        name=name,
+        audience=access.audience(request.user),
+        state=(sorted(request.GET.lists()), lights_stamp()),
+    )
+
+
 @login_required
 def battlemap(request: HttpRequest) -> HttpResponse:
     filters = services.Filters.from_query(request.GET)
-    data = services.overview(request.user, filters, today=timezone.localdate())
-    context = {"ov": data, "query": filters.querystring()}
+
+    def build() -> dict[str, Any]:
+        data = services.overview(request.user, filters, today=timezone.localdate())
+        return {"ov": data, "query": filters.querystring()}
+
     if _htmx(request) and request.headers.get("HX-Target") == "board":
-        return render(request, "battlemap/_board.html", context)
-    return render(request, "battlemap/overview.html", context)
+        return HttpResponse(_kept(request, "battlemap-board", "battlemap/_board.html", build))
+    body = _kept(request, "battlemap", "battlemap/_overview_body.html", build)
+    return render(request, "battlemap/overview.html", {"body": mark_safe(body)})
 
 
 @login_required
@@ -73,17 +96,24 @@ def battlemap_wall(request: HttpRequest) -> HttpResponse:
 def roadmap(request: HttpRequest) -> HttpResponse:
     filters = services.Filters.from_query(request.GET)
     group_by = "unit" if request.GET.get("by") == "unit" else "node"
-    data = services.roadmap(request.user, filters, group_by=group_by, today=timezone.localdate())
-    query = filters.as_params()
-    context = {
-        "rm": data,
-        "query": filters.querystring(),
-        "query_node": urlencode({**query, "by": "node"}),
-        "query_unit": urlencode({**query, "by": "unit"}),
-    }
+
+    def build() -> dict[str, Any]:
+        data = services.roadmap(
+            request.user, filters, group_by=group_by, today=timezone.localdate()
+        )
+        query = filters.as_params()
+        return {
+            "rm": data,
+            "query": filters.querystring(),
+            "query_node": urlencode({**query, "by": "node"}),
+            "query_unit": urlencode({**query, "by": "unit"}),
+        }
+
     if _htmx(request) and request.headers.get("HX-Target") == "roadmap-chart":
-        return render(request, "battlemap/_roadmap_chart.html", context)
-    return render(request, "battlemap/roadmap.html", context)
+        chart = _kept(request, "roadmap-chart", "battlemap/_roadmap_chart.html", build)
+        return HttpResponse(chart)
+    body = _kept(request, "roadmap", "battlemap/_roadmap_body.html", build)
+    return render(request, "battlemap/roadmap.html", {"body": mark_safe(body)})
 
 
 def public_plan(request: HttpRequest, plan_id: int) -> HttpResponse:

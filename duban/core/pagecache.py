@@ -41,6 +41,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from duban import __version__
@@ -137,6 +138,32 @@ def put(cache_key: str | None, html: str) -> None:
     if cache_key is None:
         return
     caches[CACHE_ALIAS].set(cache_key, html, timeout=settings.DUBAN_PAGE_CACHE_SECONDS)
+
+
+def render_kept(
+    request: HttpRequest,
+    template: str,
+    build: Any,
+    *,
+    name: str,
+    audience: str,
+    state: tuple[Any, ...] = (),
+    keep: bool = True,
+) -> str:
+    """``template`` rendered with ``build()``'s context, or the copy kept for this state.
+
+    ``build`` is only called on a miss, so the queries behind the page are skipped on a hit.
+    ``keep=False`` draws afresh and keeps nothing (a form with errors, a conflict).
+    """
+    cache_key = key(request, name, audience, *state) if keep else None
+    body = get(cache_key)
+    if body is None:
+        ctx = build()
+        if cache_key is not None:
+            ctx["csrf_token"] = CSRF_PLACEHOLDER
+        body = render_to_string(template, ctx, request=request)
+        put(cache_key, body)
+    return with_token(request, body)
 
 
 def memo(name: str, build: Any, *state: Any) -> Any:

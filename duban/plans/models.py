@@ -129,7 +129,9 @@ class Task(AuditedModel):
         _("亮灯"), max_length=6, choices=Light.choices, default=Light.NONE, db_index=True
     )
     light_reason = models.CharField(_("亮灯原因"), max_length=300, blank=True)
-    light_updated_at = models.DateTimeField(_("亮灯时间"), null=True, blank=True)
+    # Indexed: the newest one stamps the pages that show lights (core.pagecache), since the
+    # recompute writes lights in bulk, past the audit log.
+    light_updated_at = models.DateTimeField(_("亮灯时间"), null=True, blank=True, db_index=True)
     # The first day the light may change with no new fact (a deadline, a due report, the
     # plan line crossing a threshold): the nightly recompute skips the task until then.
     light_valid_until = models.DateField(_("亮灯有效至"), null=True, blank=True, db_index=True)

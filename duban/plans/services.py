@@ -272,3 +272,12 @@ def complete_milestone(
 
     recompute_task_light(Task.objects.get(pk=task.pk))
     return milestone
+
+
+def lights_stamp() -> str:
+    """When a light last changed anywhere: pages that show lights are kept per this stamp
+    (duban/core/pagecache.py), since the recompute writes lights past the audit log."""
+    from django.db.models import Max
+
+    newest = Task.objects.aggregate(newest=Max("light_updated_at"))["newest"]
+    return newest.isoformat() if newest else ""

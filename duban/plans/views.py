@@ -22,7 +22,6 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -515,19 +514,15 @@ def render_task(
     A page drawn after a failed POST (bound forms, a conflict) is never kept: it belongs to
     that one answer.
     """
-    cache_key = None
-    if not bound and status == 200:
-        cache_key = pagecache.key(
-            request, "task", access.audience(request.user), task.pk, pagecache.row_state(task)
-        )
-    body = pagecache.get(cache_key)
-    if body is None:
-        ctx = _task_context(request, task, **bound)
-        if cache_key is not None:
-            ctx["csrf_token"] = pagecache.CSRF_PLACEHOLDER
-        body = render_to_string("plans/_task_body.html", ctx, request=request)
-        pagecache.put(cache_key, body)
-    body = pagecache.with_token(request, body)
+    body = pagecache.render_kept(
+        request,
+        "plans/_task_body.html",
+        lambda: _task_context(request, task, **bound),
+        name="task",
+        audience=access.audience(request.user),
+        state=(task.pk, pagecache.row_state(task)),
+        keep=not bound and status == 200,
+    )
     return render(
         request,
         "plans/task_detail.html",
