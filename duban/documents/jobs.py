@@ -1,6 +1,6 @@
 """The ``extract_document`` job: read an uploaded report, store it, propose its tasks.
 
-The upload page saves the raw bytes under ``MEDIA_ROOT/uploads/`` and enqueues this job;
+The upload page keeps the raw bytes (duban/core/uploads.py) and enqueues this job;
 the worker (or the request itself when ``DUBAN_INLINE_JOBS`` is on) runs it. The job only
 calls services: ``ingest_document`` and then ``propose_plan`` (a new plan) or
 ``review.reextract`` (a re-upload into an existing plan).
@@ -18,30 +18,13 @@ holds SQLite's write lock while the engine reads.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
-from duban.core import audit
+from duban.core import audit, uploads
 from duban.core.jobs import job
 from duban.extract.errors import ExtractError
-
-UPLOAD_DIR = "uploads"
-
-
-def upload_path(name: str) -> Path:
-    """The file of an upload token; refuses anything outside ``MEDIA_ROOT/uploads``."""
-    base = (Path(settings.MEDIA_ROOT) / UPLOAD_DIR).resolve()
-    path = (base / Path(name).name).resolve()
-    if path.parent != base:
-        raise ValueError(f"bad upload name {name!r}")
-    return path
-
-
-def _discard(path: Path) -> None:
-    path.unlink(missing_ok=True)
 
 
 def _catalog_choice(choice: str) -> str | None:
@@ -73,15 +56,14 @@ def extract_document_job(
     from duban.plans.models import Plan
     from duban.plans.services import propose_plan
 
-    path = upload_path(upload)
-    if not path.exists():
+    if not uploads.exists(upload):
         return {"error": "missing", "message": "上传的文件已不存在，请重新上传（upload is gone）"}
     user = User.objects.filter(pk=user_id).first() if user_id else None
     plan = Plan.objects.filter(pk=plan_id).first() if plan_id else None
     if plan_id and plan is None:
-        _discard(path)
+        uploads.delete(upload)
         return {"error": "no_plan", "message": "要并入的方案已不存在，请重新选择（plan is gone）"}
-    data = path.read_bytes()
+    data = uploads.read(upload)
     try:
         unsaved = read_document(
             data,
@@ -92,7 +74,7 @@ def extract_document_job(
             require_date=True,
         )
     except ExtractError as exc:
-        _discard(path)
+        uploads.delete(upload)
         return {"error": exc.code.value, "message": exc.message}
     with transaction.atomic(), audit.acting_as(user):
         document = store_document(unsaved, data)
@@ -103,7 +85,7 @@ def extract_document_job(
             plan = propose_plan(document, actor=user)
             added = plan.tasks.count()
     # Delete the raw bytes only once the outcome is committed: a crash keeps them for the retry.
-    _discard(path)
+    uploads.delete(upload)
     return {
         "document": document.pk,
         "plan": plan.pk,

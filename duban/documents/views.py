@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -26,12 +25,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import jobs
+from duban.core import jobs, uploads
 from duban.core.models import ConflictError, Job
 from duban.documents import services as document_services
 from duban.documents.forms import CatalogForm, UploadForm
 from duban.documents.highlight import Span, render_source
-from duban.documents.jobs import upload_path
 from duban.documents.models import Document, light, text_slice
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import _err, _mb
@@ -41,9 +39,6 @@ from duban.plans import access
 from duban.plans import review as services
 from duban.plans.choices import PlanStatus, TaskStatus
 from duban.plans.models import FrameworkNode, Plan, Task
-
-_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
-
 
 _is_office = access.is_office
 
@@ -123,12 +118,8 @@ def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
     uploaded = data["file"]
     filename = uploaded.name or "upload.txt"
     suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    token = uuid.uuid4().hex + (suffix if _SUFFIX.match(suffix) else "")
-    path = upload_path(token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        for chunk in uploaded.chunks():
-            fh.write(chunk)
+    token = uploads.new_token(suffix)
+    uploads.save(token, uploaded)
     try:
         job, _created = jobs.enqueue(
             "extract_document",
@@ -145,7 +136,7 @@ def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
             max_attempts=3,
         )
     except Exception:
-        path.unlink(missing_ok=True)
+        uploads.delete(token)
         raise
     return jobs.run_inline_if_configured(job)
 

@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import json
 import re
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -28,9 +27,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import jobs
+from duban.core import jobs, uploads
 from duban.core.models import Job
-from duban.documents.jobs import upload_path
 from duban.plans import access, taskbook
 from duban.plans.models import Plan
 from duban.plans.views import forbidden, guarded
@@ -39,7 +37,6 @@ SESSION_KEY = "taskbook_uploads"
 JOB_NAME = "import_taskbook"
 ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".json")
 PREVIEW_TASKS = 300  # tasks listed on the preview page; the counts cover them all
-_TOKEN = re.compile(r"^[0-9a-f]{32}\.[a-z]{3,4}$")
 
 
 _is_office = access.is_office
@@ -66,20 +63,20 @@ def _uploads(request: HttpRequest) -> dict[str, dict[str, Any]]:
 def _upload(request: HttpRequest, token: str) -> dict[str, Any]:
     """The session's record of an upload; another user's or an expired token is 404."""
     info = _uploads(request).get(token)
-    if info is None or not _TOKEN.match(token) or not upload_path(token).exists():
+    if info is None or not uploads.exists(token):
         raise Http404(_("上传的文件已不存在，请重新上传。"))
     return info
 
 
 def _remember(request: HttpRequest, token: str, info: dict[str, Any]) -> None:
-    uploads = dict(_uploads(request))
-    uploads[token] = info
+    pending = dict(_uploads(request))
+    pending[token] = info
     # Keep the session small: an office clerk rarely has more than a few books on the go.
-    while len(uploads) > 10:
-        oldest = next(iter(uploads))
-        uploads.pop(oldest)
-        upload_path(oldest).unlink(missing_ok=True)
-    request.session[SESSION_KEY] = uploads
+    while len(pending) > 10:
+        oldest = next(iter(pending))
+        pending.pop(oldest)
+        uploads.delete(oldest)
+    request.session[SESSION_KEY] = pending
 
 
 def _plan_of(info: dict[str, Any]) -> Plan | None:
@@ -162,12 +159,8 @@ def _receive_upload(request: HttpRequest, errors: list[str]) -> HttpResponse | N
     if year_raw and not (year_raw.isdigit() and 2000 <= int(year_raw) <= 2100):
         errors.append(_("年度应为四位数字，例如 2026。"))
         return None
-    token = uuid.uuid4().hex + (".xlsx" if suffix == ".xlsm" else suffix)
-    path = upload_path(token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        for chunk in uploaded.chunks():
-            fh.write(chunk)
+    token = uploads.new_token(".xlsx" if suffix == ".xlsm" else suffix)
+    uploads.save(token, uploaded)
     _remember(
         request,
         token,
@@ -187,7 +180,7 @@ def _receive_upload(request: HttpRequest, errors: list[str]) -> HttpResponse | N
 
 def _first_sheet(token: str, info: dict[str, Any]) -> taskbook.Sheet | None:
     """The book's first sheet, or None for our JSON format (which needs no mapping)."""
-    book = taskbook.read_sheets(upload_path(token), filename=info["filename"])
+    book = taskbook.read_sheets(uploads.read(token), filename=info["filename"])
     if isinstance(book, dict):
         return None
     if not book:
@@ -303,7 +296,7 @@ def preview_page(request: HttpRequest, token: str) -> HttpResponse:
     info = _upload(request, token)
     try:
         preview = taskbook.plan_import(
-            upload_path(token),
+            uploads.read(token),
             plan=_plan_of(info),
             year=info.get("year"),
             mapping=info.get("mapping") or None,
@@ -349,9 +342,9 @@ def commit_view(request: HttpRequest, token: str) -> HttpResponse:
         },
         max_attempts=3,
     )
-    uploads = dict(_uploads(request))
-    uploads.pop(token, None)
-    request.session[SESSION_KEY] = uploads
+    pending = dict(_uploads(request))
+    pending.pop(token, None)
+    request.session[SESSION_KEY] = pending
     jobs.run_inline_if_configured(job)
     return HttpResponseRedirect(f"{reverse('taskbook')}?job={job.pk}")
 

@@ -731,18 +731,14 @@ def report_sheet(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 def _keep_sheet(request: HttpRequest, unit: Unit, name: str, data: bytes) -> str:
     """Keep a checked sheet until the clerk confirms it (the file, not the preview)."""
-    import uuid
+    from duban.core import uploads
 
-    from duban.documents.jobs import upload_path
-
-    token = uuid.uuid4().hex + ".xlsx"
-    path = upload_path(token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    token = uploads.new_token(".xlsx")
+    uploads.save(token, data)
     kept = dict(request.session.get(SHEET_SESSION_KEY, {}))
     kept[token] = {"unit": unit.pk, "name": name[:255]}
     while len(kept) > 10:
-        upload_path(next(iter(kept))).unlink(missing_ok=True)
+        uploads.delete(next(iter(kept)))
         kept.pop(next(iter(kept)))
     request.session[SHEET_SESSION_KEY] = kept
     return token
@@ -752,18 +748,17 @@ def _keep_sheet(request: HttpRequest, unit: Unit, name: str, data: bytes) -> str
 @require_POST
 def report_sheet_confirm(request: HttpRequest, unit_id: int) -> HttpResponse:
     """Submit a checked sheet: read it again (the data may have changed), then commit."""
-    from duban.documents.jobs import upload_path
+    from duban.core import uploads
     from duban.supervision import reportbook
 
     unit = _desk_unit(request, unit_id)
     token = request.POST.get("token", "")
     kept = dict(request.session.get(SHEET_SESSION_KEY, {}))
     info = kept.get(token)
-    if info is None or info["unit"] != unit.pk or not upload_path(token).exists():
+    if info is None or info["unit"] != unit.pk or not uploads.exists(token):
         raise Http404(_("报送表已失效，请重新上传。"))
-    path = upload_path(token)
     preview = reportbook.import_report_sheets(
-        [(info["name"], path.read_bytes())], actor=request.user, unit=unit
+        [(info["name"], uploads.read(token))], actor=request.user, unit=unit
     )
     try:
         reports = reportbook.commit_report_import(preview, actor=request.user)
@@ -776,7 +771,7 @@ def report_sheet_confirm(request: HttpRequest, unit_id: int) -> HttpResponse:
         )
     kept.pop(token, None)
     request.session[SHEET_SESSION_KEY] = kept
-    path.unlink(missing_ok=True)
+    uploads.delete(token)
     messages.success(
         request,
         _("已按报送表报送 {n} 条进展（{unit}）。").format(n=len(reports), unit=unit.name),

@@ -5,33 +5,43 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "a/../../b.txt", "..", "/abs.txt"])
-def test_upload_paths_stay_in_the_upload_folder(settings, tmp_path, name):
-    from duban.documents.jobs import upload_path
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd", "a/../../b.txt", "..", "/abs.txt", "0" * 32 + "/../x", ""]
+)
+def test_an_upload_token_never_names_a_file_outside_the_folder(name):
+    from duban.core import uploads
 
-    settings.MEDIA_ROOT = tmp_path
-    try:
-        path = upload_path(name)
-    except ValueError:
-        return
-    assert path.parent == (tmp_path / "uploads").resolve()
+    assert not uploads.is_token(name)
+    with pytest.raises(ValueError):
+        uploads.name_of(name)
+    assert not uploads.exists(name)
+    uploads.delete(name)  # refused quietly: nothing outside the folder is touched
+
+
+def test_a_new_token_keeps_only_a_plain_suffix():
+    from duban.core import uploads
+
+    assert uploads.new_token(".XLSX").endswith(".xlsx")
+    assert uploads.is_token(uploads.new_token(".tar/../../x"))
+    assert "." not in uploads.new_token(".tar/../../x")
 
 
 def test_a_job_whose_upload_is_gone_says_so(db, settings, tmp_path):
     from duban.documents.jobs import extract_document_job
 
     settings.MEDIA_ROOT = tmp_path
-    result = extract_document_job(upload="nothing.txt", filename="report.txt")
+    result = extract_document_job(upload="0" * 32 + ".txt", filename="report.txt")
     assert result["error"] == "missing" and "重新上传" in result["message"]
 
 
 def test_a_job_for_a_vanished_plan_creates_nothing(db, settings, tmp_path):
-    from duban.documents.jobs import extract_document_job, upload_path
+    from duban.core import uploads
+    from duban.documents.jobs import extract_document_job
     from duban.documents.models import Document
 
     settings.MEDIA_ROOT = tmp_path
-    path = upload_path("x.txt")
-    path.parent.mkdir(parents=True)
-    path.write_text("要加快推进重大项目建设。", encoding="utf-8")
-    result = extract_document_job(upload="x.txt", filename="r.txt", plan_id=999)
+    token = uploads.new_token(".txt")
+    uploads.save(token, "要加快推进重大项目建设。".encode())
+    result = extract_document_job(upload=token, filename="r.txt", plan_id=999)
     assert result["error"] == "no_plan" and not Document.objects.exists()
+    assert not uploads.exists(token)

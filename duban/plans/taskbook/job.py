@@ -37,7 +37,7 @@ def import_taskbook_job(
 ) -> dict[str, Any]:
     """Import an uploaded book in the worker: a large book takes minutes to commit.
 
-    ``upload`` names a file under ``MEDIA_ROOT/uploads`` (as for ``extract_document``);
+    ``upload`` is a token of duban/core/uploads.py (as for ``extract_document``);
     ``mapping`` is the clerk's confirmed :meth:`Mapping.as_overrides`. A refused book is a
     result (``{"error": "file"|"rows", …}``), not a crash, so the queue does not retry it.
     The upload is deleted once the import is committed or refused; a dry run keeps it for
@@ -45,10 +45,9 @@ def import_taskbook_job(
     outside any transaction; only :func:`commit_import` writes, in one short transaction,
     so a large book never holds the database while it is being read.
     """
-    from duban.documents.jobs import upload_path
+    from duban.core import uploads
 
-    path = upload_path(upload)
-    if not path.exists():
+    if not uploads.exists(upload):
         return {"error": "missing", "message": "上传的文件已不存在，请重新上传。"}
     plan = Plan.objects.filter(pk=plan_id).first() if plan_id else None
     if plan_id and plan is None:
@@ -57,11 +56,16 @@ def import_taskbook_job(
 
     def done_with_upload() -> None:
         if not dry_run:
-            path.unlink(missing_ok=True)
+            uploads.delete(upload)
 
     try:
         preview = plan_import(
-            path, plan=plan, year=year, mapping=mapping or None, filename=filename, title=title
+            uploads.read(upload),
+            plan=plan,
+            year=year,
+            mapping=mapping or None,
+            filename=filename,
+            title=title,
         )
     except TaskbookError as exc:
         done_with_upload()

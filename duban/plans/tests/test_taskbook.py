@@ -690,11 +690,12 @@ def test_import_job_previews_then_commits(
 ):
     from duban.core.jobs import enqueue, run_one
 
+    token = "a1" * 16 + ".xlsx"
     uploads = Path(media_root) / "uploads"
     uploads.mkdir(parents=True)
-    stored = uploads / "a1.xlsx"
+    stored = uploads / token
     stored.write_bytes(book.read_bytes())
-    args = {"upload": "a1.xlsx", "filename": "任务分解表.xlsx", "year": 2026}
+    args = {"upload": token, "filename": "任务分解表.xlsx", "year": 2026}
     before = _counts()
     with django_capture_on_commit_callbacks(execute=True):
         enqueue("import_taskbook", args={**args, "dry_run": True})
@@ -725,10 +726,11 @@ def test_import_job_with_row_errors_writes_nothing(
 
     uploads = Path(media_root) / "uploads"
     uploads.mkdir(parents=True)
-    build_book(uploads / "b2.xlsx", bad_unit="市大数据局")
+    token = "b2" * 16 + ".xlsx"
+    build_book(uploads / token, bad_unit="市大数据局")
     before = {k: v for k, v in _counts().items() if k != "audit"}
     with django_capture_on_commit_callbacks(execute=True):
-        enqueue("import_taskbook", args={"upload": "b2.xlsx", "filename": "b.xlsx"})
+        enqueue("import_taskbook", args={"upload": token, "filename": "b.xlsx"})
         done = run_one()
     assert done.status == "done"
     assert done.result["error"] == "rows"
