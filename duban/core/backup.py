@@ -24,6 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import connection, connections
 
 from duban import __version__, conf
@@ -105,12 +107,26 @@ def backup(output: Path | None = None) -> Path:
         db_path = work / db_name
         files[db_name] = {"sha256": _sha256_file(db_path), "size": db_path.stat().st_size}
         media_files: list[tuple[str, Path]] = []
-        if media_root.exists():
-            for path in sorted(media_root.rglob("*")):
-                if path.is_file() and not path.is_symlink():
-                    arc = "media/" + path.relative_to(media_root).as_posix()
-                    files[arc] = {"sha256": _sha256_file(path), "size": path.stat().st_size}
-                    media_files.append((arc, path))
+        if _local_storage():
+            if media_root.exists():
+                for path in sorted(media_root.rglob("*")):
+                    if path.is_file() and not path.is_symlink():
+                        arc = "media/" + path.relative_to(media_root).as_posix()
+                        files[arc] = {"sha256": _sha256_file(path), "size": path.stat().st_size}
+                        media_files.append((arc, path))
+        else:
+            # An object store: every object is fetched into the archive, so a backup is one
+            # whole file whichever storage holds the uploads.
+            for name in _stored_names():
+                if not _safe_member("media/" + name):
+                    continue
+                local = work / "media" / name
+                local.parent.mkdir(parents=True, exist_ok=True)
+                with default_storage.open(name, "rb") as src, local.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1024 * 1024)
+                arc = "media/" + name
+                files[arc] = {"sha256": _sha256_file(local), "size": local.stat().st_size}
+                media_files.append((arc, local))
         manifest = {
             "format": FORMAT,
             "duban_version": __version__,
@@ -302,7 +318,46 @@ def _make_private(root: Path) -> None:
             Path(folder, name).chmod(conf.PRIVATE_FILE)
 
 
+def _local_storage() -> bool:
+    """Whether uploads live in MEDIA_ROOT (else in an object store, DUBAN_S3_BUCKET)."""
+    from django.core.files.storage import FileSystemStorage
+
+    return isinstance(default_storage, FileSystemStorage)
+
+
+def _stored_names(folder: str = "") -> list[str]:
+    """Every file name in the default storage, depth first, in a stable order."""
+    dirs, names = default_storage.listdir(folder)
+    prefix = f"{folder}/" if folder else ""
+    out = [prefix + n for n in sorted(names)]
+    for d in sorted(dirs):
+        out.extend(_stored_names(prefix + d))
+    return out
+
+
+def _restore_media_to_storage(source: Path) -> None:
+    """Put every archived file back into the object store under its own name.
+
+    Objects that are not in the archive stay: after a restore nothing refers to them, and
+    an object store keeps its own versions for anyone who wants them removed.
+    """
+    if not source.exists():
+        return
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        name = path.relative_to(source).as_posix()
+        default_storage.delete(name)
+        with path.open("rb") as fh:
+            stored = default_storage.save(name, File(fh, name=name))
+        if stored != name:
+            raise BackupError(f"无法按原名恢复文件 (could not restore {name!r})")
+
+
 def _restore_media(source: Path) -> None:
+    if not _local_storage():
+        _restore_media_to_storage(source)
+        return
     media_root = Path(settings.MEDIA_ROOT)
     media_root.parent.mkdir(parents=True, exist_ok=True)
     staged = media_root.with_name(media_root.name + ".restoring")

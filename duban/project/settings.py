@@ -205,6 +205,33 @@ MEDIA_ROOT = DUBAN_HOME / "media"
 # Uploads are private to the server's account, whatever its umask (Django's default is 0644).
 FILE_UPLOAD_PERMISSIONS = conf.PRIVATE_FILE
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = conf.PRIVATE_DIR
+# Uploads, evidence, documents and bulletins live in Django's default storage: a folder
+# under DUBAN_HOME on one machine, or an S3-compatible object store (MinIO, a cloud's OSS)
+# when DUBAN_S3_BUCKET is set, so that app and worker processes on several machines share
+# them and keep no state of their own (docs/operations.md, "Object storage"). Files are
+# always served through duban's permission-checked views, never by the store's own URLs.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DUBAN_S3_BUCKET = os.environ.get("DUBAN_S3_BUCKET", "")
+if DUBAN_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DUBAN_S3_BUCKET,
+            "endpoint_url": os.environ.get("DUBAN_S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("DUBAN_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("DUBAN_S3_SECRET_KEY") or None,
+            "region_name": os.environ.get("DUBAN_S3_REGION") or None,
+            "location": os.environ.get("DUBAN_S3_PREFIX", ""),
+            # Path-style addresses work with every S3-compatible server, not only AWS.
+            "addressing_style": "path",
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
