@@ -73,8 +73,7 @@ def bucket(s3_endpoint, settings, media_root):
     def keys() -> dict[str, bytes]:
         listing = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
         return {
-            o["Key"]: client.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
-            for o in listing
+            o["Key"]: client.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in listing
         }
 
     yield keys
