@@ -16,12 +16,24 @@ start this module with ``DUBAN_HOME`` pointing at a fresh folder:
     MARKERS is given), print JSON with the saves, errors and the slowest save;
 ``python -m duban.core.tests.concurrency count``
     print how many reports and units the database holds.
+``python -m duban.core.tests.concurrency enqueue-marks N``
+    queue N jobs that each leave one marker row, so a job run twice shows as a duplicate;
+``python -m duban.core.tests.concurrency drain [GATE]``
+    run jobs until the queue is empty, print how many this process ran; with GATE, first
+    touch ``GATE/ready-<pid>`` and wait for ``GATE/go``, so several workers start at once;
+``python -m duban.core.tests.concurrency tokens``
+    give every clerk of ``setup`` a write token, print them with their task ids;
+``python -m duban.core.tests.concurrency marks``
+    print the marker rows' names, one entry per row (duplicates included).
+
+The same commands run against PostgreSQL when ``DUBAN_DATABASE_URL`` is set.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 import traceback
@@ -51,6 +63,21 @@ def slow_read(seconds: float) -> dict:
     if MARKERS is not None:
         (MARKERS / "finished").write_text(str(time.time()))
     return {"slept": seconds}
+
+
+@jobs.job("test_mark", atomic=False)
+def mark(n: int) -> dict:
+    """One marker row per run: two rows with one name would mean the job ran twice.
+
+    Like a real job it works outside a transaction (long enough for the other worker to
+    try to take the same job) and writes in a short one.
+    """
+    from duban.org.models import Unit
+
+    time.sleep(0.02)
+    with transaction.atomic():
+        Unit.objects.create(name=f"作业标记{n}", kind="other")
+    return {"mark": n}
 
 
 def setup(n: int) -> dict:
@@ -123,6 +150,37 @@ def main(argv: list[str]) -> None:
         from duban.supervision.models import ProgressReport
 
         out = {"reports": ProgressReport.objects.count(), "units": Unit.objects.count()}
+    elif role == "enqueue-marks":
+        for n in range(int(argv[1])):
+            jobs.enqueue("test_mark", args={"n": n}, key=f"mark:{n}")
+        out = {"queued": int(argv[1])}
+    elif role == "drain":
+        if len(argv) > 1:  # start together with the other workers: ready, then wait for go
+            gate = Path(argv[1])
+            (gate / f"ready-{os.getpid()}").touch()
+            deadline = time.monotonic() + 60
+            while not (gate / "go").exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        out = {"ran": jobs.work(once=True)}
+    elif role == "tokens":
+        from duban.org.models import User
+        from duban.org.tokens import issue_token
+        from duban.plans.models import Assignment
+
+        out = {"clerks": []}
+        for user in User.objects.filter(username__startswith="clerk").order_by("pk"):
+            unit = user.memberships.get().unit
+            task_id = Assignment.objects.get(lead_unit=unit).task_id
+            _row, key = issue_token(user, scope="write", days=1)
+            out["clerks"].append({"task": task_id, "key": key})
+    elif role == "marks":
+        from duban.org.models import Unit
+
+        out = {
+            "names": list(
+                Unit.objects.filter(name__startswith="作业标记").values_list("name", flat=True)
+            )
+        }
     elif role == "writer":
         markers = Path(argv[4]) if len(argv) > 4 else None
         out = writer(int(argv[1]), int(argv[2]), int(argv[3]), markers)
