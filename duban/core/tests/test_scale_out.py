@@ -125,10 +125,10 @@ def test_two_app_processes_and_two_workers_lose_nothing_and_run_nothing_twice(
     clerks = _helper(env, "tokens")["clerks"]
 
     ports = [_free_port(), _free_port()]
+    serve = [sys.executable, "-m", "duban", "serve", "--host", "127.0.0.1", "--workers", "1"]
     servers = [
         subprocess.Popen(
-            [sys.executable, "-m", "duban", "serve", "--host", "127.0.0.1", "--port", str(p)]
-            + ["--workers", "1"],
+            [*serve, "--port", str(p)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -187,8 +187,7 @@ def test_two_app_processes_and_two_workers_lose_nothing_and_run_nothing_twice(
             ran.append(json.loads(out.strip().splitlines()[-1])["ran"])
     finally:
         for proc in servers:
-            with_group = proc.poll() is None
-            if with_group:
+            if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in servers:
             proc.wait(timeout=30)
