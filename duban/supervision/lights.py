@@ -43,6 +43,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -66,6 +67,8 @@ from duban.supervision.periods import build_periods
 from duban.supervision.workdays import ONE_DAY, WorkCalendar, load_calendar
 
 _TRANSLATED: dict[tuple[str | None, str], str] = {}
+# The language of a whole recompute, read once instead of at every phrase (see _).
+_RUN_LANGUAGE: ContextVar[str | None] = ContextVar("duban_lights_language", default=None)
 
 
 def _(message: str) -> str:
@@ -76,7 +79,7 @@ def _(message: str) -> str:
     literal ``_("…")`` calls of this module, which makemessages and test_i18n read; this
     only remembers their lookups.
     """
-    key = (get_language(), message)
+    key = (_RUN_LANGUAGE.get() or get_language(), message)
     found = _TRANSLATED.get(key)
     if found is None:
         found = _TRANSLATED[key] = _catalog_lookup(message)
@@ -390,29 +393,31 @@ def _rows(qs: QuerySet, today: dt.date) -> list[_Row]:
     return [_Row(*values) for values in annotated.values_list(*_TASK_FIELDS)]
 
 
-def _aware(value: Any) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)  # Django keeps SQLite's times as naive UTC
-
-
 def _raw_rows(rows: QuerySet) -> Any:
     """The rows of a ``values_list(task_id, unit_id, period_end, status, submitted_at,
     is_late)`` query, read with the cursor instead of through the ORM's converters.
 
     Why: a province's nightly run reads about 200,000 report rows, and the ORM's
-    per-value converters were a third of the run. The database driver already gives
-    dates, times and booleans; SQLite's times only need their UTC zone.
+    per-value converters were a third of the run. PostgreSQL's driver already gives dates,
+    times and booleans. On SQLite, Django's converters parse every date and time with a
+    regular expression; the query reads the stored text instead (``|| ''`` drops the
+    column's declared type), and :meth:`_FactLoader._reports` turns each distinct date
+    into a ``date`` once; a time stays text, which sorts like the instant it names
+    (:meth:`_FactLoader._state`).
     """
     sql, params = rows.query.sql_with_params()
+    if connection.vendor == "sqlite":
+        meta = ProgressReport._meta
+        table = connection.ops.quote_name(meta.db_table)
+        for name in ("period_end", "submitted_at"):
+            column = f"{table}.{connection.ops.quote_name(meta.get_field(name).column)}"
+            head, sep, rest = sql.partition(" FROM ")
+            if column not in head:
+                raise RuntimeError(f"unexpected report query: {sql[:200]}")
+            sql = head.replace(column, f"({column} || '')", 1) + sep + rest
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()  # one call: the wrapper's row iterator costs more
-    if connection.vendor != "sqlite":
-        yield from fetched
-        return
-    for task_id, unit_id, period_end, status, submitted_at, is_late in fetched:
-        yield task_id, unit_id, period_end, status, _aware(submitted_at), is_late
+        return cursor.fetchall()  # one call: the wrapper's row iterator costs more
 
 
 class _FactLoader:
@@ -429,6 +434,8 @@ class _FactLoader:
         # Enough periods to decide red on missing reports, plus the last one submitted.
         self.lookback = max(thresholds.missing_reports_for_red, 1) + 1
         self.tz = timezone.get_current_timezone()
+        self._late_cache: dict[dt.date, tuple[dt.datetime, str]] = {}
+        self._dates: dict[str, dt.date] = {}
         self._period_cache: dict[tuple[Any, ...], Any] = {}
         #: Task id → due date of its next report (filled by :meth:`facts`).
         self.next_due: dict[int, dt.date | None] = {}
@@ -459,7 +466,13 @@ class _FactLoader:
         rows = qs.order_by().values_list(
             "task_id", "unit_id", "period_end", "status", "submitted_at", "is_late"
         )
+        dates = self._dates
         for task_id, unit_id, period_end, status, submitted_at, is_late in _raw_rows(rows):
+            if isinstance(period_end, str):  # SQLite's stored text (see _raw_rows)
+                day = dates.get(period_end)
+                if day is None:
+                    day = dates[period_end] = dt.date.fromisoformat(period_end)
+                period_end = day
             found[task_id][(unit_id, period_end)] = (status, submitted_at, is_late)
         return found
 
@@ -471,9 +484,30 @@ class _FactLoader:
             return ReportState.RETURNED
         if status not in SUBMITTED_STATUSES:
             return ReportState.MISSING  # a draft, or marked missing by the office
-        if is_late or (submitted_at is not None and submitted_at.astimezone(self.tz).date() > due):
+        if is_late:
             return ReportState.LATE
+        if submitted_at is not None:
+            aware, text = self._late_from(due)
+            if isinstance(submitted_at, str) and submitted_at[10:11] != " ":
+                # Not the text Django writes (another tool's "T" or offset): read it whole.
+                submitted_at = dt.datetime.fromisoformat(submitted_at)
+                if submitted_at.tzinfo is None:
+                    submitted_at = submitted_at.replace(tzinfo=dt.UTC)
+            if submitted_at >= (text if isinstance(submitted_at, str) else aware):
+                return ReportState.LATE
         return ReportState.ON_TIME
+
+    def _late_from(self, due: dt.date) -> tuple[dt.datetime, str]:
+        """The first instant after the due day ends in local time: as an aware time, and as
+        SQLite's stored text of a UTC time ("2026-03-25 16:00:00"), which compares with
+        stored times as text does. A report sent at or after it was sent late."""
+        found = self._late_cache.get(due)
+        if found is None:
+            local = dt.datetime.combine(due + ONE_DAY, dt.time.min).replace(tzinfo=self.tz)
+            aware = local.astimezone(dt.UTC)
+            found = (aware, aware.replace(tzinfo=None).isoformat(sep=" "))
+            self._late_cache[due] = found
+        return found
 
     @staticmethod
     def _find(
@@ -693,6 +727,29 @@ def recompute_lights(
     every task) and ``"calendar_warning"`` when a date beyond the
     holiday data was used.
     """
+    token = _RUN_LANGUAGE.set(get_language())
+    try:
+        return _recompute_lights(
+            tasks_qs,
+            today=today,
+            calendar=calendar,
+            chunk_size=chunk_size,
+            record_daily=record_daily,
+            incremental=incremental,
+        )
+    finally:
+        _RUN_LANGUAGE.reset(token)
+
+
+def _recompute_lights(
+    tasks_qs: QuerySet | None,
+    *,
+    today: dt.date | None,
+    calendar: WorkCalendar | None,
+    chunk_size: int,
+    record_daily: bool,
+    incremental: bool,
+) -> dict[str, Any]:
     from duban.supervision.models import LightRun
 
     today = today or timezone.localdate()

@@ -155,6 +155,7 @@ class WorkCalendar:
             running.append(total)
         self._running = running
         self._uncovered_used: set[int] = set()
+        self._between: dict[tuple[dt.date, dt.date], int] = {}
 
     # -- single days ---------------------------------------------------------------------
 
@@ -192,8 +193,14 @@ class WorkCalendar:
         """
         if b < a:
             return -self.workdays_between(b, a)
-        self._note_years(a.year, b.year)
-        return self._plain_count(a, b) + self._deviation_sum(a, b)
+        # Remembered per calendar: the nightly run asks the same spans (a plan's start to
+        # each deadline) tens of thousands of times.
+        found = self._between.get((a, b))
+        if found is None:
+            self._note_years(a.year, b.year)
+            found = self._plain_count(a, b) + self._deviation_sum(a, b)
+            self._between[(a, b)] = found
+        return found
 
     def add_workdays(self, d: dt.date, n: int) -> dt.date:
         """The ``n``-th working day after ``d`` (before it when ``n`` is negative).

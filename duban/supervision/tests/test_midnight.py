@@ -59,3 +59,25 @@ def _thresholds():
     from duban.supervision.models import SupervisionSettings
 
     return Thresholds.from_settings(SupervisionSettings.current())
+
+
+@pytest.mark.django_db
+def test_the_same_edge_holds_for_reports_read_from_the_database(task, units):
+    """The nightly run reads report times past the ORM (as SQLite's stored text there):
+    23:59 on the due day is on time, 00:01 the next day is late, on either database."""
+    from duban.supervision.models import ProgressReport
+
+    due = dt.date(2026, 3, 31)
+    for end, sent in ((dt.date(2026, 3, 30), at(2026, 3, 31, 23, 59)),
+                      (dt.date(2026, 3, 31), at(2026, 4, 1, 0, 1))):  # fmt: skip
+        ProgressReport.objects.create(
+            task=task, unit=units["sw"], period_start=end, period_end=end, due_date=due,
+            progress="按期推进", percent=50, status="submitted", submitted_at=sent,
+        )  # fmt: skip
+    loader = _FactLoader(dt.date(2026, 4, 2), load_calendar(), _thresholds())
+    found = loader._reports([task.pk], since=dt.date(2026, 3, 1))[task.pk]
+    states = {end: loader._state(r, due) for (_unit, end), r in found.items()}
+    assert states == {dt.date(2026, 3, 30): "on_time", dt.date(2026, 3, 31): "late"}
+    # A time written by another tool in ISO form ("T", an offset) is read whole.
+    assert loader._state(("submitted", "2026-03-31T16:01:00+00:00", False), due) == "late"
+    assert loader._state(("submitted", "2026-03-31T15:59:00", False), due) == "on_time"
