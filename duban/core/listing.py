@@ -9,8 +9,10 @@ in an integration shows at once.
 
 The ETag is a hash of the response body: it changes whenever anything shown changes
 (lights recomputed in bulk, a unit renamed, a milestone added), which a version counter on
-one table would miss. The queries still run; what a 304 saves is the transfer and the
-client's work, and the budget tests keep those queries few and fixed.
+one table would miss. A viewset that says what its answers depend on
+(:meth:`ApiListMixin.kept_state`) also keeps each rendered JSON answer like the pages keep
+their bodies (duban/core/pagecache.py): an integrator polling the same list gets the kept
+bytes, with no query behind them, until something it shows changes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -27,6 +30,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from duban.core import pagecache
 
 MAX_PAGE_SIZE = 200
 #: Largest id a filter accepts: beyond it PostgreSQL's bigint overflows (a 500, not a 400).
@@ -115,13 +120,63 @@ class ApiListMixin:
             terms.append(expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True))
         return qs.order_by(*terms, "pk")
 
+    def kept_state(self) -> tuple[Any, ...] | None:
+        """What this viewset's GET answers depend on beyond the audit log and the request,
+        as ``(audience, *stamps)`` (see duban/core/pagecache.py); None keeps nothing."""
+        return None
+
+    def _kept_key(self, request: Request) -> str | None:
+        if request.method != "GET":
+            return None
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is None or renderer.format != "json":
+            return None  # the browsable API is drawn for a person, never kept
+        state = self.kept_state()
+        if state is None:
+            return None
+        audience, *stamps = state
+        return pagecache.key(
+            request,
+            f"api:{getattr(self, 'basename', '')}:{getattr(self, 'action', '')}",
+            audience,
+            # Page links are absolute: the host and scheme are part of the answer.
+            request.scheme,
+            request.get_host(),
+            request.get_full_path(),
+            *stamps,
+        )
+
+    def _kept_or(self, request: Request, answer: Any) -> Any:
+        """The kept JSON for this request's state, else ``answer()`` (kept once rendered)."""
+        cache_key = self._kept_key(request)
+        body = pagecache.get(cache_key)
+        if body is not None:
+            return HttpResponse(body, content_type="application/json")
+        self._keep_as = cache_key
+        return answer()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._kept_or(
+            request, lambda: super(ApiListMixin, self).list(request, *args, **kwargs)
+        )  # type: ignore[misc]
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._kept_or(
+            request,
+            lambda: super(ApiListMixin, self).retrieve(request, *args, **kwargs),  # type: ignore[misc]
+        )
+
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response
-        response.render()
+        if isinstance(response, Response):
+            response.render()
+            keep_as = getattr(self, "_keep_as", None)
+            if keep_as is not None:
+                pagecache.put(keep_as, response.content.decode("utf-8"))
         etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
         response["ETag"] = etag
         # Each user sees their own rows: a shared cache must not keep it, a client must ask.
