@@ -172,6 +172,8 @@ class ApiListMixin:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response
+        if getattr(response, "streaming", False):
+            return response  # a file download: no body to hash or keep
         if isinstance(response, Response):
             response.render()
             keep_as = getattr(self, "_keep_as", None)

@@ -8,8 +8,10 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
+from duban.bulletins.api import BulletinViewSet
 from duban.org.api import UnitViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
+from duban.plans.audit_api import AuditViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,6 +21,8 @@ router.register("reports", ReportViewSet, basename="report")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("closures", ClosureViewSet, basename="closure")
 router.register("units", UnitViewSet, basename="unit")
+router.register("bulletins", BulletinViewSet, basename="bulletin")
+router.register("audit", AuditViewSet, basename="audit")
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
