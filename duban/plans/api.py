@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
+from urllib.parse import quote
 
 from django.db.models import Prefetch, Q
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,6 +20,7 @@ from rest_framework.response import Response
 
 from duban.core import idempotency
 from duban.core.api import TextSerializer
+from duban.core.errors import InputError
 from duban.core.listing import (
     MAX_ID,
     PAGE_SIZE_PARAM,
@@ -25,8 +31,8 @@ from duban.core.listing import (
 from duban.core.models import AuditEntry
 from duban.org.models import Unit
 from duban.plans import access, services
-from duban.plans.choices import Light, TaskStatus
-from duban.plans.models import Assignment, Milestone, Plan, Task
+from duban.plans.choices import Light, PlanStatus, TaskStatus
+from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
 from duban.plans.review import learn_from_lead
 from duban.supervision import services as supervision
 
@@ -36,6 +42,49 @@ class PlanSerializer(serializers.ModelSerializer):
         model = Plan
         fields = ["id", "title", "year", "status", "confirmed_at", "is_public", "version"]
         read_only_fields = ["status", "confirmed_at", "version"]
+
+
+class PlanCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="xlsx, csv or the json of our export")
+    plan = serializers.PrimaryKeyRelatedField(
+        queryset=Plan.objects.all(), required=False, help_text="import into this plan"
+    )
+    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    summary = serializers.CharField()
+    tasks = serializers.IntegerField()
+    plan = serializers.IntegerField(allow_null=True)
+    committed = serializers.BooleanField()
+    error_count = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class TaskCreateSerializer(serializers.Serializer):
+    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.all())
+    text = serializers.CharField(max_length=2000)
+    framework_node = serializers.PrimaryKeyRelatedField(
+        queryset=FrameworkNode.objects.all(), required=False, allow_null=True
+    )
+    deadline = serializers.DateField(required=False, allow_null=True)
+
+
+def _require_draft(plan: Plan) -> None:
+    """Tasks are added and taken out only before 立项; after it, they are assigned and
+    reported on, and changes go through edits the units can see."""
+    if plan.status != PlanStatus.DRAFT:
+        raise InputError(gettext("方案已立项，不能再增删任务；请修改任务内容或办结。"))
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -235,6 +284,105 @@ class PlanViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
+    @extend_schema(request=PlanCreateSerializer, responses={201: PlanSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """An empty draft plan (office), to add tasks to or import a task book into."""
+        access.require_office(request.user, "create_plan")
+        data = PlanCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = Plan.objects.create(
+            title=data.validated_data["title"], year=data.validated_data["year"]
+        )
+        return Response(PlanSerializer(plan).data, status=201)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={200: ImportResultSerializer, 201: ImportResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_book(self, request: Request) -> Response:
+        """A task book (xlsx, csv or our json) in one go: all rows or none, as the page.
+
+        ``dry_run`` answers what would be created and every row error, writing nothing.
+        Row errors are a 400 listing them; nothing is imported then.
+        """
+        from duban.plans import taskbook
+
+        access.require_office(request.user, "import_taskbook")
+        data = ImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        upload = v["file"]
+        try:
+            preview = taskbook.plan_import(
+                upload,
+                plan=v.get("plan"),
+                year=v.get("year"),
+                filename=upload.name,
+                title=v.get("title") or "",
+            )
+        except taskbook.TaskbookError as exc:
+            raise InputError(str(exc)) from exc
+        result = {
+            "summary": preview.summary(),
+            "errors": [e.to_dict() for e in preview.errors[:200]],
+            "error_count": len(preview.errors),
+            "tasks": len(preview.tasks),
+            "plan": preview.plan.pk if preview.plan else None,
+            "committed": False,
+        }
+        if preview.errors:
+            return Response(
+                {
+                    "error": {
+                        "code": "invalid",
+                        "message": gettext("有 %(n)s 处错误，未导入任何内容。")
+                        % {"n": len(preview.errors)},
+                        "rows": result["errors"],
+                    }
+                },
+                status=400,
+            )
+        if v.get("dry_run"):
+            return Response(result)
+        try:
+            plan = taskbook.commit_import(preview, actor=request.user)
+        except taskbook.TaskbookError as exc:
+            raise InputError(str(exc)) from exc
+        result.update(plan=plan.pk, committed=True)
+        return Response(result, status=201)
+
+    @extend_schema(
+        # Not "format": DRF reads that one to choose its own renderer.
+        parameters=[OpenApiParameter("as", str, enum=["xlsx", "csv", "json"])],
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="the task book")},
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The plan's task book, as the page exports it (with each task's clauses)."""
+        from duban.plans import taskbook
+
+        plan = self.get_object()
+        access.require_office(request.user, "export_taskbook")
+        fmt = request.query_params.get("as", "xlsx")
+        if fmt not in ("xlsx", "csv", "json"):
+            raise InputError(gettext("导出格式应为 xlsx、csv 或 json。"))
+        if fmt == "xlsx":
+            buf = io.BytesIO()
+            taskbook.export_xlsx(plan, buf)
+            body, kind = buf.getvalue(), XLSX
+        elif fmt == "csv":
+            text = io.StringIO()
+            taskbook.export_csv(plan, text)
+            body, kind = text.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+        else:
+            body = json.dumps(taskbook.export_json(plan), ensure_ascii=False, indent=1).encode()
+            kind = "application/json"
+        response = HttpResponse(body, content_type=kind)
+        name = quote(f"{plan.title}.{fmt}")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+        return response
+
     @extend_schema(request=None, responses=PlanSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
@@ -347,6 +495,43 @@ class TaskViewSet(
     @extend_schema(parameters=FILTERS)
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """手工添加 a task to a draft plan (office), as the review page does."""
+        from duban.plans.review import ReviewError, add_task
+
+        data = TaskCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        plan = v["plan"]
+        access.require_office(request.user, "add_task")
+        _require_draft(plan)
+        try:
+            task = add_task(
+                plan,
+                actor=request.user,
+                text=v["text"],
+                framework_node=v.get("framework_node"),
+                deadline=v.get("deadline"),
+            )
+        except ReviewError as exc:
+            raise InputError(str(exc)) from exc
+        return Response(TaskSerializer(self.get_queryset().get(pk=task.pk)).data, status=201)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        """Take a proposal out of a draft plan: it is 驳回 (rejected) and stays on record."""
+        from duban.plans.review import ReviewError, reject_task
+
+        task = access.get_task(request.user, pk, "edit")
+        access.require_office(request.user, "reject_task")
+        _require_draft(task.plan)
+        try:
+            reject_task(task, actor=request.user, note=gettext("通过接口删除"))
+        except ReviewError as exc:
+            raise InputError(str(exc)) from exc
+        return Response(status=204)
 
     @extend_schema(request=TaskUpdateSerializer, responses=TaskSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
