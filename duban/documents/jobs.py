@@ -27,6 +27,41 @@ from duban.core.jobs import job
 from duban.extract.errors import ExtractError
 
 
+def enqueue_upload(data: dict[str, Any], *, user_id: int | None) -> Any:
+    """Keep an uploaded report and queue its reading; the page and the API both call this.
+
+    ``data`` holds the upload form's fields: ``file`` and the optional ``title``, ``date``,
+    ``catalog`` and ``plan`` (to re-read into an existing plan). Returns the job, run at
+    once when ``DUBAN_INLINE_JOBS`` is on.
+    """
+    from duban.core import jobs
+
+    uploaded = data["file"]
+    filename = uploaded.name or "upload.txt"
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    token = uploads.new_token(suffix)
+    uploads.save(token, uploaded)
+    try:
+        job, _created = jobs.enqueue(
+            "extract_document",
+            key=f"upload:{token}",
+            args={
+                "upload": token,
+                "filename": filename[:255],
+                "title": data.get("title") or "",
+                "date": data["date"].isoformat() if data.get("date") else None,
+                "catalog": data.get("catalog") or "",
+                "user_id": user_id,
+                "plan_id": data["plan"].pk if data.get("plan") else None,
+            },
+            max_attempts=3,
+        )
+    except Exception:
+        uploads.delete(token)
+        raise
+    return jobs.run_inline_if_configured(job)
+
+
 def _catalog_choice(choice: str) -> str | None:
     """The upload form's catalog choice as what the engine loads (a level or a path)."""
     from duban.documents.services import default_catalog, office_catalog_path

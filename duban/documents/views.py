@@ -25,11 +25,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import jobs, uploads
+from duban.core import jobs
 from duban.core.models import ConflictError, Job
 from duban.documents import services as document_services
 from duban.documents.forms import CatalogForm, UploadForm
 from duban.documents.highlight import Span, render_source
+from duban.documents.jobs import enqueue_upload
 from duban.documents.models import Document, light, text_slice
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import _err, _mb
@@ -115,30 +116,7 @@ def _task_count() -> Coalesce:
 
 
 def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
-    uploaded = data["file"]
-    filename = uploaded.name or "upload.txt"
-    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    token = uploads.new_token(suffix)
-    uploads.save(token, uploaded)
-    try:
-        job, _created = jobs.enqueue(
-            "extract_document",
-            key=f"upload:{token}",
-            args={
-                "upload": token,
-                "filename": filename[:255],
-                "title": data.get("title") or "",
-                "date": data["date"].isoformat() if data.get("date") else None,
-                "catalog": data.get("catalog") or "",
-                "user_id": request.user.pk,
-                "plan_id": data["plan"].pk if data.get("plan") else None,
-            },
-            max_attempts=3,
-        )
-    except Exception:
-        uploads.delete(token)
-        raise
-    return jobs.run_inline_if_configured(job)
+    return enqueue_upload(data, user_id=request.user.pk)
 
 
 @login_required

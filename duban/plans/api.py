@@ -44,6 +44,14 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "confirmed_at", "version"]
 
 
+class ConfirmationSerializer(PlanSerializer):
+    assigned = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    unassigned = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PlanSerializer.Meta.fields, "assigned", "unassigned"]
+
+
 class PlanCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
@@ -78,6 +86,23 @@ class TaskCreateSerializer(serializers.Serializer):
         queryset=FrameworkNode.objects.all(), required=False, allow_null=True
     )
     deadline = serializers.DateField(required=False, allow_null=True)
+
+
+class MergeSerializer(serializers.Serializer):
+    tasks = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=2
+    )
+    text = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class SplitSerializer(serializers.Serializer):
+    parts = serializers.ListField(
+        child=serializers.CharField(max_length=4000), min_length=2, max_length=50
+    )
+
+
+class LeadSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
 
 
 def _require_draft(plan: Plan) -> None:
@@ -383,13 +408,25 @@ class PlanViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
         return response
 
-    @extend_schema(request=None, responses=PlanSerializer)
+    @extend_schema(request=None, responses=ConfirmationSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """立项并交办, as the review page: every proposal not rejected is confirmed and
+        assigned to its chosen (or best suggested) lead unit; ``unassigned`` lists the tasks
+        left for the office to assign by hand."""
+        from duban.plans.review import confirm_plan_with_assignments
+
         plan = self.get_object()
         access.require_office(request.user, "confirm")
-        services.confirm_plan(plan, actor=request.user)
-        return Response(PlanSerializer(plan).data)
+        result = confirm_plan_with_assignments(plan, actor=request.user)
+        plan.refresh_from_db()
+        return Response(
+            {
+                **PlanSerializer(plan).data,
+                "assigned": [t.pk for t in result.assigned],
+                "unassigned": [t.pk for t in result.unassigned],
+            }
+        )
 
 
 class TaskFilterSerializer(serializers.Serializer):
@@ -532,6 +569,61 @@ class TaskViewSet(
         except ReviewError as exc:
             raise InputError(str(exc)) from exc
         return Response(status=204)
+
+    def _fresh(self, task: Task) -> dict:
+        return TaskSerializer(self.get_queryset().get(pk=task.pk)).data
+
+    @extend_schema(request=MergeSerializer, responses=TaskSerializer)
+    @action(detail=False, methods=["post"])
+    def merge(self, request: Request) -> Response:
+        """合并 proposals of one draft plan: the first keeps the joined text (or ``text``),
+        the others are rejected with a note, as on the review page."""
+        from duban.plans.review import ReviewError, merge_tasks
+
+        data = MergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data["tasks"]
+        tasks = [access.get_task(request.user, pk, "edit") for pk in ids]
+        for task in tasks:
+            _require_draft(task.plan)
+        try:
+            kept = merge_tasks(tasks, actor=request.user, text=data.validated_data.get("text"))
+        except ReviewError as exc:
+            raise InputError(str(exc)) from exc
+        return Response(self._fresh(kept))
+
+    @extend_schema(request=SplitSerializer, responses=TaskSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def split(self, request: Request, pk: str | None = None) -> Response:
+        """拆分 a proposal into ``parts``; each keeps the source sentence and section."""
+        from duban.plans.review import ReviewError, split_task
+
+        task = access.get_task(request.user, pk, "edit")
+        _require_draft(task.plan)
+        data = SplitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            parts = split_task(task, actor=request.user, parts=data.validated_data["parts"])
+        except ReviewError as exc:
+            raise InputError(str(exc)) from exc
+        return Response([self._fresh(t) for t in parts])
+
+    @extend_schema(request=LeadSerializer, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def lead(self, request: Request, pk: str | None = None) -> Response:
+        """Choose a proposal's lead unit before 立项 (it is assigned on confirmation), which
+        also teaches the lead suggestions, as on the review page."""
+        from duban.plans.review import ReviewError, set_lead_from_suggestion
+
+        task = access.get_task(request.user, pk, "edit")
+        _require_draft(task.plan)
+        data = LeadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            set_lead_from_suggestion(task, actor=request.user, unit=data.validated_data["unit"])
+        except ReviewError as exc:
+            raise InputError(str(exc)) from exc
+        return Response(self._fresh(task))
 
     @extend_schema(request=TaskUpdateSerializer, responses=TaskSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:

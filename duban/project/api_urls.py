@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from duban.bulletins.api import BulletinViewSet
+from duban.documents.api import DocumentViewSet, JobViewSet
 from duban.org.api import UnitViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
@@ -23,6 +24,8 @@ router.register("closures", ClosureViewSet, basename="closure")
 router.register("units", UnitViewSet, basename="unit")
 router.register("bulletins", BulletinViewSet, basename="bulletin")
 router.register("audit", AuditViewSet, basename="audit")
+router.register("documents", DocumentViewSet, basename="document")
+router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
