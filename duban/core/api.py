@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -115,19 +116,48 @@ ERROR_RESPONSES = {
 }
 
 
+INPUT_ERROR = "Input to correct: the message names each field and what is wrong with it."
+CONFLICT_ERROR = (
+    "Somebody else changed the object since it was read; current_version gives its version."
+)
+
+
 def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> Any:
-    """drf-spectacular hook: every operation documents the one error shape and its codes."""
+    """drf-spectacular hook: every operation documents the one error shape and its codes.
+
+    400 wherever the client sends something to check (query parameters or a body), 409
+    wherever it writes (a stale version), and 401, 403, 404, 429 everywhere.
+    """
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
+
+    def answer(text: str) -> dict[str, Any]:
+        return {"description": text, "content": {"application/json": {"schema": ref}}}
+
     for operations in result.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            responses = operation["responses"]
             for code, text in ERROR_RESPONSES.items():
-                operation["responses"].setdefault(
-                    code, {"description": text, "content": {"application/json": {"schema": ref}}}
-                )
+                responses.setdefault(code, answer(text))
+            queries = any(p.get("in") == "query" for p in operation.get("parameters", []))
+            if queries or "requestBody" in operation:
+                responses.setdefault("400", answer(INPUT_ERROR))
+            if method in ("post", "put", "patch", "delete"):
+                responses.setdefault("400", answer(INPUT_ERROR))
+                responses.setdefault("409", answer(CONFLICT_ERROR))
     return result
+
+
+@csrf_exempt  # a POST to a path that does not exist is a 404, not a CSRF refusal
+def not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Any other path under /api/: the API's 404, not the site's HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": _("未找到该对象。")}}, status=404
+    )
 
 
 class TextSerializer(serializers.Serializer):

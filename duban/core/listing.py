@@ -146,25 +146,17 @@ class ApiListMixin:
             *stamps,
         )
 
-    def _kept_or(self, request: Request, answer: Any) -> Any:
-        """The kept JSON for this request's state, else ``answer()`` (kept once rendered)."""
+    def kept_or(self, request: Request, answer: Any) -> Any:
+        """The kept JSON for this request's state, else ``answer()`` (kept once rendered).
+
+        A viewset's ``list`` or ``retrieve`` calls it (defining them here would give every
+        viewset a detail route, even those that have none)."""
         cache_key = self._kept_key(request)
         body = pagecache.get(cache_key)
         if body is not None:
             return HttpResponse(body, content_type="application/json")
         self._keep_as = cache_key
         return answer()
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._kept_or(
-            request, lambda: super(ApiListMixin, self).list(request, *args, **kwargs)
-        )  # type: ignore[misc]
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._kept_or(
-            request,
-            lambda: super(ApiListMixin, self).retrieve(request, *args, **kwargs),  # type: ignore[misc]
-        )
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
@@ -190,6 +182,20 @@ class ApiListMixin:
             not_modified["Cache-Control"] = "private, no-cache"
             return super().finalize_response(request, not_modified, *args, **kwargs)  # type: ignore[misc]
         return response
+
+
+def object_id(raw: Any) -> int:
+    """A path's object id as an int; anything else (``abc``, ``1.5``, beyond bigint) is the
+    API's 404, never a 500 from the database."""
+    from duban.core.errors import NotFound
+
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError) as exc:
+        raise NotFound() from exc
+    if not 1 <= value <= MAX_ID:
+        raise NotFound()
+    return value
 
 
 def checked_params(serializer_class: type[serializers.Serializer], request: Request) -> dict:

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from duban.core.errors import NotFound
-from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin
+from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin, object_id
 from duban.core.models import Job
 from duban.documents.jobs import enqueue_upload
 from duban.documents.models import Document, light
@@ -91,6 +91,8 @@ class DocumentViewSet(
     default_ordering = ("-created_at", "-id")
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator, no request
+            return Document.objects.none()
         access.require_office(self.request.user, "documents")
         return self.order(light().prefetch_related("plans"))
 
@@ -115,7 +117,7 @@ class DocumentViewSet(
         """What the engine found, as ``duban extract --format json`` gives it (without the
         text itself, which ``GET …/text/`` pages do not need)."""
         access.require_office(request.user, "documents")
-        document = Document.objects.filter(pk=pk).only("pk", "extraction").first()
+        document = Document.objects.filter(pk=object_id(pk)).only("pk", "extraction").first()
         if document is None:
             raise NotFound()
         return Response(document.extraction or {})
@@ -130,7 +132,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Job.objects.all()
 
     def get_object(self) -> Job:
-        job = Job.objects.filter(pk=self.kwargs.get("pk")).first()
+        job = Job.objects.filter(pk=object_id(self.kwargs.get("pk"))).first()
         if job is None:
             raise NotFound()
         mine = (job.args or {}).get("user_id") == self.request.user.pk

@@ -35,6 +35,7 @@ from duban.plans.choices import Light, PlanStatus, TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
 from duban.plans.review import learn_from_lead
 from duban.supervision import services as supervision
+from duban.supervision.api import ReportSerializer
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -531,7 +532,10 @@ class TaskViewSet(
 
     @extend_schema(parameters=FILTERS)
     def list(self, request: Request, *args, **kwargs) -> Response:
-        return super().list(request, *args, **kwargs)
+        return self.kept_or(request, lambda: super(TaskViewSet, self).list(request))
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return self.kept_or(request, lambda: super(TaskViewSet, self).retrieve(request, **kwargs))
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -660,9 +664,15 @@ class TaskViewSet(
         learn_from_lead(task, data.validated_data["lead_unit"])
         return Response(TaskSerializer(Task.objects.get(pk=task.pk)).data)
 
-    @extend_schema(request=ReportInputSerializer, parameters=[idempotency.PARAMETER])
+    @extend_schema(
+        request=ReportInputSerializer,
+        parameters=[idempotency.PARAMETER],
+        responses={201: ReportSerializer},
+    )
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str | None = None) -> Response:
+        """进展报送 for the caller's unit (see docs/api.md); a retry with the same
+        Idempotency-Key answers as the first time and files nothing."""
         task = self.get_object("report")
 
         def submit() -> Response:
@@ -678,8 +688,6 @@ class TaskViewSet(
                 **period,
                 **v,
             )
-            from duban.supervision.api import ReportSerializer
-
             return Response(ReportSerializer(report).data, status=201)
 
         # A clerk on a bad line may send the same report twice: the key makes it once.

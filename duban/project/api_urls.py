@@ -1,6 +1,6 @@
 """The REST API under /api/, its OpenAPI 3 schema and the offline interactive docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from duban.bulletins.api import BulletinViewSet
+from duban.core.api import not_found
 from duban.documents.api import DocumentViewSet, JobViewSet
 from duban.org.api import UnitViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
@@ -32,4 +33,6 @@ urlpatterns = [
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include(router.urls)),
+    # Whatever else is asked under /api/ gets the API's JSON 404, never the HTML page.
+    re_path(r"^.*$", not_found),
 ]

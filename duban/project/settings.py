@@ -294,6 +294,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components ("UploadRequest"): a file is then
+    # "format: binary" as clients need to send it, not the URL an answer would give.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are documented as JSON (uploads say multipart themselves): three equivalent
+    # encodings of every body made generated clients ambiguous.
+    "PARSER_WHITELIST": ["duban.core.api.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "duban.core.api.document_errors",

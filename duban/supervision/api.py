@@ -16,6 +16,7 @@ from duban.core.listing import (
     ApiListMixin,
     checked_params,
     light_rank,
+    object_id,
 )
 from duban.plans import access
 from duban.plans.choices import Light
@@ -266,7 +267,7 @@ class ClosureViewSet(ApiListMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     @extend_schema(request=DecisionSerializer, responses=ClosureSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str | None = None) -> Response:
-        closure = self.get_queryset().filter(Q(pk=pk)).first()
+        closure = self.get_queryset().filter(Q(pk=object_id(pk))).first()
         if closure is None:
             raise access.NotFound()
         data = DecisionSerializer(data=request.data)

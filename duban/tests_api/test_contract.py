@@ -1,0 +1,106 @@
+"""The API keeps its published contract, as each role: schemathesis generates requests
+from the OpenAPI schema and checks every answer (no server error, the documented status
+codes, content types and bodies)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+ROLES = ["office", "leader", "unit_leader", "clerk", "viewer"]
+
+
+def _load_schema() -> schemathesis.schemas.BaseSchema:
+    """The schema as /api/schema serves it, generated in process (no request, no database),
+    served against the WSGI application itself."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    from duban.project.wsgi import application
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    loaded = schemathesis.openapi.from_dict(json.loads(OpenApiJsonRenderer().render(document)))
+    loaded.app = application
+    return loaded
+
+
+schema = _load_schema()
+
+
+@pytest.fixture(autouse=True)
+def _any_host(settings):
+    settings.ALLOWED_HOSTS = ["*"]  # the WSGI transport's host name
+
+
+@pytest.fixture
+def keys(units, office_user):
+    from duban.org.services import create_user
+    from duban.org.tokens import issue_token
+    from duban.plans.models import Assignment, Plan, Task
+
+    plan = Plan.objects.create(title="契约方案", year=2026, status="confirmed")
+    task = Task.objects.create(plan=plan, code="1.1", text="推进城市更新", status="in_progress")
+    Assignment.objects.create(task=task, lead_unit=units["sw"])
+    people = {
+        "office": office_user,
+        "leader": create_user("leader", password="x", unit=units["office"], role="leader"),
+        "unit_leader": create_user("ul", password="x", unit=units["sw"], role="unit_leader"),
+        "clerk": create_user("clerk", password="x", unit=units["sw"], role="clerk"),
+        "viewer": create_user("viewer", password="x", unit=units["root"], role="viewer"),
+    }
+    return {role: issue_token(user, scope="write", days=1)[1] for role, user in people.items()}
+
+
+CONTRACT = hsettings(
+    max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
+
+
+def _call(case, key: str) -> None:
+    case.call_and_validate(headers={"Authorization": f"Token {key}"}, checks=CHECKS)
+
+
+@schema.parametrize()
+@CONTRACT
+def test_the_contract_as_the_office(case, keys, media_root):
+    _call(case, keys["office"])
+
+
+@schema.parametrize()
+@CONTRACT
+def test_the_contract_as_a_leader(case, keys, media_root):
+    _call(case, keys["leader"])
+
+
+@schema.parametrize()
+@CONTRACT
+def test_the_contract_as_a_unit_leader(case, keys, media_root):
+    _call(case, keys["unit_leader"])
+
+
+@schema.parametrize()
+@CONTRACT
+def test_the_contract_as_a_clerk(case, keys, media_root):
+    _call(case, keys["clerk"])
+
+
+@schema.parametrize()
+@CONTRACT
+def test_the_contract_as_a_viewer(case, keys, media_root):
+    _call(case, keys["viewer"])
