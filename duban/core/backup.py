@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 from duban import __version__, conf
+from duban.core import faults
 
 FORMAT = "duban-backup/1"
 
@@ -125,6 +126,7 @@ def backup(output: Path | None = None) -> Path:
             info.size = len(payload)
             tar.addfile(info, io.BytesIO(payload))
             tar.add(db_path, arcname=db_name)
+            faults.pause("backup.archive")  # fault tests: the archive is half written
             for arc, path in media_files:
                 tar.add(path, arcname=arc)
         partial.chmod(conf.PRIVATE_FILE)  # the whole database: for the owner only

@@ -213,6 +213,9 @@ DUBAN_INLINE_JOBS = conf.env_bool("DUBAN_INLINE_JOBS", False)
 # How long a claimed job belongs to its worker before another may take it over: longer than
 # the longest job, short enough that a killed worker's job is retried the same day.
 DUBAN_JOB_LEASE_SECONDS = int(os.environ.get("DUBAN_JOB_LEASE_SECONDS", "1800"))
+# The wait before a failed job's first retry, doubled at each attempt (up to an hour); a
+# killed worker's job also waits at least this long. Short in the fault tests only.
+DUBAN_JOB_BACKOFF_SECONDS = int(os.environ.get("DUBAN_JOB_BACKOFF_SECONDS", "30"))
 
 # Formal documents (bulletins, notices): the issuing organ printed in red and the prefix of
 # document numbers such as 青督办〔2026〕3号.

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from duban.core import audit
+from duban.core import audit, faults
 from duban.core.errors import InputError
 from duban.core.language import in_site_language
 from duban.core.models import ConflictError
@@ -226,6 +226,7 @@ def submit_report(
         if not draft:
             audit.record_event(report, "report_submitted", data={"late": report.is_late})
             _refresh_light(Task.objects.get(pk=task.pk))
+        faults.pause("report.commit")  # fault tests: report and file written, not committed
     return report
 
 

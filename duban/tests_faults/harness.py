@@ -1,0 +1,186 @@
+"""Sites of their own for the fault tests: real ``duban`` processes, killed for real.
+
+A site is a ``DUBAN_HOME`` folder and a database nobody else uses: a copy of a migrated
+SQLite file, or on PostgreSQL (when the suite runs with ``DUBAN_DATABASE_URL``) a database
+created from a migrated template on the same server. Migrating once per session and
+copying keeps each test to a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+DUBAN = [sys.executable, "-m", "duban"]
+SITECTL = [sys.executable, "-m", "duban.tests_faults.sitectl"]
+
+
+def base_env(home: Path, database_url: str | None) -> dict[str, str]:
+    """The environment of a site's processes: ours, minus settings meant for the suite."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
+    env.update(
+        DUBAN_HOME=str(home),
+        DUBAN_SECRET_KEY="fault-tests",
+        DUBAN_REQUIRE_2FA="false",
+        DUBAN_PASSWORD_MAX_AGE_DAYS="0",
+        # A killed worker's job is taken over after a second, not after half an hour.
+        DUBAN_JOB_LEASE_SECONDS="1",
+        DUBAN_JOB_BACKOFF_SECONDS="1",
+    )
+    if database_url:
+        env["DUBAN_DATABASE_URL"] = database_url
+    return env
+
+
+def postgres_url() -> str | None:
+    """The suite's PostgreSQL, or None when it runs on SQLite."""
+    url = os.environ.get("DUBAN_DATABASE_URL", "").strip()
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def pg_admin(url: str, *statements: str) -> None:
+    """Run statements outside a transaction on the server of ``url`` (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for sql in statements:
+            conn.execute(sql)
+
+
+@dataclass
+class Template:
+    """A migrated database to copy: a SQLite file or a PostgreSQL database name."""
+
+    sqlite_file: Path | None = None
+    pg_url: str | None = None
+    pg_name: str = ""
+
+    @classmethod
+    def create(cls, folder: Path) -> Template:
+        pg = postgres_url()
+        if pg is None:
+            home = folder / "template-home"
+            run([*DUBAN, "migrate"], base_env(home, None))
+            return cls(sqlite_file=home / "duban.sqlite3")
+        name = f"{urlsplit(pg).path.lstrip('/')}_faults_tpl_{os.getpid()}"
+        pg_admin(pg, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+        run([*DUBAN, "migrate"], base_env(folder / "template-home", with_database(pg, name)))
+        return cls(pg_url=pg, pg_name=name)
+
+    def drop(self) -> None:
+        if self.pg_url:
+            pg_admin(self.pg_url, f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+@dataclass
+class Site:
+    home: Path
+    env: dict[str, str]
+    markers: Path
+    pg_url: str | None = None
+    pg_name: str = ""
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, folder: Path, template: Template) -> Site:
+        home = folder / "home"
+        home.mkdir(mode=0o700, parents=True)
+        markers = folder / "markers"
+        markers.mkdir()
+        if template.sqlite_file is not None:
+            shutil.copyfile(template.sqlite_file, home / "duban.sqlite3")
+            site = cls(home, base_env(home, None), markers)
+        else:
+            assert template.pg_url
+            name = f"{template.pg_name}_{uuid.uuid4().hex[:8]}"
+            pg_admin(template.pg_url, f'CREATE DATABASE "{name}" TEMPLATE "{template.pg_name}"')
+            url = with_database(template.pg_url, name)
+            site = cls(home, base_env(home, url), markers, template.pg_url, name)
+        site.env["DUBAN_FAULT_DIR"] = str(markers)
+        return site
+
+    @property
+    def media(self) -> Path:
+        return self.home / "media"
+
+    def duban(self, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+        return run(DUBAN + list(args), {**self.env, **extra}, check=check)
+
+    def ctl(self, *args: str) -> Any:
+        done = run(SITECTL + list(args), self.env)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def start(self, *args: str, **extra: str) -> subprocess.Popen:
+        """Start ``duban ARGS`` in a process group of its own (so a kill reaches all of it)."""
+        log = (self.home / f"{args[0]}-{len(self.processes)}.log").open("w")
+        proc = subprocess.Popen(
+            DUBAN + list(args),
+            env={**self.env, **extra},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(proc)
+        return proc
+
+    def wait_for_point(self, name: str, proc: subprocess.Popen, timeout: float = 40) -> int:
+        """Wait until a process reaches fault point ``name``; return that process's pid."""
+        marker = self.markers / f"{name}.reached"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if marker.exists() and marker.read_text().strip():
+                return int(marker.read_text())
+            if proc.poll() is not None:
+                raise AssertionError(f"{proc.args} ended ({proc.returncode}) before {name}")
+            time.sleep(0.05)
+        raise AssertionError(f"{proc.args} did not reach {name} in {timeout} s")
+
+    def close(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                kill9(proc)
+        if self.pg_url:
+            pg_admin(self.pg_url, f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+def run(cmd: list[str], env: dict[str, str], *, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done
+
+
+def kill9(proc: subprocess.Popen) -> None:
+    """SIGKILL to the process and every process of its group (gunicorn's workers)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
+
+
+def wait_until(check: Any, timeout: float, what: str) -> Any:
+    """Poll ``check()`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
