@@ -99,7 +99,13 @@ def backup(output: Path | None = None) -> Path:
         output = conf.private_dir(Path(settings.DUBAN_HOME) / "backups") / f"duban-{stamp}.tar.gz"
     output = Path(output)
     output.parent.mkdir(mode=conf.PRIVATE_DIR, parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="duban-backup-") as tmp:
+    _sweep_leftovers(output.parent)
+    # The work folder (a full copy of the database) sits beside the archive, not in /tmp:
+    # a backup killed with SIGKILL cannot clean up after itself, and the next backup into
+    # this folder removes what it left (see _sweep_leftovers).
+    with tempfile.TemporaryDirectory(
+        prefix=f"{WORK_PREFIX}{os.getpid()}-", dir=output.parent
+    ) as tmp:
         work = Path(tmp)
         db_name = _dump_database(work)
         files: dict[str, dict[str, Any]] = {}
@@ -119,7 +125,7 @@ def backup(output: Path | None = None) -> Path:
             "database": {"vendor": connection.vendor, "file": db_name},
             "files": files,
         }
-        partial = output.with_name(output.name + ".partial")
+        partial = output.with_name(f"{output.name}.{os.getpid()}{PARTIAL_SUFFIX}")
         with tarfile.open(partial, "w:gz") as tar:
             payload = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
             info = tarfile.TarInfo("manifest.json")
@@ -132,6 +138,42 @@ def backup(output: Path | None = None) -> Path:
         partial.chmod(conf.PRIVATE_FILE)  # the whole database: for the owner only
         os.replace(partial, output)  # never leave a half-written archive under the real name
     return output
+
+
+WORK_PREFIX = ".duban-backup-"
+PARTIAL_SUFFIX = ".partial"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another account's
+        return True
+    return True
+
+
+def _sweep_leftovers(folder: Path) -> None:
+    """Remove what a killed backup left in ``folder``: its work folder and partial archive.
+
+    Both carry the writing process's id; only those of processes that are gone are
+    removed, so two backups running at once never delete each other's files.
+    """
+    for path in folder.iterdir():
+        name = path.name
+        if name.startswith(WORK_PREFIX):
+            pid = name[len(WORK_PREFIX) :].split("-", 1)[0]
+        elif name.endswith(PARTIAL_SUFFIX):
+            pid = name[: -len(PARTIAL_SUFFIX)].rsplit(".", 1)[-1]
+        else:
+            continue
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _safe_member(name: str) -> bool:
