@@ -184,3 +184,67 @@ def wait_until(check: Any, timeout: float, what: str) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.1)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    fields: dict[str, str] | None = None,
+    files: dict[str, tuple[str, bytes]] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request to 127.0.0.1:port, multipart when fields or files are given."""
+    import http.client
+
+    body = b""
+    sent = dict(headers or {})
+    if fields is not None or files is not None:
+        boundary = uuid.uuid4().hex
+        parts = []
+        for name, value in (fields or {}).items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                + value.encode()
+                + b"\r\n"
+            )
+        for name, (filename, data) in (files or {}).items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                + data
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        sent["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body or None, headers=sent)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def wait_for_http(port: int, proc: subprocess.Popen, timeout: float = 40) -> None:
+    """Wait until ``duban serve`` on ``port`` answers /healthz with 200."""
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server ended ({proc.returncode}) before answering")
+        try:
+            return request(port, "GET", "/healthz", timeout=5)[0] == 200
+        except OSError:
+            return False
+
+    wait_until(up, timeout, f"the server on port {port}")
