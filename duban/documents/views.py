@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from duban.core import jobs
 from duban.core.models import ConflictError, Job
+from duban.core.storage import write_upload
 from duban.documents import services as document_services
 from duban.documents.forms import CatalogForm, UploadForm
 from duban.documents.highlight import Span, render_source
@@ -126,9 +127,7 @@ def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
     token = uuid.uuid4().hex + (suffix if _SUFFIX.match(suffix) else "")
     path = upload_path(token)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        for chunk in uploaded.chunks():
-            fh.write(chunk)
+    write_upload(path, uploaded.chunks())  # a full disk leaves no partial file
     try:
         job, _created = jobs.enqueue(
             "extract_document",

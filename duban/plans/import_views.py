@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from duban.core import jobs
 from duban.core.models import Job
+from duban.core.storage import write_upload
 from duban.documents.jobs import upload_path
 from duban.plans import access, taskbook
 from duban.plans.models import Plan
@@ -165,9 +166,7 @@ def _receive_upload(request: HttpRequest, errors: list[str]) -> HttpResponse | N
     token = uuid.uuid4().hex + (".xlsx" if suffix == ".xlsm" else suffix)
     path = upload_path(token)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        for chunk in uploaded.chunks():
-            fh.write(chunk)
+    write_upload(path, uploaded.chunks())  # a full disk leaves no partial file
     _remember(
         request,
         token,

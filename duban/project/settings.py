@@ -194,6 +194,11 @@ MEDIA_ROOT = DUBAN_HOME / "media"
 # Uploads are private to the server's account, whatever its umask (Django's default is 0644).
 FILE_UPLOAD_PERMISSIONS = conf.PRIVATE_FILE
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = conf.PRIVATE_DIR
+# Uploads that fill the disk leave no partial file and tell the clerk so (core/storage.py).
+STORAGES = {
+    "default": {"BACKEND": "duban.core.storage.UploadStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

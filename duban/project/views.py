@@ -65,3 +65,43 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if not migrations:
         return JsonResponse({"status": "error", "error": "not migrated"}, status=503)
     return JsonResponse({"status": "ok", "version": __version__, "db": connection.vendor})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's ``handler500``: a sentence for the two failures a clerk can do nothing about.
+
+    A database that does not answer (restarting, unreachable) is a 503 with ``Retry-After``
+    and a full disk during an upload a 507; both say that nothing was saved. Anything else
+    is the plain 500 page. API paths answer in the API's one error shape. The page is
+    rendered without the site's layout: the layout reads the database, which may be down.
+    """
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.template import loader
+    from django.utils.translation import gettext as _
+
+    from duban.core.errors import StorageFull
+
+    exc = sys.exc_info()[1]
+    if isinstance(exc, StorageFull):
+        status, code, message = 507, "storage_full", str(exc)
+    elif isinstance(exc, OperationalError | InterfaceError):
+        status, code = 503, "unavailable"
+        message = _("数据库暂时无法连接，您的操作没有完成，已保存的数据不受影响。请稍后重试。")
+    else:
+        status, code, message = 500, "server_error", ""
+    if request.path.startswith("/api/") and status != 500:
+        response: HttpResponse = JsonResponse(
+            {"error": {"code": code, "message": message}}, status=status
+        )
+    elif status == 500:
+        response = HttpResponse(loader.render_to_string("500.html"), status=500)
+    else:
+        response = HttpResponse(
+            loader.render_to_string("unavailable.html", {"status": status, "message": message}),
+            status=status,
+        )
+    if status == 503:
+        response["Retry-After"] = "30"
+    return response

@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from duban.core.errors import StorageFull
 from duban.core.models import ConflictError
+from duban.core.storage import write_upload
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
@@ -289,6 +291,9 @@ def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
             except services.ValidationError as exc:
                 form.add_error(None, str(exc))
                 status = 400
+            except StorageFull as exc:  # the clerk keeps the text typed so far
+                form.add_error(None, str(exc))
+                status = 507
             else:
                 if report.status == ReportStatus.DRAFT:
                     messages.success(request, _("草稿已保存。"))
@@ -738,7 +743,7 @@ def _keep_sheet(request: HttpRequest, unit: Unit, name: str, data: bytes) -> str
     token = uuid.uuid4().hex + ".xlsx"
     path = upload_path(token)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_upload(path, [data])  # a full disk leaves no partial file
     kept = dict(request.session.get(SHEET_SESSION_KEY, {}))
     kept[token] = {"unit": unit.pk, "name": name[:255]}
     while len(kept) > 10:

@@ -248,3 +248,88 @@ def wait_for_http(port: int, proc: subprocess.Popen, timeout: float = 40) -> Non
             return False
 
     wait_until(up, timeout, f"the server on port {port}")
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster in a temporary folder, on a free loopback port.
+
+    The fault test stops and starts it under load, which it may not do to the suite's
+    shared server. Run as the ``postgres`` account when we are root (PostgreSQL refuses
+    to run as root), as ourselves otherwise.
+    """
+
+    def __init__(self) -> None:
+        import glob
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found and shutil.which("initdb"):
+            found = [shutil.which("initdb") or ""]
+        if not found:
+            raise AssertionError(
+                "PostgreSQL's server programs (initdb, pg_ctl) are missing: install the "
+                "Debian package 'postgresql' (.ci/run does); this test never skips on PostgreSQL"
+            )
+        self.bin = Path(found[-1]).parent
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="duban-faults-pg-"))
+        self.data = self.dir / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._as_owner(
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "duban",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        )
+        self.start()
+        self._as_owner(
+            [
+                str(self.bin / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "duban",
+                "duban",
+            ]
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgres://duban@127.0.0.1:{self.port}/duban"
+
+    def _as_owner(self, cmd: list[str]) -> None:
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd="/")
+        if done.returncode != 0:
+            raise AssertionError(f"{cmd} failed:\n{done.stdout[-1500:]}\n{done.stderr[-1500:]}")
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), *args])
+
+    def start(self) -> None:
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off"
+        self._pg_ctl("-w", "-t", "60", "-l", str(self.dir / "server.log"), "-o", options, "start")
+
+    def stop(self) -> None:
+        """Stop as an administrator would for a restart: connections are closed at once."""
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def destroy(self) -> None:
+        try:
+            self._pg_ctl("-m", "immediate", "stop")
+        except AssertionError:
+            pass  # already stopped
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -44,11 +44,17 @@ def seed() -> dict[str, Any]:
     Unit.objects.create(name="市财政局", kind="government", parent=root)
     office_user = create_user("office", password="Office-pass-2026", unit=office, role="office")
     clerk = create_user("clerk", password=CLERK_PASSWORD, unit=sw, role="clerk")
-    plan = Plan.objects.create(title="在用方案", year=2026)
+    plan = Plan.objects.create(title="在用方案", year=2026, status="confirmed", is_public=True)
     task = Task.objects.create(plan=plan, code="1.1", text="促进消费扩容提质")
     Assignment.objects.create(task=task, lead_unit=sw)
     _row, key = issue_token(clerk, scope="write", days=30)
-    return {"office": office_user.pk, "clerk": clerk.pk, "task": task.pk, "token": key}
+    return {
+        "office": office_user.pk,
+        "clerk": clerk.pk,
+        "plan": plan.pk,
+        "task": task.pk,
+        "token": key,
+    }
 
 
 def enqueue_import(book: str, title: str) -> dict[str, Any]:
