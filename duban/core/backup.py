@@ -10,6 +10,7 @@ the manifest *before* it touches anything, so a damaged or tampered archive chan
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -19,6 +20,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -220,6 +222,24 @@ def _check_manifest(manifest: Any) -> None:
         raise bad("database 应指明数据库类型和清单中的文件 (bad database entry)")
 
 
+def _check_complete(archive: Path) -> None:
+    """Refuse an archive whose compressed stream stops before its end.
+
+    Why: a backup killed half-way (or a copy cut short) leaves the manifest, written first,
+    and possibly every file it lists; tarfile reads such a stream without complaint, and a
+    cut archive was restored as if it were whole. gzip's trailer (length and CRC) is
+    written only when the archive is closed, so reading to it proves the writer finished.
+    """
+    try:
+        with gzip.open(archive, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (EOFError, OSError, zlib.error) as exc:
+        raise BackupError(
+            f"备份文件不完整或已损坏，未恢复 (archive is incomplete or damaged): {exc}"
+        ) from exc
+
+
 def verify(archive: Path, into: Path) -> Manifest:
     """Extract ``archive`` into ``into`` and check it against its manifest.
 
@@ -228,6 +248,7 @@ def verify(archive: Path, into: Path) -> Manifest:
     archive = Path(archive)
     if not archive.is_file():
         raise BackupError(f"找不到备份文件 (no such archive): {archive}")
+    _check_complete(archive)
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = tar.getmembers()

@@ -60,3 +60,26 @@ def test_a_killed_backup_leaves_earlier_ones_intact_and_is_never_restored(site, 
     assert sorted(p.name for p in backups.iterdir()) == ["good.tar.gz", "next.tar.gz"]
     site.duban("restore", "--yes", str(good))
     assert site.ctl("state", "备份之后")["jobs"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archive_cut_anywhere_is_refused(tmp_path, media_root):
+    """However much of the archive was written, only the whole one restores.
+
+    Cut just before gzip's 8-byte trailer, every file the manifest lists is still there
+    with the right checksum; such an archive used to restore as if it were whole.
+    """
+    from duban.core.backup import BackupError, backup, restore
+    from duban.plans.models import Plan
+
+    Plan.objects.create(title="备份之前", year=2026)
+    data = backup(tmp_path / "whole.tar.gz").read_bytes()
+    Plan.objects.create(title="备份之后", year=2026)
+    for keep in (len(data) // 3, len(data) - 100, len(data) - 8, len(data) - 1):
+        cut = tmp_path / f"cut-{keep}.tar.gz"
+        cut.write_bytes(data[:keep])
+        with pytest.raises(BackupError, match=r"damaged|incomplete"):
+            restore(cut)
+        assert Plan.objects.filter(title="备份之后").exists()
+    restore(tmp_path / "whole.tar.gz")
+    assert not Plan.objects.filter(title="备份之后").exists()
