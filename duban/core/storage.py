@@ -116,3 +116,39 @@ def write_upload(path: Path, chunks: Iterable[bytes]) -> None:
         if exc.errno in DISK_FULL:
             raise storage_full() from exc
         raise
+
+
+def unreferenced_files(*, min_age_seconds: float = 3600) -> list[Path]:
+    """Files in the folders of the models' file fields that no row names, oldest first.
+
+    Such a file is what a process killed between writing an upload and committing its row
+    leaves (docs/reliability.md). Files younger than ``min_age_seconds`` are left out: they
+    may belong to a request still running, whose row is not committed yet. Only the file
+    fields' own folders (``evidence/``, ``documents/``, ``bulletins/``) are looked at;
+    ``uploads/`` holds the inputs of queued jobs, named by the jobs, not by rows.
+    """
+    import time
+
+    from django.apps import apps
+    from django.conf import settings
+    from django.db import models
+
+    root = Path(settings.MEDIA_ROOT)
+    folders: set[str] = set()
+    named: set[str] = set()
+    for model in apps.get_models():
+        for f in model._meta.get_fields():
+            if isinstance(f, models.FileField) and isinstance(f.upload_to, str):
+                folders.add(f.upload_to.split("/", 1)[0])
+                names = model._default_manager.exclude(**{f.name: ""}).values_list(f.name)
+                named.update(n for (n,) in names.iterator() if n)
+    cutoff = time.time() - min_age_seconds
+    found = []
+    for folder in sorted(folders):
+        for path in (root / folder).rglob("*"):
+            if not path.is_file() or path.is_symlink():
+                continue
+            if path.relative_to(root).as_posix() in named or path.stat().st_mtime > cutoff:
+                continue
+            found.append(path)
+    return sorted(found, key=lambda p: p.stat().st_mtime)

@@ -6,7 +6,8 @@ written and before the transaction commits (fault point ``report.commit``). Afte
 report exists whole with its file or not at all: here not at all, since nothing was
 committed. The evidence file already on disk is left behind, referenced by nothing; it
 must break nothing: the clerk's retry (same Idempotency-Key) files the report with its own
-file, and the next backup succeeds.
+file, the next backup succeeds, and ``duban manage orphan_files`` finds the orphan (and
+removes it with ``--delete``).
 """
 
 from __future__ import annotations
@@ -75,3 +76,10 @@ def test_a_server_killed_mid_submission_leaves_no_half_report(site):
     assert evidence["whole"] and evidence["report"] == report["id"]
     assert evidence["file"] != after["files"][0]  # its own file, not the orphan
     site.duban("backup", "-o", str(site.home / "backups" / "after.tar.gz"))
+
+    # The operator's tool finds the orphan, and only it, and removes it.
+    orphan = after["files"][0]
+    removed = site.duban("manage", "orphan_files", "--min-age", "0", "--delete")
+    assert removed.stdout.split() == [orphan]
+    cleaned = site.ctl("state", "-")
+    assert cleaned["files"] == [evidence["file"]] and cleaned["evidence"][0]["whole"]
