@@ -47,12 +47,10 @@ def test_a_killed_backup_leaves_earlier_ones_intact_and_is_never_restored(site, 
     [partial] = [p for p in backups.iterdir() if p.name.endswith(".partial")]
     assert list(tmp.iterdir()) == []  # no copy of the database left in the temp folder
 
-    for archive in (partial, target):
-        refused = site.duban("restore", "--yes", str(archive), check=False)
-        assert refused.returncode == 1
-        lines = (refused.stdout + refused.stderr).strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: "), lines
-        assert "Traceback" not in refused.stderr
+    refused = site.duban("restore", "--yes", str(partial), check=False)
+    assert refused.returncode == 1
+    lines = (refused.stdout + refused.stderr).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: 备份文件不完整或已损坏，未恢复"), lines
     assert len(site.ctl("state", "备份之后")["jobs"]) == 1  # nothing was replaced
 
     # The next backup clears what the killed one left, and the good one still restores.
