@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
 from duban.core.audit import record_security_event
-from duban.core.errors import InputError, NotAllowed, NotFound
+from duban.core.errors import InputError, NotAllowed, NotFound, StorageFull
 from duban.core.models import ConflictError
 from duban.core.params import BadParameter
 
@@ -48,6 +48,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return error("conflict", str(exc), status.HTTP_409_CONFLICT, current_version=exc.found)
     if isinstance(exc, InputError | BadParameter):
         return error("invalid", str(exc), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, StorageFull):
+        return error("storage_full", str(exc), status.HTTP_507_INSUFFICIENT_STORAGE)
     if isinstance(exc, OverflowError):
         return error("invalid", _("请求中的数字超出范围。"), status.HTTP_400_BAD_REQUEST)
     response = drf_handler(exc, context)
@@ -99,7 +101,7 @@ ERROR_SCHEMA = {
                 "code": {
                     "type": "string",
                     "description": "not_authenticated, authentication_failed, not_allowed, "
-                    "not_found, invalid, conflict, throttled",
+                    "not_found, invalid, conflict, throttled, storage_full, unavailable",
                 },
                 "message": {"description": "A sentence for the user (Chinese by default)."},
                 "retry_after": {"type": "integer", "description": "429 only: seconds"},

@@ -10,6 +10,7 @@ the manifest *before* it touches anything, so a damaged or tampered archive chan
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -19,6 +20,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,6 +31,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, connections
 
 from duban import __version__, conf
+from duban.core import faults
 
 FORMAT = "duban-backup/1"
 
@@ -100,7 +103,13 @@ def backup(output: Path | None = None) -> Path:
         output = conf.private_dir(Path(settings.DUBAN_HOME) / "backups") / f"duban-{stamp}.tar.gz"
     output = Path(output)
     output.parent.mkdir(mode=conf.PRIVATE_DIR, parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="duban-backup-") as tmp:
+    _sweep_leftovers(output.parent)
+    # The work folder (a full copy of the database) sits beside the archive, not in /tmp:
+    # a backup killed with SIGKILL cannot clean up after itself, and the next backup into
+    # this folder removes what it left (see _sweep_leftovers).
+    with tempfile.TemporaryDirectory(
+        prefix=f"{WORK_PREFIX}{os.getpid()}-", dir=output.parent
+    ) as tmp:
         work = Path(tmp)
         db_name = _dump_database(work)
         files: dict[str, dict[str, Any]] = {}
@@ -134,18 +143,55 @@ def backup(output: Path | None = None) -> Path:
             "database": {"vendor": connection.vendor, "file": db_name},
             "files": files,
         }
-        partial = output.with_name(output.name + ".partial")
+        partial = output.with_name(f"{output.name}.{os.getpid()}{PARTIAL_SUFFIX}")
         with tarfile.open(partial, "w:gz") as tar:
             payload = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
             info = tarfile.TarInfo("manifest.json")
             info.size = len(payload)
             tar.addfile(info, io.BytesIO(payload))
             tar.add(db_path, arcname=db_name)
+            faults.pause("backup.archive")  # fault tests: the archive is half written
             for arc, path in media_files:
                 tar.add(path, arcname=arc)
         partial.chmod(conf.PRIVATE_FILE)  # the whole database: for the owner only
         os.replace(partial, output)  # never leave a half-written archive under the real name
     return output
+
+
+WORK_PREFIX = ".duban-backup-"
+PARTIAL_SUFFIX = ".partial"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another account's
+        return True
+    return True
+
+
+def _sweep_leftovers(folder: Path) -> None:
+    """Remove what a killed backup left in ``folder``: its work folder and partial archive.
+
+    Both carry the writing process's id; only those of processes that are gone are
+    removed, so two backups running at once never delete each other's files.
+    """
+    for path in folder.iterdir():
+        name = path.name
+        if name.startswith(WORK_PREFIX):
+            pid = name[len(WORK_PREFIX) :].split("-", 1)[0]
+        elif name.endswith(PARTIAL_SUFFIX):
+            pid = name[: -len(PARTIAL_SUFFIX)].rsplit(".", 1)[-1]
+        else:
+            continue
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _safe_member(name: str) -> bool:
@@ -192,6 +238,24 @@ def _check_manifest(manifest: Any) -> None:
         raise bad("database 应指明数据库类型和清单中的文件 (bad database entry)")
 
 
+def _check_complete(archive: Path) -> None:
+    """Refuse an archive whose compressed stream stops before its end.
+
+    Why: a backup killed half-way (or a copy cut short) leaves the manifest, written first,
+    and possibly every file it lists; tarfile reads such a stream without complaint, and a
+    cut archive was restored as if it were whole. gzip's trailer (length and CRC) is
+    written only when the archive is closed, so reading to it proves the writer finished.
+    """
+    try:
+        with gzip.open(archive, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (EOFError, OSError, zlib.error) as exc:
+        raise BackupError(
+            f"备份文件不完整或已损坏，未恢复 (archive is incomplete or damaged): {exc}"
+        ) from exc
+
+
 def verify(archive: Path, into: Path) -> Manifest:
     """Extract ``archive`` into ``into`` and check it against its manifest.
 
@@ -200,6 +264,7 @@ def verify(archive: Path, into: Path) -> Manifest:
     archive = Path(archive)
     if not archive.is_file():
         raise BackupError(f"找不到备份文件 (no such archive): {archive}")
+    _check_complete(archive)
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = tar.getmembers()

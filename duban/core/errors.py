@@ -17,3 +17,11 @@ class NotAllowed(Exception):
 
 class InputError(ValueError):
     """Input a clerk must correct; the message says what and where (400)."""
+
+
+class StorageFull(OSError):
+    """The server's disk (or the account's quota) is full: nothing was saved (507).
+
+    Raised instead of the bare ``ENOSPC`` so that pages and the API can tell the clerk what
+    happened, in a sentence, instead of answering with a server error.
+    """

@@ -114,8 +114,13 @@ def enqueue(
     return created, True
 
 
+#: The first retry's wait (seconds); it doubles with each attempt, up to an hour.
+DEFAULT_BACKOFF_SECONDS = 30
+
+
 def _backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+    base = getattr(settings, "DUBAN_JOB_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS)
+    return dt.timedelta(seconds=min(3600, base * 2 ** max(0, attempts - 1)))
 
 
 def _lease(attempts: int) -> dt.timedelta:

@@ -210,8 +210,10 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = conf.PRIVATE_DIR
 # when DUBAN_S3_BUCKET is set, so that app and worker processes on several machines share
 # them and keep no state of their own (docs/operations.md, "Object storage"). Files are
 # always served through duban's permission-checked views, never by the store's own URLs.
+# On a local disk, an upload that fills it leaves no partial file and tells the clerk so
+# (core/storage.py).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "duban.core.storage.UploadStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DUBAN_S3_BUCKET = os.environ.get("DUBAN_S3_BUCKET", "")
@@ -251,6 +253,9 @@ DUBAN_INLINE_JOBS = conf.env_bool("DUBAN_INLINE_JOBS", False)
 # How long a claimed job belongs to its worker before another may take it over: longer than
 # the longest job, short enough that a killed worker's job is retried the same day.
 DUBAN_JOB_LEASE_SECONDS = int(os.environ.get("DUBAN_JOB_LEASE_SECONDS", "1800"))
+# The wait before a failed job's first retry, doubled at each attempt (up to an hour); a
+# killed worker's job also waits at least this long. Short in the fault tests only.
+DUBAN_JOB_BACKOFF_SECONDS = int(os.environ.get("DUBAN_JOB_BACKOFF_SECONDS", "30"))
 
 # Formal documents (bulletins, notices): the issuing organ printed in red and the prefix of
 # document numbers such as 青督办〔2026〕3号.

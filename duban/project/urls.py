@@ -39,3 +39,6 @@ urlpatterns = [
 ]
 # Uploads (MEDIA_ROOT) have no URL of their own, not even with DEBUG on: every file is
 # served by a view that asks duban.plans.access first (evidence, documents, exports).
+
+# A database that does not answer is a 503 and a full disk a 507, each with a sentence.
+handler500 = "duban.project.views.server_error"

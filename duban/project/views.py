@@ -65,3 +65,58 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if not migrations:
         return JsonResponse({"status": "error", "error": "not migrated"}, status=503)
     return JsonResponse({"status": "ok", "version": __version__, "db": connection.vendor})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's ``handler500``: a sentence for the two failures a clerk can do nothing about.
+
+    A database that does not answer (restarting, unreachable) is a 503 with ``Retry-After``
+    and a full disk during an upload a 507; both say that nothing was saved. Anything else
+    is the plain 500 page. API paths answer all three in the API's one error shape. The page is
+    rendered without the site's layout: the layout reads the database, which may be down.
+    """
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.template import loader
+    from django.utils.translation import gettext as _
+
+    from duban.core.errors import StorageFull
+    from duban.core.storage import storage_full
+
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError) and _disk_is_full(exc):
+        exc = storage_full()  # the database's disk, often the uploads' disk too
+    if isinstance(exc, StorageFull):
+        status, code, message = 507, "storage_full", str(exc)
+    elif isinstance(exc, OperationalError | InterfaceError):
+        status, code = 503, "unavailable"
+        message = _("数据库暂时无法连接，您的操作没有完成，已保存的数据不受影响。请稍后重试。")
+    else:
+        status, code = 500, "server_error"
+        message = _("系统出错了，您的操作没有完成，已保存的数据不受影响。请稍后重试。")
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"error": {"code": code, "message": message}}, status=status
+        )
+    elif status == 500:
+        response = HttpResponse(loader.render_to_string("500.html"), status=500)
+    else:
+        response = HttpResponse(
+            loader.render_to_string("unavailable.html", {"status": status, "message": message}),
+            status=status,
+        )
+    if status == 503:
+        response["Retry-After"] = "30"
+    return response
+
+
+# How the databases say their disk is full: SQLite's SQLITE_FULL, PostgreSQL's ENOSPC text
+# ("could not extend file …: No space left on device") and its SQLSTATE class 53100.
+_DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "disk full")
+
+
+def _disk_is_full(exc: BaseException) -> bool:
+    if getattr(getattr(exc, "__cause__", None), "sqlstate", None) == "53100":
+        return True
+    return any(w in str(exc).lower() for w in _DISK_FULL_WORDS)

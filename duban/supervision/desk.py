@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from duban.core.errors import StorageFull
 from duban.core.models import ConflictError
 from duban.org.choices import Role
 from duban.org.models import Unit
@@ -289,6 +290,9 @@ def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
             except services.ValidationError as exc:
                 form.add_error(None, str(exc))
                 status = 400
+            except StorageFull as exc:  # the clerk keeps the text typed so far
+                form.add_error(None, str(exc))
+                status = 507
             else:
                 if report.status == ReportStatus.DRAFT:
                     messages.success(request, _("草稿已保存。"))

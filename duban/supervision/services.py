@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from duban.core import audit
+from duban.core import audit, faults
 from duban.core.errors import InputError
 from duban.core.language import in_site_language
 from duban.core.models import ConflictError
+from duban.core.storage import removed_on_error
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
@@ -145,6 +146,7 @@ def report_period(task: Task, wanted: dt.date | None, *, today: dt.date | None =
     return Period(today, today, today)
 
 
+@removed_on_error  # a failed report or closure leaves no evidence file
 @transaction.atomic
 def submit_report(
     task: Task,
@@ -226,6 +228,7 @@ def submit_report(
         if not draft:
             audit.record_event(report, "report_submitted", data={"late": report.is_late})
             _refresh_light(Task.objects.get(pk=task.pk))
+        faults.pause("report.commit")  # fault tests: report and file written, not committed
     return report
 
 
@@ -407,6 +410,7 @@ def add_comment(task: Task, *, actor: Any, text: str) -> Comment:
         return Comment.objects.create(task=task, author=actor, text=text)
 
 
+@removed_on_error  # a failed report or closure leaves no evidence file
 @transaction.atomic
 def request_closure(
     task: Task, *, actor: Any, note: str, files: Iterable[Any] = ()

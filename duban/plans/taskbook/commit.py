@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from duban.core import audit, bulk
+from duban.core import audit, bulk, faults
 from duban.plans.models import Assignment, FrameworkNode, Plan, Task
 from duban.plans.taskbook.common import (
     ProgressCallback,
@@ -146,5 +146,6 @@ def commit_import(
                 "assignments": len(preview.assignments),
             },
         )
+        faults.pause("taskbook.commit")  # fault tests: every row written, none committed
     preview.committed = True
     return plan
