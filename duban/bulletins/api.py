@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from duban.bulletins import services
 from duban.bulletins.models import Bulletin
+from duban.core import idempotency
 from duban.core.errors import InputError, NotAllowed, NotFound
 from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin, object_id
 from duban.org.choices import Role
@@ -98,6 +99,7 @@ class BulletinViewSet(
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=GenerateSerializer, responses={201: BulletinSerializer})
+    @idempotency.idempotent
     def create(self, request: Request) -> Response:
         """Generate (or refresh) the draft bulletin of a plan and period, with its files."""
         data = GenerateSerializer(data=request.data)

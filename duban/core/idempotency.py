@@ -83,3 +83,20 @@ def once(request: Request, run: Callable[[], Response]) -> Response:
             raise
         return _replay(found)
     return response
+
+
+def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
+    """A viewset action that honours ``Idempotency-Key`` (see :func:`once`), documented so.
+
+    For every creating POST: a retry after a lost answer must not comment, notify or create
+    twice, whichever endpoint the client was calling.
+    """
+    import functools
+
+    from drf_spectacular.utils import extend_schema
+
+    @functools.wraps(method)
+    def wrapper(self: object, request: Request, *args: object, **kwargs: object) -> Response:
+        return once(request, lambda: method(self, request, *args, **kwargs))
+
+    return extend_schema(parameters=[PARAMETER])(wrapper)

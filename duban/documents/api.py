@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from duban.core import idempotency
 from duban.core.errors import NotFound
 from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin, object_id
 from duban.core.models import Job
@@ -103,6 +104,7 @@ class DocumentViewSet(
     @extend_schema(
         request={"multipart/form-data": UploadSerializer}, responses={202: JobSerializer}
     )
+    @idempotency.idempotent
     def create(self, request: Request) -> Response:
         """Upload a report; the worker reads it and proposes its tasks as a draft plan."""
         access.require_office(request.user, "upload")

@@ -53,6 +53,16 @@ class ConfirmationSerializer(PlanSerializer):
         fields = [*PlanSerializer.Meta.fields, "assigned", "unassigned"]
 
 
+class CommentCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class StatusCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
 class PlanCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
@@ -311,6 +321,7 @@ class PlanViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=PlanCreateSerializer, responses={201: PlanSerializer})
+    @idempotency.idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
         """An empty draft plan (office), to add tasks to or import a task book into."""
         access.require_office(request.user, "create_plan")
@@ -324,8 +335,10 @@ class PlanViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request={"multipart/form-data": ImportSerializer},
         responses={200: ImportResultSerializer, 201: ImportResultSerializer},
+        parameters=[idempotency.PARAMETER],
     )
     @action(detail=False, methods=["post"], url_path="import")
+    @idempotency.idempotent
     def import_book(self, request: Request) -> Response:
         """A task book (xlsx, csv or our json) in one go: all rows or none, as the page.
 
@@ -538,6 +551,7 @@ class TaskViewSet(
         return self.kept_or(request, lambda: super(TaskViewSet, self).retrieve(request, **kwargs))
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
+    @idempotency.idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
         """手工添加 a task to a draft plan (office), as the review page does."""
         from duban.plans.review import ReviewError, add_task
@@ -693,8 +707,13 @@ class TaskViewSet(
         # A clerk on a bad line may send the same report twice: the key makes it once.
         return idempotency.once(request, submit)
 
-    @extend_schema(request=TextSerializer)
+    @extend_schema(
+        request=TextSerializer,
+        responses={201: CommentCreatedSerializer},
+        parameters=[idempotency.PARAMETER],
+    )
     @action(detail=True, methods=["post"])
+    @idempotency.idempotent
     def comment(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object("comment")
         data = TextSerializer(data=request.data)
@@ -702,8 +721,13 @@ class TaskViewSet(
         c = supervision.add_comment(task, actor=request.user, text=data.validated_data["text"])
         return Response({"id": c.pk, "text": c.text}, status=201)
 
-    @extend_schema(request=TextSerializer)
+    @extend_schema(
+        request=TextSerializer,
+        responses={201: StatusCreatedSerializer},
+        parameters=[idempotency.PARAMETER],
+    )
     @action(detail=True, methods=["post"])
+    @idempotency.idempotent
     def closure(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object("request_closure")
         data = TextSerializer(data=request.data)
@@ -716,8 +740,13 @@ class TaskViewSet(
         )
         return Response({"id": closure.pk, "status": closure.status}, status=201)
 
-    @extend_schema(request=TextSerializer)
+    @extend_schema(
+        request=TextSerializer,
+        responses={201: StatusCreatedSerializer},
+        parameters=[idempotency.PARAMETER],
+    )
     @action(detail=True, methods=["post"])
+    @idempotency.idempotent
     def coordination(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object("request_coordination")
         data = TextSerializer(data=request.data)

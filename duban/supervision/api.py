@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from duban.core import idempotency
 from duban.core.api import TextSerializer
 from duban.core.listing import (
     MAX_ID,
@@ -191,6 +192,7 @@ class NoticeViewSet(
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=IssueNoticeSerializer, responses=NoticeSerializer)
+    @idempotency.idempotent
     def create(self, request: Request) -> Response:
         data = IssueNoticeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -201,8 +203,11 @@ class NoticeViewSet(
         )
         return Response(NoticeSerializer(notice).data, status=201 if created else 200)
 
-    @extend_schema(request=TextSerializer, responses=NoticeSerializer)
+    @extend_schema(
+        request=TextSerializer, responses=NoticeSerializer, parameters=[idempotency.PARAMETER]
+    )
     @action(detail=True, methods=["post"])
+    @idempotency.idempotent
     def reply(self, request: Request, pk: str | None = None) -> Response:
         notice = self.get_object()
         data = TextSerializer(data=request.data)

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from duban.core.models import AuditEntry, IdempotentRequest
 from duban.plans.tests.test_views import frozen, world  # noqa: F401 - fixtures
-from duban.supervision.models import ProgressReport
+from duban.supervision.models import Comment, Notice, ProgressReport
 
 
 def send(world, key: str | None = None, **fields):
@@ -40,8 +40,9 @@ def test_the_same_key_for_another_request_is_refused_and_writes_nothing(world):
         f"/api/tasks/{world['task'].pk}/comment/", {"text": "补充说明"}, format="json",
         HTTP_IDEMPOTENCY_KEY="k-1",
     )  # fmt: skip
-    # Comments do not take keys yet: the key is ignored there, the comment is written.
-    assert other.status_code in (200, 201)
+    # Every creating POST takes keys now: one key, two different requests is refused.
+    assert other.status_code == 400 and "Idempotency-Key" in other.json()["error"]["message"]
+    assert not Comment.objects.exists()
     # On the same endpoint but another path (another task) the key is refused.
     stored = IdempotentRequest.objects.get(key="k-1")
     stored.path = "/api/tasks/999999/report/"
@@ -70,3 +71,35 @@ def test_a_failed_request_keeps_no_key_and_a_late_retry_starts_afresh(world, set
 def test_without_a_key_nothing_is_stored(world):
     assert send(world).status_code == 201
     assert not IdempotentRequest.objects.exists()
+
+
+def test_every_creating_post_takes_a_key(world):
+    """Comments, notices and plans: a retry with the key answers as the first time and
+    writes nothing (each of these would otherwise comment, notify or create twice)."""
+    from duban.plans.models import Plan
+
+    task = world["task"]
+
+    def post(user, path, body, key):
+        c = APIClient()
+        c.force_authenticate(world["people"][user])
+        return c.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    cases = [
+        ("clerk", f"/api/tasks/{task.pk}/comment/", {"text": "已按要求补充材料"}, Comment),
+        (
+            "office",
+            "/api/notices/",
+            {"task": task.pk, "level": "chase", "reason": "请按期报送"},
+            Notice,
+        ),
+        ("office", "/api/plans/", {"title": "2027年补充任务", "year": 2027}, Plan),
+    ]
+    for user, path, body, model in cases:
+        before = model.objects.count()
+        first = post(user, path, body, f"key-{path}")
+        assert first.status_code == 201, (path, first.content)
+        again = post(user, path, body, f"key-{path}")
+        assert again.status_code == 201 and again.json() == first.json(), path
+        assert again["Idempotent-Replayed"] == "true"
+        assert model.objects.count() == before + 1, path
