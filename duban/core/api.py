@@ -19,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
 from duban.core.audit import record_security_event
-from duban.core.errors import InputError, NotAllowed, NotFound, StorageFull
+from duban.core.errors import (
+    InputError,
+    NotAllowed,
+    NotFound,
+    PreconditionFailed,
+    StorageFull,
+)
 from duban.core.models import ConflictError
 from duban.core.params import BadParameter
 
@@ -46,6 +52,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return error("not_allowed", _("您无权执行此操作。"), status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ConflictError):
         return error("conflict", str(exc), status.HTTP_409_CONFLICT, current_version=exc.found)
+    if isinstance(exc, PreconditionFailed):
+        return error(
+            "precondition_failed",
+            _("该对象已被他人修改（当前版本 {v}），未作改动；请重新读取后再提交。").format(
+                v=exc.current
+            ),
+            status.HTTP_412_PRECONDITION_FAILED,
+            current_version=exc.current,
+        )
     if isinstance(exc, InputError | BadParameter):
         return error("invalid", str(exc), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, StorageFull):
@@ -105,7 +120,7 @@ ERROR_SCHEMA = {
                 },
                 "message": {"description": "A sentence for the user (Chinese by default)."},
                 "retry_after": {"type": "integer", "description": "429 only: seconds"},
-                "current_version": {"type": "integer", "description": "409 only"},
+                "current_version": {"type": "integer", "description": "409 and 412 only"},
             },
         }
     },
@@ -119,6 +134,10 @@ ERROR_RESPONSES = {
 
 
 INPUT_ERROR = "Input to correct: the message names each field and what is wrong with it."
+PRECONDITION_ERROR = (
+    "If-Match named a version the object no longer has; nothing changed; current_version "
+    "gives its version now."
+)
 CONFLICT_ERROR = (
     "Somebody else changed the object since it was read; current_version gives its version."
 )
@@ -149,6 +168,8 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
             if method in ("post", "put", "patch", "delete"):
                 responses.setdefault("400", answer(INPUT_ERROR))
                 responses.setdefault("409", answer(CONFLICT_ERROR))
+            if any(p.get("name") == "If-Match" for p in operation.get("parameters", [])):
+                responses.setdefault("412", answer(PRECONDITION_ERROR))
     return result
 
 

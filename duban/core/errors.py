@@ -25,3 +25,11 @@ class StorageFull(OSError):
     Raised instead of the bare ``ENOSPC`` so that pages and the API can tell the clerk what
     happened, in a sentence, instead of answering with a server error.
     """
+
+
+class PreconditionFailed(Exception):
+    """``If-Match`` named a version the object no longer has: nothing was changed (412)."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current

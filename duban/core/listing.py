@@ -184,6 +184,28 @@ class ApiListMixin:
         return response
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='The version you loaded, e.g. "3": a stale one changes nothing (412).',
+)
+
+
+def if_match_version(request: Request) -> int | None:
+    """The version named by an ``If-Match`` header (``"3"``, ``W/"3"`` or ``3``), if any."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        return None
+    text = raw.removeprefix("W/").strip().strip('"')
+    if not text.isdigit() or len(text) > 18:
+        from duban.core.errors import InputError
+
+        raise InputError(_('If-Match 应为读取时的版本号，例如 "3"。'))
+    return int(text)
+
+
 def object_id(raw: Any) -> int:
     """A path's object id as an int; anything else (``abc``, ``1.5``, beyond bigint) is the
     API's 404, never a 500 from the database."""

@@ -20,12 +20,14 @@ from rest_framework.response import Response
 
 from duban.core import idempotency
 from duban.core.api import TextSerializer
-from duban.core.errors import InputError
+from duban.core.errors import InputError, PreconditionFailed
 from duban.core.listing import (
+    IF_MATCH,
     MAX_ID,
     PAGE_SIZE_PARAM,
     ApiListMixin,
     checked_params,
+    if_match_version,
     light_rank,
 )
 from duban.core.models import AuditEntry
@@ -233,7 +235,9 @@ MILESTONE_FIELDS = Milestone.objects.only(
 
 
 class TaskUpdateSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
+    version = serializers.IntegerField(
+        required=False, help_text="the version loaded (or send it in If-Match)"
+    )
     text = serializers.CharField(required=False)
     deadline = serializers.DateField(required=False, allow_null=True)
     deadline_text = serializers.CharField(required=False, allow_blank=True)
@@ -643,12 +647,24 @@ class TaskViewSet(
             raise InputError(str(exc)) from exc
         return Response(self._fresh(task))
 
-    @extend_schema(request=TaskUpdateSerializer, responses=TaskSerializer)
+    @extend_schema(request=TaskUpdateSerializer, responses=TaskSerializer, parameters=[IF_MATCH])
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Edit a task (office). The version loaded comes in ``If-Match: "3"`` or in the
+        body's ``version``: a stale one changes nothing (412 for the header, 409 for the
+        body, both with ``current_version``)."""
         task = self.get_object("edit")
         data = TaskUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
+        expected = if_match_version(request)
+        if expected is not None:
+            if values.get("version", expected) != expected:
+                raise InputError(gettext("If-Match 与请求中的 version 不一致。"))
+            if expected != task.version:
+                raise PreconditionFailed(task.version)
+            values["version"] = expected
+        elif "version" not in values:
+            raise InputError(gettext("请在 If-Match 头或 version 字段中给出读取时的版本。"))
         services.update_task(task, actor=request.user, **values)
         return Response(TaskSerializer(task).data)
 

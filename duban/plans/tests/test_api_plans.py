@@ -110,3 +110,24 @@ def test_the_exported_book_opens_in_each_format(org, office_user, tmp_path):
     assert c.get(f"/api/plans/{plan.pk}/export/", {"as": "doc"}).status_code == 400
     clerk = create_user("clerk", password="x", unit=org["sw"], role="clerk")
     assert api(clerk).get(f"/api/plans/{plan.pk}/export/").status_code == 403
+
+
+def test_if_match_guards_an_edit_and_a_stale_one_changes_nothing(units, office_user):
+    plan = Plan.objects.create(title="版本方案", year=2027)
+    task = Task.objects.create(plan=plan, code="1", text="原文")
+    c = api(office_user)
+    url = f"/api/tasks/{task.pk}/"
+    ok = c.patch(url, {"text": "第一次修改"}, format="json", HTTP_IF_MATCH=f'"{task.version}"')
+    assert ok.status_code == 200 and ok.json()["text"] == "第一次修改"
+    stale = c.patch(url, {"text": "过期的修改"}, format="json", HTTP_IF_MATCH=f'"{task.version}"')
+    assert stale.status_code == 412
+    assert stale.json()["error"]["code"] == "precondition_failed"
+    assert stale.json()["error"]["current_version"] == task.version + 1
+    assert Task.objects.get(pk=task.pk).text == "第一次修改"
+    weak = c.patch(url, {"text": "第二次"}, format="json", HTTP_IF_MATCH=f'W/"{task.version + 1}"')
+    assert weak.status_code == 200
+    assert c.patch(url, {"text": "x"}, format="json", HTTP_IF_MATCH="abc").status_code == 400
+    assert c.patch(url, {"text": "x"}, format="json").status_code == 400  # no version at all
+    body_stale = c.patch(url, {"text": "x", "version": 1}, format="json")
+    assert body_stale.status_code == 409  # the body's version: the conflict it always was
+    assert Task.objects.get(pk=task.pk).text == "第二次"
