@@ -14,7 +14,7 @@ from duban.documents.api import DocumentViewSet, JobViewSet
 from duban.org.api import UnitViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
-from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet
+from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("plans", PlanViewSet, basename="plan")
@@ -27,6 +27,7 @@ router.register("bulletins", BulletinViewSet, basename="bulletin")
 router.register("audit", AuditViewSet, basename="audit")
 router.register("documents", DocumentViewSet, basename="document")
 router.register("jobs", JobViewSet, basename="job")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),

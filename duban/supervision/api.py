@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duban.core import idempotency
+from duban.core import audit, idempotency
 from duban.core.api import TextSerializer
 from duban.core.listing import (
     MAX_ID,
@@ -23,7 +24,7 @@ from duban.plans import access
 from duban.plans.choices import Light
 from duban.supervision import services
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
-from duban.supervision.models import ClosureRequest, Notice, ProgressReport
+from duban.supervision.models import ClosureRequest, Notice, ProgressReport, WebhookEndpoint
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -279,3 +280,65 @@ class ClosureViewSet(ApiListMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         data.is_valid(raise_exception=True)
         services.decide_closure(closure, actor=request.user, **data.validated_data)
         return Response(ClosureSerializer(closure).data)
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    """An outgoing webhook; the signing secret can be set but is never shown again."""
+
+    secret = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, write_only=True
+    )
+    has_secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "name", "kind", "url", "secret", "has_secret", "units", "is_active"]
+        extra_kwargs = {"units": {"required": False}}
+
+    def get_has_secret(self, obj: WebhookEndpoint) -> bool:
+        return bool(obj.secret)
+
+    def validate_url(self, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError(gettext("推送地址必须以 http:// 或 https:// 开头。"))
+        return value
+
+
+class WebhookViewSet(ApiListMixin, viewsets.ModelViewSet):
+    """Webhook subscriptions (企业微信, 钉钉 or any JSON receiver): the office manages them,
+    as in the admin; every save is audited (the secret is left out of the audit rows)."""
+
+    serializer_class = WebhookSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    ordering_fields = {"name": "name", "updated": "updated_at"}
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        access.require_office(request.user, "webhooks")  # before any body is read
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WebhookEndpoint.objects.none()
+        return self.order(WebhookEndpoint.objects.prefetch_related("units"))
+
+    def get_object(self) -> WebhookEndpoint:
+        found = self.get_queryset().filter(pk=object_id(self.kwargs.get("pk"))).first()
+        if found is None:
+            raise access.NotFound()
+        return found
+
+    def perform_create(self, serializer: WebhookSerializer) -> None:
+        with audit.acting_as(self.request.user):
+            serializer.save()
+
+    def perform_update(self, serializer: WebhookSerializer) -> None:
+        with audit.acting_as(self.request.user):
+            serializer.save()
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        with audit.acting_as(self.request.user):
+            instance.delete()
+
+    @idempotency.idempotent
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return super().create(request, *args, **kwargs)
