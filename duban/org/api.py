@@ -14,7 +14,7 @@ from duban.org.models import Unit
 class UnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = Unit
-        fields = ["id", "name", "short_name", "kind", "parent", "is_active"]
+        fields = ["id", "name", "short_name", "kind", "parent", "is_active", "version"]
 
 
 class UnitViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):

@@ -11,9 +11,9 @@ from rest_framework.routers import DefaultRouter
 from duban.bulletins.api import BulletinViewSet
 from duban.core.api import not_found
 from duban.documents.api import DocumentViewSet, JobViewSet
-from duban.org.api import UnitViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
+from duban.plans.units_api import UnitAdminViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -22,7 +22,7 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("reports", ReportViewSet, basename="report")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("closures", ClosureViewSet, basename="closure")
-router.register("units", UnitViewSet, basename="unit")
+router.register("units", UnitAdminViewSet, basename="unit")
 router.register("bulletins", BulletinViewSet, basename="bulletin")
 router.register("audit", AuditViewSet, basename="audit")
 router.register("documents", DocumentViewSet, basename="document")
