@@ -223,3 +223,26 @@ def _scheme_data():
         "deduct_supervise": "3",
         "deduct_criticism": "5",
     }
+
+
+def test_the_ranking_over_the_api_is_the_pages(year):
+    from rest_framework.test import APIClient
+
+    office = APIClient()
+    office.force_authenticate(year["people"]["office"])
+    answer = office.get("/api/assessments/", {"start": "2026-01-01", "end": "2026-03-31"})
+    assert answer.status_code == 200, answer.content
+    rows = answer.json()
+    assert [(r["unit_name"], r["rank"], r["total"]) for r in rows] == [
+        ("市商务局", 1, "6.00"),
+        ("市教育局", 2, "-2.00"),
+        ("市财政局", 3, "-5.50"),
+    ]
+    sw = {line["rule"]: line for line in rows[0]["lines"]}
+    assert sw["deduct_late_report"]["items"] == ["1.1 2026-03-06"]
+    backwards = office.get("/api/assessments/", {"start": "2026-03-31", "end": "2026-01-01"})
+    assert backwards.status_code == 400
+    assert office.get("/api/assessments/", {"start": "yesterday"}).status_code == 400
+    clerk = APIClient()
+    clerk.force_authenticate(year["people"]["clerk"])
+    assert clerk.get("/api/assessments/").status_code == 403
