@@ -25,6 +25,9 @@ from duban.plans.models import Plan
 from duban.supervision.models import Notice
 
 READERS = {Role.OFFICE, Role.LEADER, Role.VIEWER}
+# The files a bulletin or notice comes as; any other suffix in the URL is a 404 (a sweep
+# once found /notices/1/document.xlsx answering 500).
+FORMATS = ("docx", "pdf")
 
 
 def _can_read(user) -> bool:
@@ -96,7 +99,7 @@ def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def bulletin_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
     bulletin = Bulletin.objects.filter(pk=pk).first()
-    if bulletin is None or not _can_read(request.user):
+    if bulletin is None or fmt not in FORMATS or not _can_read(request.user):
         raise Http404
     is_office = access.is_office(request.user)
     if bulletin.status != Bulletin.Status.PUBLISHED and not is_office:
@@ -112,7 +115,7 @@ def bulletin_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
 def notice_document(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """A notice as 督办通知单 in Word or PDF, for whoever may see its task."""
     notice = Notice.objects.select_related("task", "unit").filter(pk=pk).first()
-    if notice is None:
+    if notice is None or fmt not in FORMATS:
         raise Http404
     try:
         access.require(request.user, "view", notice.task)

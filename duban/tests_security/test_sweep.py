@@ -1,0 +1,295 @@
+"""A generated sweep over every URL and role (issue 12 point 5, issue 14's "keep the probe").
+
+Instead of a list of hand-picked requests, the sweep walks the URL map itself, so a page
+added tomorrow is probed tomorrow:
+
+- **IDOR, reading.** Every GET route, with every object id the world holds, as every role.
+  Each unit's task carries marked text (task, report, draft, comment, notice, evidence); no
+  answer may show a marker its reader must not see. A draft is its unit's own until sent.
+- **IDOR, writing.** Every POST route the same way, as the people of the *other* unit: the
+  rows behind the pages must stay exactly as they were.
+- **CSRF.** Every route, POSTed with a real session and no token: always refused (403).
+- **XSS.** The marked texts carry ``<script>`` and attribute-breaking payloads; no HTML
+  answer may contain them unescaped.
+
+Totals are asserted from below, so the sweep cannot silently shrink; the figures of a run
+are in docs/security.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from duban.org.models import Unit
+from duban.org.services import create_user
+from duban.plans.models import Assignment, Milestone, Plan, Task
+from duban.supervision import services
+from duban.supervision.models import ClosureRequest, Comment, Notice, ProgressReport
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
+PW = "Sweep-pass-2026"
+SKIP_ROUTES = ("admin/", "accounts/logout/", "i18n/")
+
+
+def _routes() -> list[str]:
+    def walk(patterns: Any, prefix: str = "") -> Any:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield prefix + str(p.pattern)
+
+    return [r for r in walk(get_resolver().url_patterns) if not r.startswith(SKIP_ROUTES)]
+
+
+def _fill(route: str, ids: list[int]) -> list[str]:
+    """Concrete paths for a route: each int parameter takes each id, other parameters a
+    plausible value; regex routes (the API's own) are skipped here."""
+    if "^" in route or "(?P" in route or "$" in route or "drf_format_suffix" in route:
+        return []
+    params = re.findall(r"<(\w+):(\w+)>", route)
+    paths = [route]
+    for kind, name in params:
+        token = f"<{kind}:{name}>"
+        if kind == "int":
+            values = [str(i) for i in ids]
+        elif name == "fmt":
+            values = ["docx", "pdf", "xlsx", "csv", "json"]
+        elif kind == "slug" and name == "action":
+            values = ["accept", "reject", "edit", "split", "move", "lead"]
+        elif kind == "slug":
+            values = ["unknown-token"]
+        else:
+            values = ["0" * 32 + ".xlsx"]
+        paths = [p.replace(token, v, 1) for p in paths for v in values]
+    return ["/" + p for p in paths]
+
+
+@pytest.fixture
+def sweep_world(units, media_root, settings):
+    settings.DUBAN_PAGE_CACHE_SECONDS = 0  # every answer drawn for its reader
+    jy = Unit.objects.create(name="市教育局", kind="government", parent=units["root"])
+    people = {
+        "office": create_user("office", password=PW, unit=units["office"], role="office"),
+        "leader": create_user("leader", password=PW, unit=units["root"], role="leader"),
+        "viewer": create_user("viewer", password=PW, unit=units["root"], role="viewer"),
+        "a_lead": create_user("a_lead", password=PW, unit=units["sw"], role="unit_leader"),
+        "a_clerk": create_user("a_clerk", password=PW, unit=units["sw"], role="clerk"),
+        "b_lead": create_user("b_lead", password=PW, unit=units["cz"], role="unit_leader"),
+        "b_clerk": create_user("b_clerk", password=PW, unit=units["cz"], role="clerk"),
+        "c_clerk": create_user("c_clerk", password=PW, unit=jy, role="clerk"),
+    }
+    plan = Plan.objects.create(title="扫描方案", year=2026, status="confirmed")
+    office = people["office"]
+    markers: dict[str, dict[str, str]] = {}
+    for side, unit, lead, clerk in (
+        ("A", units["sw"], people["a_lead"], people["a_clerk"]),
+        ("B", units["cz"], people["b_lead"], people["b_clerk"]),
+    ):
+        m = {k: f"{side}密{k}{XSS}" for k in ("task", "report", "draft", "comment", "notice")}
+        task = Task.objects.create(
+            plan=plan,
+            code=f"{side}.1",
+            text=m["task"],
+            status="in_progress",
+            start_date=dt.date(2026, 1, 5),
+            deadline=dt.date(2099, 12, 31),
+        )
+        Assignment.objects.create(task=task, lead_unit=unit)
+        Milestone.objects.create(task=task, name=f"{side}阶段", due_date=dt.date(2099, 6, 30))
+        today = dt.date.today()
+        services.submit_report(
+            task, actor=clerk, period_start=today, period_end=today, due_date=today,
+            percent=20, progress=m["report"], files=[(f"{side}佐证.txt", m["report"].encode())],
+        )  # fmt: skip
+        services.submit_report(
+            task, actor=clerk, period_start=today - dt.timedelta(days=1),
+            period_end=today - dt.timedelta(days=1), due_date=today, percent=10,
+            progress=m["draft"], draft=True,
+        )  # fmt: skip
+        services.add_comment(task, actor=clerk, text=m["comment"])
+        services.issue_notice(task, level="supervise", reason=m["notice"], actor=office)
+        services.request_closure(task, actor=lead, note=f"{side}密closure{XSS}")
+        m["closure"] = f"{side}密closure{XSS}"
+        markers[side] = m
+    # Secrets by reader: the other unit's everything; anyone else's draft.
+    a, b = markers["A"], markers["B"]
+    forbidden = {
+        "office": [],
+        "leader": [a["draft"], b["draft"]],
+        "viewer": [a["draft"], b["draft"]],
+        "a_lead": list(b.values()),
+        "a_clerk": list(b.values()),
+        "b_lead": list(a.values()),
+        "b_clerk": list(a.values()),
+        "c_clerk": list(a.values()) + list(b.values()),
+    }
+    return {"people": people, "forbidden": forbidden, "markers": markers}
+
+
+def _ids() -> list[int]:
+    """Every id of every object kind the routes name (they are small, shared numbers)."""
+    found: set[int] = set()
+    for model in (Task, ProgressReport, Comment, Notice, ClosureRequest, Milestone, Unit, Plan):
+        found.update(model.objects.values_list("pk", flat=True))
+    from django.contrib.auth import get_user_model
+
+    from duban.supervision.models import Evidence
+
+    found.update(Evidence.objects.values_list("pk", flat=True))
+    found.update(get_user_model().objects.values_list("pk", flat=True))
+    return sorted(found)
+
+
+def _login(user: Any, **kwargs: Any) -> Client:
+    c = Client(**kwargs)
+    c.force_login(user)
+    return c
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def test_no_page_shows_a_reader_what_is_not_theirs_and_no_payload_runs(sweep_world):
+    paths = [p for r in _routes() for p in _fill(r, _ids())]
+    api = [
+        "/api/tasks/", "/api/reports/", "/api/notices/", "/api/closures/", "/api/plans/",
+        "/api/units/", "/api/bulletins/", "/api/audit/", "/api/documents/", "/api/webhooks/",
+    ]  # fmt: skip
+    api += [f"/api/{kind}/{i}/" for kind in ("tasks", "reports", "notices") for i in _ids()]
+    api += [f"/api/tasks/{i}/history/" for i in _ids()]
+    counts: Counter[str] = Counter()
+    leaks: list[str] = []
+    for role, user in sweep_world["people"].items():
+        client = _login(user)
+        secrets = sweep_world["forbidden"][role]
+        for path in paths + api:
+            response = client.get(path)
+            counts["read"] += 1
+            body = _body(response)
+            shown = [s[:8] for s in secrets if s.split("<")[0] in body]
+            if response.status_code == 200 and shown:
+                leaks.append(f"{role} GET {path}: {shown}")
+            kind = response.get("Content-Type", "")
+            if kind.startswith("text/html"):
+                counts["xss"] += 1
+                if "<script>alert(" in body or "<img src=x onerror" in body:
+                    leaks.append(f"{role} GET {path}: payload unescaped")
+            assert response.status_code < 500, f"{role} GET {path}: {response.status_code}"
+    print(f"sweep, reading: {dict(counts)}")
+    assert not leaks, "\n".join(leaks[:20])
+    # The sweep must stay as wide as it is today (docs/security.md gives the figures).
+    assert counts["read"] >= 6500 and counts["xss"] >= 6000, counts
+
+
+def _state(task_ids: list[int] | None = None) -> list[Any]:
+    """What a refused write must leave exactly as it was (for some tasks, or all rows)."""
+
+    def rows(model: Any, *fields: str, key: str = "task_id") -> list[Any]:
+        qs = model.objects.all()
+        if task_ids is not None:
+            qs = qs.filter(**{f"{key}__in": task_ids})
+        return sorted(qs.values_list("pk", *fields))
+
+    state = [
+        rows(Task, "text", "status", "version", "light", key="pk"),
+        rows(ProgressReport, "status", "progress", "version"),
+        rows(Comment, "text"),
+        rows(Notice, "status", "reply", "version"),
+        rows(ClosureRequest, "status", "version"),
+        rows(Milestone, "done_at", "due_date"),
+        rows(Assignment, "lead_unit_id", "version"),
+    ]
+    if task_ids is None:
+        state.append(sorted(Unit.objects.values_list("pk", "name", "is_active", "version")))
+    return state
+
+
+FORM = {
+    "text": "越权写入", "reason": "越权", "note": "越权", "reply": "越权", "decision": "approve",
+    "approve": "1", "accept": "1", "percent": "99", "progress": "越权", "version": "1",
+    "lead_unit": "1", "level": "criticism", "template": "standard", "frequency": "monthly",
+    "day": "1", "starts_on": "2026-01-01", "name": "越权", "kind": "other",
+}  # fmt: skip
+
+# Which objects a route's first id names, to aim unit B's writes at unit A's rows only.
+KINDS = {
+    "tasks/": Task,
+    "desk/report/": Task,
+    "closures/": ClosureRequest,
+    "notices/": Notice,
+    "milestones/": Milestone,
+    "desk/approve/": ProgressReport,
+    "office/review/": ProgressReport,
+}
+
+
+def _a_ids(model: Any, a_task: int) -> list[int]:
+    if model is Task:
+        return [a_task]
+    return list(model.objects.filter(task_id=a_task).values_list("pk", flat=True))
+
+
+def test_no_write_lands_where_the_writer_has_no_right(sweep_world):
+    """A viewer and a third unit's clerk POST to every route with every id and change
+    nothing at all; unit B's people POST to every route aimed at unit A's rows, and A's rows
+    stay exactly as they were."""
+    people = sweep_world["people"]
+    routes = _routes()
+    attempts = 0
+    before = _state()
+    for role in ("viewer", "c_clerk"):
+        client = _login(people[role])
+        for path in (p for r in routes for p in _fill(r, _ids())):
+            response = client.post(path, FORM)
+            attempts += 1
+            assert response.status_code < 500, f"{role} POST {path}: {response.status_code}"
+    assert _state() == before, "a viewer's or an outsider's write changed rows"
+    a_task = Task.objects.get(code="A.1").pk
+    before_a = _state([a_task])
+    for role in ("b_lead", "b_clerk"):
+        client = _login(people[role])
+        for route in routes:
+            model = next((m for prefix, m in KINDS.items() if route.startswith(prefix)), None)
+            if model is None:
+                continue
+            for path in _fill(route, _a_ids(model, a_task)):
+                response = client.post(path, FORM)
+                attempts += 1
+                assert response.status_code < 500, f"{role} POST {path}"
+    assert _state([a_task]) == before_a, "unit B changed unit A's rows"
+    print(f"sweep, writing: {attempts}")
+    assert attempts >= 1600, attempts
+
+
+def test_every_post_without_a_csrf_token_is_refused(sweep_world):
+    client = _login(sweep_world["people"]["office"], enforce_csrf_checks=True)
+    ids = _ids()[:3]
+    refused, attempts = 0, 0
+    for route in _routes():
+        for path in _fill(route, ids)[:4]:
+            response = client.post(path, FORM)
+            attempts += 1
+            if response.status_code == 403:
+                refused += 1
+            else:
+                pytest.fail(f"POST {path} without a CSRF token answered {response.status_code}")
+    for path in ("/api/tasks/1/comment/", "/api/notices/", "/api/plans/", "/api/units/"):
+        response = client.post(path, {"text": "x"})  # a session, no token: DRF refuses too
+        attempts += 1
+        assert response.status_code == 403, path
+        refused += 1
+    print(f"sweep, csrf: {attempts}")
+    assert refused == attempts and attempts >= 150, (refused, attempts)
