@@ -12,11 +12,14 @@ from rest_framework.response import Response
 
 from duban.core import audit, idempotency
 from duban.core.api import TextSerializer
+from duban.core.errors import PreconditionFailed
 from duban.core.listing import (
+    IF_MATCH,
     MAX_ID,
     PAGE_SIZE_PARAM,
     ApiListMixin,
     checked_params,
+    if_match_version,
     light_rank,
     object_id,
 )
@@ -292,7 +295,18 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "name", "kind", "url", "secret", "has_secret", "units", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "url",
+            "secret",
+            "has_secret",
+            "units",
+            "is_active",
+            "version",
+        ]
+        read_only_fields = ["version"]
         extra_kwargs = {"units": {"required": False}}
 
     def get_has_secret(self, obj: WebhookEndpoint) -> bool:
@@ -342,3 +356,13 @@ class WebhookViewSet(ApiListMixin, viewsets.ModelViewSet):
     @idempotency.idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
         return super().create(request, *args, **kwargs)
+
+    @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        """Edit a subscription; ``If-Match: "<version>"`` guards against a stale edit."""
+        expected = if_match_version(request)
+        if expected is not None:
+            current = self.get_object().version
+            if expected != current:
+                raise PreconditionFailed(current)
+        return super().partial_update(request, *args, **kwargs)

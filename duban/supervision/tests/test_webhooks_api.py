@@ -42,8 +42,18 @@ def test_the_office_manages_webhooks_and_the_secret_stays_secret(units, office_u
     assert entries.filter(action="create", actor=office_user).exists()
     assert "SEC-very-secret" not in str(list(entries.values_list("after", flat=True)))
 
-    off = c.patch(f"/api/webhooks/{hook.pk}/", {"is_active": False}, format="json")
+    version = body["version"]
+    off = c.patch(
+        f"/api/webhooks/{hook.pk}/",
+        {"is_active": False},
+        format="json",
+        HTTP_IF_MATCH=f'"{version}"',
+    )
     assert off.status_code == 200 and off.json()["is_active"] is False
+    stale = c.patch(
+        f"/api/webhooks/{hook.pk}/", {"name": "旧"}, format="json", HTTP_IF_MATCH=f'"{version}"'
+    )
+    assert stale.status_code == 412 and WebhookEndpoint.objects.get().name == "督查群机器人"
     assert c.delete(f"/api/webhooks/{hook.pk}/").status_code == 204
     assert not WebhookEndpoint.objects.exists()
     assert entries.filter(action="delete").exists()
