@@ -31,7 +31,7 @@ from duban.core.models import AuditEntry
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
-from duban.plans.choices import Light, TaskStatus
+from duban.plans.choices import WORKING_STATUSES, Light
 from duban.plans.models import Assignment, Task
 from duban.supervision.choices import NoticeLevel, ReportStatus
 from duban.supervision.models import ClosureRequest, Notice, ProgressReport
@@ -134,7 +134,7 @@ def _facts(start: dt.date, end: dt.date) -> tuple[Facts, Early]:
             unit_id, code, period_end = returned_reports[pk]
             facts[unit_id]["deduct_returned_report"].append(f"{code} {period_end.isoformat()}")
     for unit_id, code in Task.objects.filter(
-        light=Light.RED, status__in=(TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+        light=Light.RED, status__in=WORKING_STATUSES
     ).values_list("assignment__lead_unit_id", "code"):
         if unit_id is not None:
             facts[unit_id]["deduct_red_task"].append(code)

@@ -27,15 +27,10 @@ from duban.core import params as params_
 from duban.org.choices import Role
 from duban.org.models import Unit, User
 from duban.plans import access
-from duban.plans.choices import Light, PlanStatus, TaskStatus
+from duban.plans.choices import COUNTED_STATUSES, Light, PlanStatus, TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
 
-ACTIVE_STATUSES = (
-    TaskStatus.CONFIRMED,
-    TaskStatus.IN_PROGRESS,
-    TaskStatus.CLOSURE_REQUESTED,
-    TaskStatus.CLOSED,
-)
+ACTIVE_STATUSES = COUNTED_STATUSES
 # The task page belongs to another app; its address is fixed by the project's URL plan.
 TASK_URL = "/tasks/{pk}/"
 DUE_SOON_DAYS = 14

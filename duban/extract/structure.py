@@ -104,6 +104,20 @@ _AREA_ITEM = re.compile(
 _SALUTATION = re.compile(r"^(?:各位代表|同志们|各位委员)[：:，,！!]")
 
 
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九: heading numbers, the inverse of
+    :func:`cn_number`. The one writer of Chinese numerals (the task book's headings and the
+    official documents' both use it)."""
+    if not 0 < n < 100:
+        raise ValueError(f"heading numbers run from 1 to 99, not {n}")
+    digits = "〇一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return digits[ones]
+    head = "" if tens == 1 else digits[tens]
+    return head + "十" + (digits[ones] if ones else "")
+
+
 def cn_number(s: str) -> int | None:
     """「十三」→13, 「二十」→20, 「7」→7; ``None`` when ``s`` is not a number."""
     if s.isdigit():

@@ -19,6 +19,13 @@ class TaskStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
+#: Tasks being worked on: confirmed, not yet asking for closure; reports are owed on them.
+#: The one definition (the desk, the workbench, the services and the report sheets use it).
+WORKING_STATUSES = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+#: Every task of a confirmed plan, done or not: what the battle map counts.
+COUNTED_STATUSES = (*WORKING_STATUSES, TaskStatus.CLOSURE_REQUESTED, TaskStatus.CLOSED)
+
+
 class TaskKind(models.TextChoices):
     TASK = "task", _("工作任务")
     INDICATOR = "indicator", _("指标任务")

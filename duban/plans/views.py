@@ -35,7 +35,7 @@ from duban.core.models import AuditEntry, ConflictError
 from duban.org.choices import Role
 from duban.org.models import Unit, User
 from duban.plans import access
-from duban.plans.choices import TaskKind, TaskStatus
+from duban.plans.choices import WORKING_STATUSES, TaskKind
 from duban.plans.forms import (
     AssignForm,
     ClosureDecisionForm,
@@ -333,7 +333,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         return access.can(user, action, task, **kw)
 
     office = may("assign")
-    active = task.status in (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+    active = task.status in WORKING_STATUSES
     pending_closure = next((c for c in closures if c.status == ClosureRequest.Status.PENDING), None)
     for notice in notices:
         notice.can_reply = (

@@ -30,7 +30,7 @@ from duban.core.models import ConflictError
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
-from duban.plans.choices import TaskStatus
+from duban.plans.choices import WORKING_STATUSES
 from duban.plans.forms import ClosureDecisionForm, NoticeReplyForm
 from duban.plans.models import Task
 from duban.plans.views import (
@@ -55,7 +55,7 @@ from duban.supervision.periods import Period, schedule_periods
 from duban.supervision.workdays import load_calendar
 
 UNIT_ROLES = frozenset({Role.UNIT_LEADER, Role.CLERK})
-ACTIVE = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+ACTIVE = WORKING_STATUSES
 SENT = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
 # "Soon" on the unit desk: at least a week ahead, more when the office reminds earlier.
 MIN_HORIZON_DAYS = 7

@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
-from duban.plans.choices import TaskStatus
+from duban.plans.choices import WORKING_STATUSES
 from duban.plans.models import Plan, Task
 
 # The shared file guards are private helpers of the task book importer; importing them keeps
@@ -85,7 +85,7 @@ DATA_SHEET = "进展报送表"
 HEADER_ROW = 3
 FIRST_ROW = HEADER_ROW + 1
 COPY_ROW = 10  # first row of the signed copy in the meta sheet
-ACTIVE = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+ACTIVE = WORKING_STATUSES
 SENT = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
 OWED_ROWS = (ReportStatus.MISSING, ReportStatus.RETURNED, ReportStatus.DRAFT)
 

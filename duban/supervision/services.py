@@ -27,7 +27,7 @@ from duban.core.storage import removed_on_error
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
-from duban.plans.choices import TaskKind, TaskStatus
+from duban.plans.choices import WORKING_STATUSES, TaskKind, TaskStatus
 from duban.plans.models import Task
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
 from duban.supervision.models import (
@@ -504,7 +504,7 @@ def set_reporting_schedule(
     return schedule
 
 
-ACTIVE = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+ACTIVE = WORKING_STATUSES
 SENT = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
 
 

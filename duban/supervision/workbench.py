@@ -25,13 +25,13 @@ from django.utils.translation import gettext as _
 
 from duban.org.choices import Role
 from duban.plans import access
-from duban.plans.choices import Light, TaskStatus
+from duban.plans.choices import WORKING_STATUSES, Light
 from duban.plans.models import Milestone, Task
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
 from duban.supervision.models import ClosureRequest, Notice, ProgressReport
 from duban.supervision.services import late_reports
 
-ACTIVE = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+ACTIVE = WORKING_STATUSES
 UNIT_ROLES = frozenset({Role.UNIT_LEADER, Role.CLERK})
 # How many rows the page lists under an item; the count is always the full number.
 SHOWN = 50

@@ -34,7 +34,6 @@ from duban.bulletins.officialdoc.charts import (  # noqa: F401
     BarChart,
 )
 from duban.bulletins.officialdoc.content import (  # noqa: F401
-    _CN_DIGITS,
     MAX_IMAGE_HEIGHT_MM,
     Block,
     Heading,

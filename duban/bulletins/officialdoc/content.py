@@ -18,6 +18,7 @@ from duban.bulletins.officialdoc.layout import (
     SIZE_XIAOCHU,
     TEXT_WIDTH_MM,
 )
+from duban.extract.structure import chinese_number
 
 # -- content ---------------------------------------------------------------------------
 
@@ -175,19 +176,6 @@ def _block_type(block: Block) -> str:
 
 
 # -- text helpers ----------------------------------------------------------------------
-
-_CN_DIGITS = "〇一二三四五六七八九"
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九 (heading numbers)."""
-    if not 0 < n < 100:
-        raise ValueError(f"heading numbers run from 1 to 99, not {n}")
-    tens, ones = divmod(n, 10)
-    if tens == 0:
-        return _CN_DIGITS[ones]
-    head = "" if tens == 1 else _CN_DIGITS[tens]
-    return head + "十" + (_CN_DIGITS[ones] if ones else "")
 
 
 def format_date(day: dt.date) -> str:

@@ -236,3 +236,16 @@ def test_documents_pasted_into_one_file_are_all_read() -> None:
     assert [s.title for s in doc.articles[1].sections] == ["2026年主要任务"]
     kinds = {doc.text[a:b]: k for a, b, k, _ar in doc.extras["blocks"]}
     assert kinds["要扩大有效投资，推进重大项目建设。"] == "work"
+
+
+def test_chinese_numbers_round_trip_through_the_one_reader_and_writer():
+    from duban.extract.structure import chinese_number, cn_number
+
+    assert [chinese_number(n) for n in (1, 10, 12, 20, 99)] == [
+        "一",
+        "十",
+        "十二",
+        "二十",
+        "九十九",
+    ]
+    assert all(cn_number(chinese_number(n)) == n for n in range(1, 100))

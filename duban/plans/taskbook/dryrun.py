@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from duban.extract.structure import cn_number
+from duban.extract.structure import chinese_number, cn_number
 from duban.org.models import Unit, User
 from duban.plans.models import FrameworkNode, Plan
 from duban.plans.taskbook.common import (
@@ -172,14 +172,7 @@ def _parse_heading(text: str) -> tuple[int | None, int | None, str]:
 
 
 def _cn(n: int) -> str:
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    if n < 20:
-        return "十" + (digits[n % 10] if n % 10 else "")
-    if n < 100:
-        return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
-    return str(n)
+    return chinese_number(n) if 0 < n < 100 else str(n)
 
 
 def heading_text(code: str, name: str, depth: int) -> str:
