@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from duban.assessment.models import RULES, AssessmentScheme
 from duban.core import audit
 from duban.core.models import AuditEntry
-from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import WORKING_STATUSES, Light
@@ -187,8 +186,7 @@ def score_units(scheme: AssessmentScheme, *, start: dt.date, end: dt.date) -> li
 @transaction.atomic
 def save_scheme(values: dict[str, Any], *, actor: Any) -> AssessmentScheme:
     """Save the office's scheme (office only); the change is audited like any other row."""
-    if Role.OFFICE not in access.grants(actor).global_roles:
-        raise access.NotAllowed("assessment")
+    access.require_office(actor, "assessment")
     scheme = AssessmentScheme.current()
     with audit.acting_as(actor):
         for name, value in values.items():

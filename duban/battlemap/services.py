@@ -24,7 +24,6 @@ from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from duban.core import params as params_
-from duban.org.choices import Role
 from duban.org.models import Unit, User
 from duban.plans import access
 from duban.plans.choices import COUNTED_STATUSES, Light, PlanStatus, TaskStatus
@@ -38,7 +37,6 @@ RED_LIST_LIMIT = 100
 DUE_SOON_LIMIT = 100
 ROADMAP_MAX_TASKS = 3000  # beyond this the roadmap asks for a narrower filter
 UNIT_IDS_INLINE_MAX = 20_000  # SQLite takes 32,766 parameters in one statement
-GLOBAL_READERS = frozenset({Role.OFFICE, Role.LEADER, Role.VIEWER})
 SEGMENTS = ("closed", Light.GREEN.value, Light.YELLOW.value, Light.RED.value, Light.NONE.value)
 
 
@@ -182,7 +180,7 @@ class Overview:
 
 
 def is_global_reader(user: Any) -> bool:
-    return bool(access.grants(user).global_roles & GLOBAL_READERS)
+    return access.reads_everything(user)
 
 
 def scoped_tasks(user: Any) -> QuerySet:

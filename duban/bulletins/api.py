@@ -24,11 +24,8 @@ from duban.bulletins.models import Bulletin
 from duban.core import idempotency
 from duban.core.errors import InputError, NotAllowed, NotFound
 from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin, object_id
-from duban.org.choices import Role
 from duban.plans import access
 from duban.plans.models import Plan
-
-READERS = {Role.OFFICE, Role.LEADER, Role.VIEWER}
 
 
 class BulletinSerializer(serializers.ModelSerializer):
@@ -67,7 +64,7 @@ class GenerateSerializer(serializers.Serializer):
 
 
 def _reader(user: Any) -> bool:
-    return bool(access.grants(user).global_roles & READERS)
+    return access.reads_everything(user)
 
 
 class BulletinViewSet(

@@ -19,19 +19,17 @@ from django.views.decorators.http import require_POST
 
 from duban.bulletins import services
 from duban.bulletins.models import Bulletin
-from duban.org.choices import Role
 from duban.plans import access
 from duban.plans.models import Plan
 from duban.supervision.models import Notice
 
-READERS = {Role.OFFICE, Role.LEADER, Role.VIEWER}
 # The files a bulletin or notice comes as; any other suffix in the URL is a 404 (a sweep
 # once found /notices/1/document.xlsx answering 500).
 FORMATS = ("docx", "pdf")
 
 
 def _can_read(user) -> bool:
-    return bool(access.grants(user).global_roles & READERS)
+    return access.reads_everything(user)
 
 
 @login_required

@@ -29,7 +29,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from duban.core.audit import record_security_event
 from duban.org.authn import OPEN_PREFIXES
-from duban.org.choices import Role
 
 
 def needs_two_factor(user: Any) -> bool:
@@ -38,9 +37,9 @@ def needs_two_factor(user: Any) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    from duban.plans.access import grants
+    from duban.plans.access import is_office
 
-    return Role.OFFICE in grants(user).global_roles
+    return is_office(user)
 
 
 def required() -> bool:

@@ -208,6 +208,20 @@ def has_global_role(user: Any, *roles: str) -> bool:
     return bool(grants(user).global_roles & set(roles))
 
 
+def reads_everything(user: Any) -> bool:
+    """The city-wide readers (office, leaders, viewers): the battle map's every unit, the
+    bulletins."""
+    return has_global_role(user, Role.OFFICE, Role.LEADER, Role.VIEWER)
+
+
+def may_report_for(user: Any, unit_id: int) -> bool:
+    """Files reports for ``unit_id``: its leader or clerk, or the office (paper reports)."""
+    g = grants(user)
+    if Role.OFFICE in g.global_roles:
+        return True
+    return bool(g.unit_roles.get(unit_id, frozenset()) & {Role.UNIT_LEADER, Role.CLERK})
+
+
 def is_office(user: Any) -> bool:
     """The supervision office (or a superuser): the one gate for office-only pages."""
     return Role.OFFICE in grants(user).global_roles

@@ -680,10 +680,7 @@ def _feed_context(request: HttpRequest, sections: list[dict[str, Any]]) -> dict[
 
 def _desk_unit(request: HttpRequest, unit_id: int) -> Unit:
     """A unit the user reports for (or any, for the office); anything else is 404."""
-    g = access.grants(request.user)
-    if Role.OFFICE not in g.global_roles and not (
-        g.unit_roles.get(unit_id, frozenset()) & UNIT_ROLES
-    ):
+    if not access.may_report_for(request.user, unit_id):
         raise Http404(_("没有找到该单位。"))
     return get_object_or_404(Unit, pk=unit_id)
 

@@ -34,7 +34,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import audit
-from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import Light, PlanStatus, TaskStatus
@@ -71,9 +70,9 @@ class FeedEvent:
 
 
 def _may_manage(actor: Any, *, user: Any = None, unit: Unit | None = None) -> bool:
-    grants = access.grants(actor)
-    if Role.OFFICE in grants.global_roles:
+    if access.is_office(actor):
         return True
+    grants = access.grants(actor)
     if user is not None:
         return getattr(actor, "pk", None) == user.pk
     return unit is not None and unit.pk in grants.unit_roles

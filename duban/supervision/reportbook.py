@@ -43,7 +43,6 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import WORKING_STATUSES
@@ -534,10 +533,7 @@ def _read_meta(wb: Any) -> tuple[dict[str, Any], list[list[str]]]:
 
 
 def _may_report_for(actor: Any, unit_id: int) -> bool:
-    g = access.grants(actor)
-    if Role.OFFICE in g.global_roles:
-        return True
-    return bool(g.unit_roles.get(unit_id, frozenset()) & {Role.UNIT_LEADER, Role.CLERK})
+    return access.may_report_for(actor, unit_id)
 
 
 def _percent(cell: Any) -> int | None:

@@ -614,8 +614,7 @@ def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
 
 
 def _require_office(actor: Any) -> None:
-    if Role.OFFICE not in access.grants(actor).global_roles:
-        raise access.NotAllowed("calendar")
+    access.require_office(actor, "calendar")
 
 
 @transaction.atomic

@@ -114,8 +114,8 @@ def build_workbench(user: Any, *, today: dt.date | None = None) -> Workbench:
     """The workbench of ``user``: items for each of their roles, office items first."""
     today = today or timezone.localdate()
     g = access.grants(user)
-    is_office = Role.OFFICE in g.global_roles
-    is_leader = Role.LEADER in g.global_roles
+    is_office = access.is_office(user)
+    is_leader = access.has_global_role(user, Role.LEADER)
     wb = Workbench(week_end=week_bounds(today)[1])
     office_url = reverse("office-desk")
     desk_url = reverse("desk")

@@ -121,3 +121,13 @@ def test_one_place_for_each_rule_that_once_drifted():
     assert holders('"零一二三四五六七八九"') == set()
     # Where uploads wait for the worker, and how their names are checked.
     assert holders('"uploads"') == {"duban/core/uploads.py"}
+
+
+def test_the_office_gate_is_written_once():
+    """Permission gates live in plans/access.py (issue "The house", point 4): pages and
+    services ask it (is_office, reads_everything, may_report_for) instead of testing roles
+    themselves."""
+    sources = _sources()
+    for needle in ("Role.OFFICE in ", "Role.OFFICE not in ", "global_roles & "):
+        holders = {path for path, text in sources.items() if needle in text}
+        assert holders <= {"duban/plans/access.py"}, (needle, holders)
