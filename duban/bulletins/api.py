@@ -13,7 +13,7 @@ from typing import Any
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -26,6 +26,8 @@ from duban.core.errors import InputError, NotAllowed, NotFound
 from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin, object_id
 from duban.plans import access
 from duban.plans.models import Plan
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class BulletinSerializer(serializers.ModelSerializer):
@@ -130,12 +132,12 @@ class BulletinViewSet(
             field.open("rb"), as_attachment=True, filename=f"{bulletin.title}.{fmt}"
         )
 
-    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="Word")})
+    @extend_schema(responses={(200, DOCX): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def docx(self, request: Request, pk: str | None = None) -> FileResponse:
         return self._file("docx")
 
-    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="PDF")})
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str | None = None) -> FileResponse:
         return self._file("pdf")

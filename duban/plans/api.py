@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -398,7 +398,11 @@ class PlanViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         # Not "format": DRF reads that one to choose its own renderer.
         parameters=[OpenApiParameter("as", str, enum=["xlsx", "csv", "json"])],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="the task book")},
+        responses={
+            (200, XLSX): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        },
     )
     @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
