@@ -345,20 +345,22 @@ def cli_reference() -> str:
 
 
 def _register_subsystems() -> None:
-    """Sub-commands that live beside their subsystem."""
-    from duban.extract.cli import extract
-    from duban.plans.cli import (
-        export_command,
-        export_reports_command,
-        import_command,
-        import_reports_command,
-    )
+    """Sub-commands that live beside their subsystem: every package of duban with a
+    ``cli`` module adds its ``COMMANDS`` (so this entry point names no subsystem)."""
+    import importlib
+    import importlib.util
+    import pkgutil
 
-    main.add_command(extract, "extract")
-    main.add_command(import_command, "import")
-    main.add_command(export_command, "export")
-    main.add_command(import_reports_command, "import-reports")
-    main.add_command(export_reports_command, "export-reports")
+    import duban
+
+    for info in sorted(pkgutil.iter_modules(duban.__path__), key=lambda m: m.name):
+        if not info.ispkg:
+            continue
+        name = f"duban.{info.name}.cli"
+        if importlib.util.find_spec(name) is None:
+            continue
+        for command_name, command in getattr(importlib.import_module(name), "COMMANDS", {}).items():
+            main.add_command(command, command_name)
     # Every command answers -h too, however it is invoked (through `duban` or directly in a
     # test), so its help, and docs/cli.md, read the same everywhere.
     for command in main.commands.values():

@@ -249,3 +249,7 @@ def _run(
                 f"无法写入输出文件：{target}：{exc.strerror}（cannot write output）",
             ) from exc
         _note(f"任务表已保存：{target}")
+
+
+#: What ``duban`` offers from here (found by name: duban/cli.py, ``_register_subsystems``).
+COMMANDS = {"extract": extract}

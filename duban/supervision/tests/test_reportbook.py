@@ -381,7 +381,7 @@ def test_export_reports_and_import_reports_commands(world, tmp_path):
     from click.testing import CliRunner
 
     import duban.cli  # noqa: F401 - first: duban.plans.cli is loaded from it
-    from duban.plans.cli import export_reports_command, import_reports_command
+    from duban.supervision.cli import export_reports_command, import_reports_command
 
     out = tmp_path / "sw.xlsx"
     runner = CliRunner()
