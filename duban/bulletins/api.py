@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from duban.bulletins import services
 from duban.bulletins.models import Bulletin
-from duban.core import idempotency
+from duban.core import downloads, idempotency
 from duban.core.errors import InputError, NotAllowed, NotFound
 from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin, object_id
 from duban.plans import access
@@ -128,9 +128,7 @@ class BulletinViewSet(
         field = bulletin.docx if fmt == "docx" else bulletin.pdf
         if not field.name:
             raise NotFound()
-        return FileResponse(
-            field.open("rb"), as_attachment=True, filename=f"{bulletin.title}.{fmt}"
-        )
+        return downloads.attachment(field.open("rb"), f"{bulletin.title}.{fmt}")
 
     @extend_schema(responses={(200, DOCX): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

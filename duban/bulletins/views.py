@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from duban.bulletins import services
 from duban.bulletins.models import Bulletin
+from duban.core import downloads
 from duban.plans import access
 from duban.plans.models import Plan
 from duban.supervision.models import Notice
@@ -106,7 +107,7 @@ def bulletin_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
     if not field.name:
         raise Http404
     name = f"{bulletin.title}.{fmt}"
-    return FileResponse(field.open("rb"), as_attachment=True, filename=name)
+    return downloads.attachment(field.open("rb"), name)
 
 
 @login_required

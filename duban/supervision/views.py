@@ -12,6 +12,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from duban.core import downloads
 from duban.plans import access
 from duban.plans.views import guarded
 from duban.supervision import ical, services
@@ -62,7 +63,7 @@ def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
             access.require(request.user, "view", evidence.closure.task)
         except (access.NotFound, access.NotAllowed) as exc:
             raise Http404 from exc
-    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+    return downloads.attachment(evidence.file.open("rb"), evidence.name)
 
 
 # -- the workbench's bulk actions (the page itself is duban.project.views.home) ----------------
