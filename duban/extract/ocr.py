@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import statistics
 import threading
 import warnings
@@ -57,7 +58,7 @@ OCR_MAX_SIDE = 2000
 # Orientation is judged on a copy this small: detection there takes a third of the time.
 _ORIENT_SIDE = 1000
 _DET_SIDE = 1280
-# A text line is at most this share of the page's height (the red header's 小初 type is 3%).
+# A text line is at most this share of the page's long side (the red header's 小初 type: 3%).
 _MAX_LINE_HEIGHT = 0.12
 # Skew below this many degrees is left alone (rotating costs time and blurs a little);
 # above _MAX_SKEW the page is not a skewed scan but a photo of something else.
@@ -309,16 +310,26 @@ def recognize_page(image: PILImage.Image, number: int = 1, *, keep_image: bool =
     if result.boxes is None or result.txts is None:
         return page
     for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
-        text = text.strip()
+        text = _mend(text.strip())
         if not text:
             continue
         xs, ys = quad[:, 0], quad[:, 1]
         box = (int(xs.min()), int(ys.min()), math.ceil(xs.max()), math.ceil(ys.max()))
-        if box[3] - box[1] > _MAX_LINE_HEIGHT * image.height:
+        if box[3] - box[1] > _MAX_LINE_HEIGHT * max(image.size):
             continue  # a photo, a seal or a shaded block read as one giant "character"
         page.lines.append(OcrLine(text=text, page=number, box=box, score=round(float(score), 3)))
     page.lines = _reading_order(page.lines)
     return page
+
+
+# A bracket pair of mixed widths, 「(一）」, is a misread: print never mixes them.
+_MIXED_OPEN = re.compile(r"\(([^()（）\n]{0,40})）")
+_MIXED_CLOSE = re.compile(r"（([^()（）\n]{0,40})\)")
+
+
+def _mend(text: str) -> str:
+    """Repair what the recogniser gets wrong in a way print never is (mixed-width brackets)."""
+    return _MIXED_CLOSE.sub(r"（\1）", _MIXED_OPEN.sub(r"（\1）", text))
 
 
 def _small(image: PILImage.Image) -> tuple[Any, float]:

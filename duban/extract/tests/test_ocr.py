@@ -1,0 +1,218 @@
+"""Scans and photos: recognition, orientation, page limits and hostile images.
+
+Every image is drawn at test time from our own text (``pagegen``) and read back through
+the same entry points as an upload (``read_bytes``) or the CLI, so the character error
+rate measured here is the recogniser's on a known source. Pages are kept small (a few
+lines) to keep the suite fast; ``benchmarks/ocr_bench.py`` measures full A4 pages.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from duban.extract import ocr
+from duban.extract.cli import extract
+from duban.extract.errors import ErrorCode, ExtractError
+from duban.extract.readers import read_bytes, read_document
+from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+
+SOURCE = "\n".join(PARAGRAPHS)
+
+
+def cer(expected: str, got: str) -> float:
+    """Character error rate: edit distance over the source's length, whitespace ignored."""
+    a, b = "".join(expected.split()), "".join(got.split())
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] / len(a)
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def page() -> Image.Image:
+    return render_page(PARAGRAPHS, dpi=200)
+
+
+def test_clean_page_is_read_with_its_paragraphs_and_line_boxes(page: Image.Image) -> None:
+    src = read_bytes(encode(page), suffix=".png", path="scan.png")
+    assert (src.format, src.encoding) == ("image", "ocr")
+    assert cer(SOURCE, src.text) <= 0.01
+    # Lines wrapped on the page come back as one paragraph each, as the engine expects.
+    assert src.text.strip().split("\n") == PARAGRAPHS
+    assert [p.number for p in src.pages] == [1]
+    assert len(src.ocr_lines) == 5  # the heading and four printed lines
+    for line in src.ocr_lines:
+        assert src.text[line.start : line.end] == line.text
+        left, top, right, bottom = line.box
+        assert 0 <= left < right <= page.width and 0 <= top < bottom <= page.height
+    # An offset in the text leads back to the region of the page it was read from.
+    at = src.text.index("滨河新区")
+    (line,) = src.lines_between(at, at + 4)
+    assert "滨河新区" in line.text and line.page == 1
+    assert line.box[1] > src.ocr_lines[1].box[1]  # on the paragraph's second printed line
+
+
+@pytest.mark.parametrize(("turn", "undo"), [(90, 270), (180, 180), (270, 90)])
+def test_a_page_scanned_on_its_side_or_upside_down_is_turned_upright(
+    page: Image.Image, turn: int, undo: int
+) -> None:
+    result = ocr.recognize_page(page.convert("RGB").rotate(turn, expand=True))
+    assert result.rotation == undo
+    text = "".join(line.text for line in result.lines)
+    assert cer(SOURCE, text) <= 0.02
+    assert text.startswith("二〇二七年重点任务")  # reading order restored too
+
+
+def test_a_skewed_scan_is_straightened(page: Image.Image) -> None:
+    tilted = page.convert("RGB").rotate(2.5, expand=True, fillcolor="white")
+    result = ocr.recognize_page(tilted)
+    assert -3.0 <= result.skew <= -2.0  # turned back clockwise
+    assert cer(SOURCE, "".join(line.text for line in result.lines)) <= 0.02
+
+
+def test_a_phone_jpeg_with_exif_rotation_is_read(page: Image.Image) -> None:
+    # Phones store the sensor's orientation and a tag saying how to turn it (6: 90° CW).
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = page.convert("RGB").rotate(90, expand=True)
+    src = read_bytes(encode(stored, "JPEG", quality=60, exif=exif), suffix=".jpg")
+    assert cer(SOURCE, src.text) <= 0.04
+
+
+def test_a_scanned_pdf_is_recognised_page_by_page(page: Image.Image) -> None:
+    second = render_page(["（三）推进生态治理。十月底前消除城区黑臭水体。"], dpi=200)
+    pdf = encode(page.convert("RGB"), "PDF", resolution=200, save_all=True, append_images=[second])
+    src = read_bytes(pdf, suffix=".pdf", path="scan.pdf")
+    assert (src.format, src.encoding) == ("pdf", "ocr")
+    assert [p.number for p in src.pages] == [1, 2]
+    at = src.text.index("黑臭水体")
+    assert src.page_at(at).number == 2
+    assert {line.page for line in src.lines_between(at, at + 4)} == {2}
+    assert cer(SOURCE, src.text[: src.pages[1].start]) <= 0.01
+
+
+def test_cli_extracts_tasks_from_a_photo(page: Image.Image, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(encode(page.convert("RGB"), "JPEG", quality=85))
+    result = CliRunner().invoke(
+        extract, [str(photo), "--date", "2027-01-15", "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "格式 image，编码 ocr" in result.stderr
+    assert "滨河新区综合管廊二期工程" in result.stdout  # a proposed task, read from pixels
+
+
+def test_the_models_load_without_network(
+    page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the OCR engine tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(ocr, "_engine", None)  # load afresh, as a new worker does
+    text = "".join(line.text for line in ocr.recognize_page(page.convert("RGB")).lines)
+    assert cer(SOURCE, text) <= 0.01
+
+
+# --------------------------------------------------------------------------- limits, bad input
+
+
+def one_line_error(excinfo: pytest.ExceptionInfo[ExtractError], code: ErrorCode) -> str:
+    assert excinfo.value.code == code
+    assert "\n" not in excinfo.value.message
+    return excinfo.value.message
+
+
+def test_a_scan_over_the_page_limit_is_refused_with_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ocr, "OCR_MAX_PAGES", 2)
+    blank = Image.new("L", (200, 100), 255)
+    tiff = encode(blank, "TIFF", save_all=True, append_images=[blank, blank])
+    with pytest.raises(ExtractError) as e:
+        read_bytes(tiff, suffix=".tif")
+    message = one_line_error(e, ErrorCode.E020_TOO_MANY_PAGES)
+    assert "共 3 页" in message and "上限 2 页" in message
+    pdf = encode(blank.convert("RGB"), "PDF", save_all=True, append_images=[blank, blank])
+    with pytest.raises(ExtractError) as e:
+        read_bytes(pdf, suffix=".pdf")
+    assert "上限 2 页" in one_line_error(e, ErrorCode.E020_TOO_MANY_PAGES)
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` × ``height`` pixels: a decompression bomb."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    idat = b"IDAT" + zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+        + struct.pack(">I", len(idat) - 4)
+        + idat
+        + struct.pack(">I", zlib.crc32(idat))
+        + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+
+
+def test_a_decompression_bomb_image_is_refused_before_decoding() -> None:
+    with pytest.raises(ExtractError) as e:
+        read_bytes(png_declaring(100_000, 100_000), suffix=".png")
+    assert "像素" in one_line_error(e, ErrorCode.E008_ZIP_BOMB)
+
+
+def test_an_image_just_over_the_pixel_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr, "OCR_MAX_PIXELS", 10_000)
+    with pytest.raises(ExtractError) as e:
+        read_bytes(encode(Image.new("L", (101, 100), 255)), suffix=".png")
+    one_line_error(e, ErrorCode.E008_ZIP_BOMB)
+
+
+def test_a_truncated_photo_is_a_one_line_error(page: Image.Image, tmp_path: Path) -> None:
+    jpeg = encode(page.convert("RGB"), "JPEG", quality=80)
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(jpeg[: len(jpeg) // 2])
+    with pytest.raises(ExtractError) as e:
+        read_document(path)
+    assert "不完整" in one_line_error(e, ErrorCode.E019_BAD_IMAGE)
+    result = CliRunner().invoke(extract, [str(path)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "E019" in result.stderr
+
+
+def test_garbage_named_jpg_is_a_one_line_error() -> None:
+    with pytest.raises(ExtractError) as e:
+        read_bytes(b"\xff\xd8\xff\xe0" + b"\x00garbage" * 100, suffix=".jpg")
+    one_line_error(e, ErrorCode.E019_BAD_IMAGE)
+
+
+def test_heic_is_refused_with_what_to_do() -> None:
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
+    with pytest.raises(ExtractError) as e:
+        read_bytes(heic, suffix=".heic")
+    assert "JPEG" in one_line_error(e, ErrorCode.E019_BAD_IMAGE)
+
+
+def test_a_blank_scan_says_nothing_was_recognised() -> None:
+    with pytest.raises(ExtractError) as e:
+        read_bytes(encode(Image.new("L", (800, 600), 255)), suffix=".png")
+    assert "没有识别出文字" in one_line_error(e, ErrorCode.E001_EMPTY)
