@@ -327,8 +327,16 @@ _MIXED_OPEN = re.compile(r"\(([^()（）\n]{0,40})）")
 _MIXED_CLOSE = re.compile(r"（([^()（）\n]{0,40})\)")
 
 
+# A page number as GB/T 9704 prints it, 「— 1 —」, read with hyphens or tildes.
+_PAGE_NUMBER = re.compile(r"^[-－—–~～一]\s*(\d{1,4})\s*[-－—–~～一]$")
+
+
 def _mend(text: str) -> str:
-    """Repair what the recogniser gets wrong in a way print never is (mixed-width brackets)."""
+    """Repair what the recogniser gets wrong in a way print never is: mixed-width brackets,
+    and the em dashes of a page number read as hyphens."""
+    page_number = _PAGE_NUMBER.match(text)
+    if page_number:
+        return f"— {page_number.group(1)} —"
     return _MIXED_CLOSE.sub(r"（\1）", _MIXED_OPEN.sub(r"（\1）", text))
 
 
