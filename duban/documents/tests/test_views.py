@@ -133,6 +133,25 @@ def test_an_ofd_upload_gives_the_same_proposals_as_its_text(
     assert proposed.filter(text__contains="城东水厂二期工程").exists()
 
 
+def test_a_photographed_page_is_recognised_and_proposed(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    import io
+
+    from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+
+    photo = io.BytesIO()
+    render_page(PARAGRAPHS, dpi=200).convert("RGB").save(photo, format="JPEG", quality=80)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, "批示件.jpg", photo.getvalue(), date="2027-01-15")
+    assert response.status_code == 200
+    document = Document.objects.get()
+    assert (document.file_format, document.encoding) == ("image", "ocr")
+    proposed = document.plans.get().tasks.filter(status=TaskStatus.PROPOSED)
+    assert proposed.filter(text__contains="滨河新区综合管廊二期工程").exists()
+    assert proposed.filter(text__contains="社区养老服务站").exists()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [

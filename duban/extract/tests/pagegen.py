@@ -15,7 +15,7 @@ FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 # A fictional city's report, written for these tests; wrapped into lines by wrap().
 PARAGRAPHS = [
-    "二〇二七年重点任务",
+    "一、二〇二七年重点任务",
     "（一）扩大有效投资。全年实施市级重点项目二百一十个，六月底前开工建设滨河新区综合管廊二期工程。",
     "（二）提升民生保障。新增城镇就业二万二千人，年底前建成社区养老服务站四十五个。",
 ]

@@ -9,6 +9,7 @@ lines) to keep the suite fast; ``benchmarks/ocr_bench.py`` measures full A4 page
 from __future__ import annotations
 
 import io
+import json
 import socket
 import struct
 import zlib
@@ -77,7 +78,7 @@ def test_a_page_scanned_on_its_side_or_upside_down_is_turned_upright(
     assert result.rotation == undo
     text = "".join(line.text for line in result.lines)
     assert cer(SOURCE, text) <= 0.02
-    assert text.startswith("二〇二七年重点任务")  # reading order restored too
+    assert text.startswith("一、二〇二七年重点任务")  # reading order restored too
 
 
 def test_a_skewed_scan_is_straightened(page: Image.Image) -> None:
@@ -116,7 +117,11 @@ def test_cli_extracts_tasks_from_a_photo(page: Image.Image, tmp_path: Path) -> N
     )
     assert result.exit_code == 0, result.stderr
     assert "格式 image，编码 ocr" in result.stderr
-    assert "滨河新区综合管廊二期工程" in result.stdout  # a proposed task, read from pixels
+    tasks = [task["text"] for task in json.loads(result.stdout)["tasks"]]
+    # The tasks proposed from the pixels are those of the same report as text.
+    assert len(tasks) == 2
+    assert "六月底前开工建设滨河新区综合管廊二期工程" in tasks[0]
+    assert "年底前建成社区养老服务站四十五个" in tasks[1]
 
 
 def test_the_models_load_without_network(
