@@ -6,8 +6,10 @@ Prints figures; it is not a test and asserts nothing. Run from the repository ro
 
 Three short reports that we wrote for this benchmark (a fictional city, 青禾市; nothing
 from the corpus) are set as formal documents in the GB/T 9704 layout by the bulletin code
-(``duban.bulletins.officialdoc``: WeasyPrint, the fonts the PDFs use) and drawn as 300 dpi
-page images with pypdfium2. Each page is then degraded the ways scans and phone photos
+(``duban.bulletins.officialdoc``: its HTML and CSS, drawn by WeasyPrint) and drawn as
+300 dpi page images with pypdfium2, three times: with the body in the PDFs' own fallback
+font (a sans), in a 宋 face and in a 楷 face (Debian's ``fonts-arphic-uming`` and
+``fonts-arphic-ukai``; a set whose font is missing is skipped with a note). Each page is then degraded the ways scans and phone photos
 are: a rotation of 1–3°, a Gaussian blur, JPEG at quality 60, sensor noise, and a phone
 photo (perspective, uneven light, a little blur, JPEG). Every variant goes through the
 reader an upload goes through (``read_bytes``, as a PNG or JPEG file), and the script
@@ -203,15 +205,28 @@ def official_document(report: dict):  # type: ignore[no-untyped-def]
     )
 
 
-def render(report: dict) -> tuple[bytes, list[Image.Image]]:
-    """The report as a PDF and as 300 dpi greyscale page images."""
+MICROHEI = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+UMING = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
+UKAI = Path("/usr/share/fonts/truetype/arphic/ukai.ttc")
+# The type the body is set in. Offices print 仿宋_GB2312, which no free package has: the
+# PDFs' own fallback (a sans) is the easy case, a 宋 and a 楷 face bracket 仿宋's strokes.
+FONT_SETS = {
+    "黑 (WenQuanYi Micro Hei)": {"body": MICROHEI, "kai": MICROHEI, "song": MICROHEI},
+    "宋 (AR PL UMing)": {"body": UMING, "kai": UKAI, "song": UMING},
+    "楷 (AR PL UKai)": {"body": UKAI, "kai": UKAI, "song": UMING},
+}
+FONTS_HINT = "apt-get install fonts-arphic-uming fonts-arphic-ukai (scripts/system-deps.sh bench)"
+
+
+def render(report: dict, faces: dict[str, Path]) -> tuple[bytes, list[Image.Image]]:
+    """The report as a PDF and as 300 dpi greyscale page images, body set in ``faces``."""
     import pypdfium2 as pdfium
+    from weasyprint import HTML
 
-    from duban.bulletins.officialdoc.pdf import render_pdf
+    from duban.bulletins.officialdoc.pdf import render_html
 
-    buffer = io.BytesIO()
-    render_pdf(official_document(report), buffer)
-    pdf_bytes = buffer.getvalue()
+    fonts = {"title": UMING if UMING.is_file() else MICROHEI, "hei": MICROHEI, **faces}
+    pdf_bytes = HTML(string=render_html(official_document(report), fonts)).write_pdf()
     pdf = pdfium.PdfDocument(pdf_bytes)
     pages = [pdf[i].render(scale=300 / 72).to_pil().convert("L") for i in range(len(pdf))]
     pdf.close()
@@ -347,62 +362,69 @@ def main(argv: list[str] | None = None) -> int:
     from duban.extract.readers import read_bytes
 
     rng = random.Random(2027)
-    rendered = [render(r) for r in REPORTS]
-    # The text layer of the same PDF: what the pages show, and the engine's input "as text".
-    sources = [read_bytes(pdf, suffix=".pdf") for pdf, _ in rendered]
-    books = [task_book(src.text) for src in sources]
-    page_refs = []
-    for src in sources:
-        starts = [p.start for p in src.pages] + [len(src.text)]
-        page_refs.append([canon(src.text[a:b]) for a, b in itertools.pairwise(starts)])
-    n_pages = sum(len(pages) for _, pages in rendered)
-    ocr.recognize_page(rendered[0][1][0].convert("RGB"))  # load the models, untimed
-
-    print(
-        f"{len(REPORTS)} reports, {n_pages} A4 pages at 300 dpi; "
-        f"engine on the PDF text: {sum(len(b) for b in books)} tasks"
-    )
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        "| condition | CER | worst page CER | s/page (median) | s/page (worst) "
+        "| body type | condition | CER | worst page CER | s/page (median) | s/page (worst) "
         "| CPU s/page (median) | key-task recall OCR / text | text tasks found in OCR book |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    key_text = statistics.mean(
-        key_recall(b, r["keys"]) for b, r in zip(books, REPORTS, strict=True)
-    )
-    for name, (degrade, fmt, options) in CONDITIONS.items():
-        errors = chars = 0
-        page_cers, seconds, cpu_seconds, recalls, agree = [], [], [], [], []
-        for ri, ((_, pages), report) in enumerate(zip(rendered, REPORTS, strict=True)):
-            texts = []
-            for pi, page in enumerate(pages):
-                img = degrade(page, rng) if degrade else page
-                if args.out:
-                    args.out.mkdir(parents=True, exist_ok=True)
-                    img.save(args.out / f"r{ri + 1}p{pi + 1}-{name.split()[0]}.{fmt.lower()}")
-                buffer = io.BytesIO()
-                img.save(buffer, format=fmt, **options)
-                start, cpu = time.perf_counter(), time.process_time()
-                got = read_bytes(buffer.getvalue(), suffix="." + fmt.lower())
-                seconds.append(time.perf_counter() - start)
-                cpu_seconds.append(time.process_time() - cpu)
-                texts.append(got.text)
-                ref = page_refs[ri][pi]
-                dist = edit_distance(ref, canon(got.text))
-                errors += dist
-                chars += len(ref)
-                page_cers.append(dist / max(1, len(ref)))
-            tasks = task_book("\n".join(texts))
-            recalls.append(key_recall(tasks, report["keys"]))
-            agree.append(reappear(books[ri], tasks))
-        print(
-            f"| {name} | {errors / chars:.2%} | {max(page_cers):.2%} "
-            f"| {statistics.median(seconds):.2f} | {max(seconds):.2f} "
-            f"| {statistics.median(cpu_seconds):.2f} "
-            f"| {statistics.mean(recalls):.3f} / {key_text:.3f} "
-            f"| {statistics.mean(agree):.3f} |"
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    notes = []
+    for font_name, faces in FONT_SETS.items():
+        if not all(path.is_file() for path in faces.values()):
+            notes.append(f"{font_name}: font missing, skipped ({FONTS_HINT})")
+            continue
+        rendered = [render(r, faces) for r in REPORTS]
+        # The same PDF's text layer: what the pages show, and the engine's input "as text".
+        sources = [read_bytes(pdf, suffix=".pdf") for pdf, _ in rendered]
+        books = [task_book(src.text) for src in sources]
+        page_refs = []
+        for src in sources:
+            starts = [p.start for p in src.pages] + [len(src.text)]
+            page_refs.append([canon(src.text[a:b]) for a, b in itertools.pairwise(starts)])
+        n_pages = sum(len(pages) for _, pages in rendered)
+        ocr.recognize_page(rendered[0][1][0].convert("RGB"))  # load the models, untimed
+        notes.append(
+            f"{font_name}: {len(REPORTS)} reports, {n_pages} A4 pages at 300 dpi, "
+            f"{sum(len(b) for b in books)} tasks proposed from the PDF's text"
         )
+        key_text = statistics.mean(
+            key_recall(b, r["keys"]) for b, r in zip(books, REPORTS, strict=True)
+        )
+        for name, (degrade, fmt, options) in CONDITIONS.items():
+            errors = chars = 0
+            page_cers, seconds, cpu_seconds, recalls, agree = [], [], [], [], []
+            for ri, ((_, pages), report) in enumerate(zip(rendered, REPORTS, strict=True)):
+                texts = []
+                for pi, page in enumerate(pages):
+                    img = degrade(page, rng) if degrade else page
+                    if args.out:
+                        args.out.mkdir(parents=True, exist_ok=True)
+                        stem = f"{font_name[0]}-r{ri + 1}p{pi + 1}-{name.split()[0]}"
+                        img.save(args.out / f"{stem}.{fmt.lower()}")
+                    buffer = io.BytesIO()
+                    img.save(buffer, format=fmt, **options)
+                    start, cpu = time.perf_counter(), time.process_time()
+                    got = read_bytes(buffer.getvalue(), suffix="." + fmt.lower())
+                    seconds.append(time.perf_counter() - start)
+                    cpu_seconds.append(time.process_time() - cpu)
+                    texts.append(got.text)
+                    ref = page_refs[ri][pi]
+                    dist = edit_distance(ref, canon(got.text))
+                    errors += dist
+                    chars += len(ref)
+                    page_cers.append(dist / max(1, len(ref)))
+                tasks = task_book("\n".join(texts))
+                recalls.append(key_recall(tasks, report["keys"]))
+                agree.append(reappear(books[ri], tasks))
+            print(
+                f"| {font_name} | {name} | {errors / chars:.2%} | {max(page_cers):.2%} "
+                f"| {statistics.median(seconds):.2f} | {max(seconds):.2f} "
+                f"| {statistics.median(cpu_seconds):.2f} "
+                f"| {statistics.mean(recalls):.3f} / {key_text:.3f} "
+                f"| {statistics.mean(agree):.3f} |"
+            )
+    for note in notes:
+        print(note)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +66,20 @@ def read_document(
     date: dt.date | None = None,
     catalog: str | None = "city",
     require_date: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Document:
     """Read and extract ``data`` into an unsaved Document; touches no table.
 
-    The slow half of :func:`ingest_document` (reading a PDF, running the engine), apart so
-    that the worker does it before it opens the short transaction that writes.
+    The slow half of :func:`ingest_document` (reading a PDF, recognising a scan, running
+    the engine), apart so that the worker does it before it opens the short transaction
+    that writes. ``progress(done, total)`` is called after each recognised page.
     """
     source = read_bytes(
         data,
         suffix=Path(filename).suffix.lower(),
         path=filename,
         max_bytes=settings.DUBAN_MAX_UPLOAD_BYTES,
+        progress=progress,
     )
     parsed = extract_text(
         source.text,

@@ -7,6 +7,7 @@ from duban.documents import views
 urlpatterns = [
     path("", views.document_list, name="documents"),
     path("jobs/<int:pk>/", views.job_status, name="document-job"),
+    path("jobs/<int:pk>/cancel/", views.job_cancel, name="document-job-cancel"),
     path("catalog/", views.catalog_page, name="document-catalog"),
     path("<int:pk>/review/", views.review, name="document-review"),
     path(

@@ -7,6 +7,7 @@ or the whole review region when the structure changed), plain form posts a redir
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import uuid
@@ -26,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import jobs
+from duban.core import audit, jobs
 from duban.core.models import ConflictError, Job
 from duban.documents import services as document_services
 from duban.documents.forms import CatalogForm, UploadForm
@@ -217,6 +218,28 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     job = get_object_or_404(Job, pk=pk, name="extract_document")
     return render(request, "documents/_job.html", {"j": _job_view(job)})
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel an upload still being read (a long scan): nothing is stored, the file is gone.
+
+    A waiting job is simply marked cancelled; a running one stops at its next page and
+    deletes the upload itself (see ``documents/jobs.py``).
+    """
+    if not _is_office(request.user):
+        raise Http404
+    job = get_object_or_404(Job, pk=pk, name="extract_document")
+    was_pending = job.status == Job.Status.PENDING
+    if jobs.cancel(job, message=_("已取消，上传的文件已删除，没有保存任何内容。")):
+        audit.record_event(job, "upload_cancelled", data={"filename": job.args.get("filename")})
+        if was_pending:
+            with contextlib.suppress(ValueError):
+                upload_path(job.args.get("upload", "")).unlink(missing_ok=True)
+    if request.headers.get("HX-Request"):
+        return render(request, "documents/_job.html", {"j": _job_view(job)})
+    return redirect(f"{reverse('documents')}?job={job.pk}")
 
 
 # --------------------------------------------------------------------------- review

@@ -152,6 +152,71 @@ def test_a_photographed_page_is_recognised_and_proposed(
     assert proposed.filter(text__contains="社区养老服务站").exists()
 
 
+def scan_pages(pages: int) -> bytes:
+    """A multi-page TIFF scan of the test page (our own text, drawn at test time)."""
+    import io
+
+    from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+
+    page = render_page(PARAGRAPHS, dpi=150)
+    buffer = io.BytesIO()
+    page.save(buffer, format="TIFF", save_all=True, append_images=[page] * (pages - 1))
+    return buffer.getvalue()
+
+
+def test_a_waiting_scan_shows_its_progress_and_can_be_cancelled(office_client, media_root):
+    # No worker runs here: the upload waits in the queue as it would behind a long scan.
+    response = upload(office_client, "扫描件.tif", scan_pages(2), date="2027-01-15")
+    job = Job.objects.get(name="extract_document")
+    assert job.status == Job.Status.PENDING and len(uploads_left(media_root)) == 1
+    Job.objects.filter(pk=job.pk).update(progress=40)  # as the worker stores it per page
+    fragment = office_client.get(reverse("document-job", args=[job.pk])).content.decode()
+    assert "已完成 40%" in fragment and 'value="40"' in fragment and "取消" in fragment
+    response = office_client.post(
+        reverse("document-job-cancel", args=[job.pk]), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "已取消，上传的文件已删除" in html and "every 1s" not in html  # polling stops
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.result["error"] == "cancelled"
+    assert uploads_left(media_root) == [] and not Document.objects.exists()
+    jobs.run_one()  # a worker starting now finds nothing to do
+    assert not Document.objects.exists()
+
+
+def test_a_scan_cancelled_between_two_pages_stores_nothing(
+    office_client, media_root, monkeypatch, django_capture_on_commit_callbacks
+):
+    from duban.documents import jobs as document_jobs
+
+    upload(office_client, "扫描件.tif", scan_pages(3), date="2027-01-15")
+    job = Job.objects.get(name="extract_document")
+    calls = []
+
+    def clerk_cancels_after_the_first_page(done: int, total: int) -> None:
+        calls.append((done, total))
+        if done == 1:
+            office_client.post(reverse("document-job-cancel", args=[job.pk]))
+        jobs.report_progress(done, total)  # the real one: it sees the cancellation
+
+    monkeypatch.setattr(document_jobs, "report_progress", clerk_cancels_after_the_first_page)
+    jobs.run_one()
+    assert calls == [(1, 3)]  # recognition stopped at the first page of three
+    job.refresh_from_db()
+    assert job.result["error"] == "cancelled"
+    assert uploads_left(media_root) == [] and not Document.objects.exists()
+
+
+def test_another_unit_cannot_cancel_an_upload(office_client, client, media_root, units):
+    upload(office_client, "扫描件.tif", scan_pages(1), date="2027-01-15")
+    job = Job.objects.get(name="extract_document")
+    outsider = create_user("outsider", password="x", unit=units["sw"], role="clerk")
+    client.force_login(outsider)
+    assert client.post(reverse("document-job-cancel", args=[job.pk])).status_code == 404
+    job.refresh_from_db()
+    assert job.status == Job.Status.PENDING
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
