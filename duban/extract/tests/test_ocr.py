@@ -221,3 +221,45 @@ def test_a_blank_scan_says_nothing_was_recognised() -> None:
     with pytest.raises(ExtractError) as e:
         read_bytes(encode(Image.new("L", (800, 600), 255)), suffix=".png")
     assert "没有识别出文字" in one_line_error(e, ErrorCode.E001_EMPTY)
+
+
+# --------------------------------------------------------------------------- repairs
+
+
+@pytest.mark.parametrize(
+    ("read", "printed"),
+    [
+        ("(一）扩大有效投资", "（一）扩大有效投资"),
+        ("（二)提升民生保障", "（二）提升民生保障"),
+        ("到二○二八年底", "到二〇二八年底"),
+        ("二O二六年工作回顾", "二〇二六年工作回顾"),
+        ("COVID-19 与 OO 型", "COVID-19 与 OO 型"),  # no numeral next to the O: left alone
+        ("增长(3.5%)", "增长(3.5%)"),  # a half-width pair stays for the engine to judge
+    ],
+)
+def test_misreads_print_never_makes_are_mended(read: str, printed: str) -> None:
+    assert ocr._mend(read) == printed
+
+
+@pytest.mark.parametrize(
+    ("last", "top", "expected"),
+    [
+        ("-2", 1900, "— 2 —"),
+        ("3", 1900, "— 3 —"),
+        ("—12", 1900, "— 12 —"),
+        ("-2", 900, "-2"),  # mid-page: a table's negative rate, not a page number
+        ("年底前", 1900, "年底前"),
+    ],
+)
+def test_the_page_number_at_the_foot_is_written_as_printed(
+    last: str, top: int, expected: str
+) -> None:
+    from duban.extract.source import OcrLine
+
+    page = ocr.OcrPage(number=1, width=1414, height=2000)
+    page.lines = [
+        OcrLine(text="正文", page=1, box=(100, 200, 900, 240)),
+        OcrLine(text=last, page=1, box=(650, top, 720, top + 30)),
+    ]
+    ocr._mend_page_number(page)
+    assert page.lines[-1].text == expected
