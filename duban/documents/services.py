@@ -10,6 +10,7 @@ weights this site has learned from the office's choices (:class:`LeadWeights`, u
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.pipeline import extract_text
 from duban.extract.readers import read_bytes
 from duban.extract.site_weights import SiteWeights
+from duban.extract.source import SourceText
 from duban.extract.units import Catalog, load_catalog
 
 
@@ -108,10 +110,25 @@ def read_document(
             "date_source": parsed.date_source,
             "warnings": parsed.warnings,
             "catalog": catalog,
+            **_ocr_metadata(source),
         },
         extraction={k: v for k, v in result.items() if k != "text"},
         status=Document.Status.EXTRACTED,
     )
+
+
+def _ocr_metadata(source: SourceText) -> dict[str, Any]:
+    """For a scan or photo: each page's geometry and each line's page, box and text, so a
+    review page can crop the region a proposal came from out of the page drawn again from
+    the stored original (``duban.extract.ocr.upright_page``). Empty for other formats."""
+    if not source.ocr_lines:
+        return {}
+    return {
+        "ocr": {
+            "pages": [dataclasses.asdict(page) for page in source.ocr_pages],
+            "lines": [[ln.page, *ln.box, ln.text] for ln in source.ocr_lines],
+        }
+    }
 
 
 @transaction.atomic

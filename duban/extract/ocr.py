@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duban.extract.errors import ErrorCode, ExtractError
-from duban.extract.source import OcrLine, SourcePage, SourceText, _err
+from duban.extract.source import OcrGeometry, OcrLine, SourcePage, SourceText, _err
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -97,6 +97,10 @@ class OcrPage:
     lines: list[OcrLine] = field(default_factory=list)
     # The upright page image, kept only when asked for (a page is 9 MB in memory).
     image: PILImage.Image | None = None
+
+    def geometry(self) -> OcrGeometry:
+        """What it takes to draw the upright image again (:func:`upright_page`)."""
+        return OcrGeometry(self.number, self.width, self.height, self.rotation, self.skew)
 
 
 # --------------------------------------------------------------------------- the engine
@@ -296,25 +300,13 @@ def recognize_page(image: PILImage.Image, number: int = 1, *, keep_image: bool =
     the upright image (``OcrPage.width`` × ``height``, kept with ``keep_image``) is that size.
     """
     import numpy as np
-    from PIL import Image
 
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    # Work at the size recognition uses: turning a 300 dpi page costs four times as much.
-    factor = OCR_MAX_SIDE / max(image.size)
-    if factor < 1:
-        size = (round(image.width * factor), round(image.height * factor))
-        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    image = _working_size(image)
     with _engine_lock:  # RapidOCR keeps per-call switches on the instance
         engine = _get_engine()
         rotation, boxes = _orientation(engine, image)
-        if rotation:
-            image = image.rotate(rotation, expand=True)
-        skew = _skew(boxes)
-        if skew:
-            image = image.rotate(
-                skew, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(255, 255, 255)
-            )
+        skew = round(_skew(boxes), 2)
+        image = _turn(image, rotation, skew)
         # The page is upright now: the direction classifier has nothing left to turn.
         result = engine(np.asarray(image), use_det=True, use_cls=False, use_rec=True)
     page = OcrPage(
@@ -322,7 +314,7 @@ def recognize_page(image: PILImage.Image, number: int = 1, *, keep_image: bool =
         width=image.width,
         height=image.height,
         rotation=rotation,
-        skew=round(skew, 2),
+        skew=skew,
         image=image if keep_image else None,
     )
     if result.boxes is None or result.txts is None:
@@ -339,6 +331,51 @@ def recognize_page(image: PILImage.Image, number: int = 1, *, keep_image: bool =
     page.lines = _reading_order(page.lines)
     _mend_page_number(page)
     return page
+
+
+def _working_size(image: PILImage.Image) -> PILImage.Image:
+    """The page in RGB, scaled to at most :data:`OCR_MAX_SIDE` pixels on its long side:
+    the size recognition uses, and turning a 300 dpi page costs four times as much."""
+    from PIL import Image
+
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    factor = OCR_MAX_SIDE / max(image.size)
+    if factor < 1:
+        size = (round(image.width * factor), round(image.height * factor))
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image
+
+
+def _turn(image: PILImage.Image, rotation: int, skew: float) -> PILImage.Image:
+    """Turn the page by quarter turns, then straighten its lines by ``skew`` degrees."""
+    from PIL import Image
+
+    if rotation:
+        image = image.rotate(rotation, expand=True)
+    if skew:
+        image = image.rotate(
+            skew, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(255, 255, 255)
+        )
+    return image
+
+
+def upright_page(data: bytes, *, suffix: str, page: OcrGeometry) -> PILImage.Image:
+    """The page image the recognition of ``data`` worked on, made again from the original.
+
+    Line boxes (:class:`OcrLine`) are in this image's pixels: a review page crops the
+    region a proposal came from without anyone storing page images. Deterministic: the
+    same scaling and turns as :func:`recognize_page`, from the stored ``page`` geometry.
+    """
+    if suffix == ".pdf" or data[:5] == b"%PDF-":
+        images = [image for _number, image in render_pdf_pages(data, [page.number])]
+    else:
+        images = [
+            image for i, image in enumerate(open_images(data, suffix=suffix), 1) if i == page.number
+        ]
+    if not images:
+        raise _bad_image(f"原件中没有第 {page.number} 页", f"no page {page.number} in the file")
+    return _turn(_working_size(images[0]), page.rotation, page.skew)
 
 
 def _mend_page_number(page: OcrPage) -> None:
@@ -580,6 +617,7 @@ def pages_to_source(pages: list[OcrPage], *, path: str, fmt: str) -> SourceText:
         warnings=low_confidence_warning(lines),
         pages=starts,
         ocr_lines=lines,
+        ocr_pages=[page.geometry() for page in pages],
     )
 
 

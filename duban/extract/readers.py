@@ -639,6 +639,7 @@ def _read_pdf(
         warnings=warnings,
         pages=pages,
         ocr_lines=lines,
+        ocr_pages=[recognised[n].geometry() for n in sorted(recognised)],
     )
 
 

@@ -95,6 +95,22 @@ class OcrLine:
     end: int = 0
 
 
+@dataclass(frozen=True)
+class OcrGeometry:
+    """How a recognised page was turned upright: enough to draw that image again.
+
+    ``width`` × ``height`` is the upright image (the page scaled to at most 2000 pixels on
+    its long side, :data:`duban.extract.ocr.OCR_MAX_SIDE`); ``rotation`` the quarter
+    turns (counter-clockwise degrees) and ``skew`` the small rotation then applied.
+    """
+
+    number: int
+    width: int
+    height: int
+    rotation: int = 0
+    skew: float = 0.0
+
+
 @dataclass
 class SourceText:
     """A document's text as read, before the engine normalizes it."""
@@ -110,6 +126,8 @@ class SourceText:
     pages: list[SourcePage] = field(default_factory=list)
     # For text recognised from images (encoding "ocr"): every line with its page and box.
     ocr_lines: list[OcrLine] = field(default_factory=list)
+    # ...and each recognised page's geometry, to draw its upright image again.
+    ocr_pages: list[OcrGeometry] = field(default_factory=list)
 
     def page_at(self, offset: int) -> SourcePage | None:
         """The page that holds character ``offset`` of :attr:`text`, or None without pages."""

@@ -150,6 +150,11 @@ def test_a_photographed_page_is_recognised_and_proposed(
     proposed = document.plans.get().tasks.filter(status=TaskStatus.PROPOSED)
     assert proposed.filter(text__contains="滨河新区综合管廊二期工程").exists()
     assert proposed.filter(text__contains="社区养老服务站").exists()
+    # Each recognised line is kept with its box on the page, for the review page to show.
+    ocr = document.metadata["ocr"]
+    assert [p["number"] for p in ocr["pages"]] == [1] and ocr["pages"][0]["rotation"] == 0
+    page, left, top, right, bottom, text = next(ln for ln in ocr["lines"] if "滨河新区" in ln[-1])
+    assert page == 1 and 0 <= left < right <= ocr["pages"][0]["width"] and top < bottom
 
 
 def scan_pages(pages: int) -> bytes:

@@ -109,6 +109,36 @@ def test_a_scanned_pdf_is_recognised_page_by_page(page: Image.Image) -> None:
     assert cer(SOURCE, src.text[: src.pages[1].start]) <= 0.01
 
 
+def test_the_upright_page_is_drawn_again_from_the_original_for_its_line_boxes(
+    page: Image.Image,
+) -> None:
+    from PIL import ImageChops
+
+    # A page scanned on its side and a little askew, as a JPEG and inside a scanned PDF.
+    turned = page.convert("RGB").rotate(90, expand=True).rotate(-2, expand=True, fillcolor="white")
+    for data, suffix in [
+        (encode(turned, "JPEG", quality=90), ".jpg"),
+        (encode(turned, "PDF"), ".pdf"),
+    ]:
+        src = read_bytes(data, suffix=suffix)
+        (geometry,) = src.ocr_pages
+        assert geometry.rotation == 270 and 1.5 <= geometry.skew <= 2.5
+        kept = ocr.recognize_page(
+            next(ocr.open_images(data, suffix=suffix))
+            if suffix == ".jpg"
+            else next(ocr.render_pdf_pages(data))[1],
+            keep_image=True,
+        ).image
+        again = ocr.upright_page(data, suffix=suffix, page=geometry)
+        assert again.size == (geometry.width, geometry.height)
+        assert ImageChops.difference(again, kept).getbbox() is None  # the very same pixels
+        # The region of a line holds its ink: the box of 「滨河新区…」 is dark inside.
+        at = src.text.index("滨河新区")
+        (line,) = src.lines_between(at, at + 4)
+        region = again.convert("L").crop(line.box)
+        assert region.getextrema()[0] < 100
+
+
 def test_cli_extracts_tasks_from_a_photo(page: Image.Image, tmp_path: Path) -> None:
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(encode(page.convert("RGB"), "JPEG", quality=85))
