@@ -15,6 +15,11 @@ urlpatterns = [
         views.review_task,
         name="document-review-task",
     ),
+    path(
+        "<int:pk>/review/tasks/<int:task_id>/region.png",
+        views.task_region,
+        name="document-task-region",
+    ),
     path("<int:pk>/review/merge/", views.review_merge, name="document-review-merge"),
     path("<int:pk>/review/add/", views.review_add, name="document-review-add"),
     path("<int:pk>/review/confirm/", views.review_confirm, name="document-review-confirm"),

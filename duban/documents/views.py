@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from duban.documents.forms import CatalogForm, UploadForm
 from duban.documents.highlight import Span, render_source
 from duban.documents.jobs import upload_path
 from duban.documents.models import Document, light, text_slice
+from duban.documents.regions import find_region, region_png
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import _err, _mb
 from duban.extract.units import is_bundle
@@ -245,6 +247,28 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- review
 
 
+@login_required
+@require_GET
+def task_region(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
+    """The region of the scanned page a proposal came from, as a PNG beside its card."""
+    document, plan = _document_and_plan(request, pk)
+    task = _get_task(request, plan, task_id)
+    ocr = (document.metadata or {}).get("ocr")
+    region = find_region(ocr, task.text)
+    if region is None or not document.original:
+        raise Http404
+    with document.original.open("rb") as fh:
+        original = fh.read()
+    suffix = Path(document.original_name).suffix.lower()
+    try:
+        png = region_png(original, suffix=suffix, ocr=ocr, region=region)
+    except ExtractError as exc:
+        raise Http404 from exc
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 def _document_and_plan(request: HttpRequest, pk: int) -> tuple[Document, Plan | None]:
     # The office's work page: for anyone else the document does not exist.
     if not request.user.is_authenticated or not _is_office(request.user):
@@ -292,6 +316,8 @@ def _card(task: Task, document: Document, index: services.UnitIndex) -> dict[str
         "leader": extracted.get("leader") or "",
         "note": services.review_note(task),
         "here": task.source_document_id == document.pk and task.source_start is not None,
+        # A scan: the region of the page the proposal was read from, shown beside it.
+        "region": find_region((document.metadata or {}).get("ocr"), task.text),
         "by_hand": bool(extracted.get("added_by_hand")),
         "reviewable": task.status in (TaskStatus.PROPOSED, TaskStatus.CONFIRMED)
         and assignment is None,

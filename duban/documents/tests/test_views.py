@@ -114,6 +114,17 @@ def test_a_valid_upload_is_read_proposed_and_linked_to_review(
     assert document.title in page and "已解析" in page
 
 
+def test_a_text_document_has_no_page_regions(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    task = document.plans.get().tasks.first()
+    html = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    assert "region.png" not in html
+    url = reverse("document-task-region", args=[document.pk, task.pk])
+    assert office_client.get(url).status_code == 404
+
+
 def test_an_ofd_upload_gives_the_same_proposals_as_its_text(
     office_client, inline, django_capture_on_commit_callbacks
 ):
@@ -155,6 +166,20 @@ def test_a_photographed_page_is_recognised_and_proposed(
     assert [p["number"] for p in ocr["pages"]] == [1] and ocr["pages"][0]["rotation"] == 0
     page, left, top, right, bottom, text = next(ln for ln in ocr["lines"] if "滨河新区" in ln[-1])
     assert page == 1 and 0 <= left < right <= ocr["pages"][0]["width"] and top < bottom
+
+    # The review card shows the region of the page the proposal was read from.
+    task = proposed.get(text__contains="滨河新区综合管廊二期工程")
+    url = reverse("document-task-region", args=[document.pk, task.pk])
+    html = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    assert f'src="{url}"' in html and "原件第 1 页" in html
+    response = office_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    from PIL import Image as PILImage
+
+    region = PILImage.open(io.BytesIO(response.content))
+    # Two printed lines of the paragraph (the task runs onto the second), not the page.
+    assert 2 * (bottom - top) < region.height < 4 * (bottom - top)
+    assert region.getextrema()[0] < 100  # ink: the text is in it
 
 
 def scan_pages(pages: int) -> bytes:
