@@ -170,3 +170,28 @@ def test_a_long_scan_shows_its_progress_and_the_clerk_cancels_it(
     expect(page.locator(f"#job-{job.pk}").first).to_contain_text("已取消")
     job.refresh_from_db()
     assert job.result["error"] == "cancelled"
+
+
+def test_a_photographed_report_is_reviewed_beside_its_page_regions(
+    page, live_server, settings, media_root, units, tmp_path
+):
+    from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+    from duban.org.services import create_user
+
+    settings.DUBAN_INLINE_JOBS = True
+    create_user("office", password="pw-office-1", unit=units["office"], role="office")
+    photo = tmp_path / "批示件.jpg"
+    render_page(PARAGRAPHS, dpi=200).convert("RGB").save(photo, format="JPEG", quality=85)
+    login(page, live_server, "office", "pw-office-1")
+    page.goto(f"{live_server.url}/documents/")
+    page.get_by_label("报告文件").set_input_files(str(photo))
+    page.get_by_label("文件日期", exact=False).fill("2027-01-15")
+    page.get_by_role("button", name="上传并解析").click()
+    page.get_by_role("link", name="审核任务").first.click()
+    region = page.get_by_role("img", name=re.compile("原件第 1 页上识别出这段文字的位置")).first
+    region.scroll_into_view_if_needed()  # loaded lazily, as the clerk scrolls
+    expect(region).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 100", arg=region.element_handle()
+    )
+    assert_accessible(page)
