@@ -583,6 +583,7 @@ def _read_pdf(
         # A text PDF may hold scanned pages (an annex, a signed page): those are recognised.
         scanned = [n for n, chunk in enumerate(page_texts, start=1) if not chunk.strip()]
     recognised: dict = {}
+    skipped: list[int] = []
     if scanned is None or scanned:
         from duban.extract.ocr import (
             low_confidence_warning,
@@ -593,7 +594,7 @@ def _read_pdf(
         )
 
         if scanned is not None and not ocr_available():
-            scanned = []  # the text pages still read; the clerk is warned below
+            skipped, scanned = scanned, []  # the text pages still read; the clerk is warned
         elif scanned is None and not ocr_available():
             if undecodable:
                 raise _err(
@@ -631,6 +632,12 @@ def _read_pdf(
             )
     elif not text.strip():
         raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, NO_TEXT_LAYER)
+    if skipped:
+        numbers = "、".join(str(n) for n in skipped)
+        warnings.append(
+            f"第 {numbers} 页没有文字层，服务器未安装文字识别组件，这些页未读取"
+            "（pages without text skipped: OCR is not installed）"
+        )
     return SourceText(
         text=text,
         encoding="ocr" if recognised and scanned is None else "pdf",

@@ -116,27 +116,23 @@ def test_the_upright_page_is_drawn_again_from_the_original_for_its_line_boxes(
 
     # A page scanned on its side and a little askew, as a JPEG and inside a scanned PDF.
     turned = page.convert("RGB").rotate(90, expand=True).rotate(-2, expand=True, fillcolor="white")
-    for data, suffix in [
-        (encode(turned, "JPEG", quality=90), ".jpg"),
-        (encode(turned, "PDF"), ".pdf"),
-    ]:
-        src = read_bytes(data, suffix=suffix)
-        (geometry,) = src.ocr_pages
-        assert geometry.rotation == 270 and 1.5 <= geometry.skew <= 2.5
-        kept = ocr.recognize_page(
-            next(ocr.open_images(data, suffix=suffix))
-            if suffix == ".jpg"
-            else next(ocr.render_pdf_pages(data))[1],
-            keep_image=True,
-        ).image
-        again = ocr.upright_page(data, suffix=suffix, page=geometry)
-        assert again.size == (geometry.width, geometry.height)
-        assert ImageChops.difference(again, kept).getbbox() is None  # the very same pixels
-        # The region of a line holds its ink: the box of 「滨河新区…」 is dark inside.
-        at = src.text.index("滨河新区")
-        (line,) = src.lines_between(at, at + 4)
-        region = again.convert("L").crop(line.box)
-        assert region.getextrema()[0] < 100
+    # The photo: the image recognition worked on is drawn again, pixel for pixel.
+    jpeg = encode(turned, "JPEG", quality=90)
+    result = ocr.recognize_page(next(ocr.open_images(jpeg, suffix=".jpg")), keep_image=True)
+    geometry = result.geometry()
+    assert geometry.rotation == 270 and 1.5 <= geometry.skew <= 2.5
+    again = ocr.upright_page(jpeg, suffix=".jpg", page=geometry)
+    assert ImageChops.difference(again, result.image).getbbox() is None
+    # The scanned PDF, through the reader: its geometry draws a page whose line boxes hold
+    # the lines' ink (the box of 「滨河新区…」 is dark inside).
+    pdf = encode(turned, "PDF")
+    src = read_bytes(pdf, suffix=".pdf")
+    (geometry,) = src.ocr_pages
+    again = ocr.upright_page(pdf, suffix=".pdf", page=geometry)
+    assert again.size == (geometry.width, geometry.height) and geometry.rotation == 270
+    at = src.text.index("滨河新区")
+    (line,) = src.lines_between(at, at + 4)
+    assert again.convert("L").crop(line.box).getextrema()[0] < 100
 
 
 def test_cli_extracts_tasks_from_a_photo(page: Image.Image, tmp_path: Path) -> None:
@@ -293,3 +289,46 @@ def test_the_page_number_at_the_foot_is_written_as_printed(
     ]
     ocr._mend_page_number(page)
     assert page.lines[-1].text == expected
+
+
+# --------------------------------------------------------------------------- mixed PDFs, no OCR
+
+
+def text_and_scanned_pdf(scan: Image.Image) -> bytes:
+    """Page 1 with a text layer (our PDF writer), page 2 a scan: an annex signed on paper."""
+    import pypdfium2 as pdfium
+
+    from duban.extract.tests.pdfgen import text_pdf
+
+    doc = pdfium.PdfDocument(text_pdf(["Work report of Qinghe City (2027)"]))
+    doc.import_pages(pdfium.PdfDocument(encode(scan.convert("RGB"), "PDF", resolution=200)))
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_a_text_pdf_with_a_scanned_page_reads_both(page: Image.Image) -> None:
+    src = read_bytes(text_and_scanned_pdf(page), suffix=".pdf")
+    assert (src.format, src.encoding) == ("pdf", "pdf")
+    assert [p.number for p in src.pages] == [1, 2]
+    assert "Work report of Qinghe City (2027)" in src.text[: src.pages[1].start]
+    assert cer(SOURCE, src.text[src.pages[1].start :]) <= 0.01
+    assert {line.page for line in src.ocr_lines} == {2}
+    assert src.warnings[0].startswith("第 2 页是扫描页")
+
+
+def test_without_the_ocr_package_scans_get_a_message_naming_it(
+    page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rapidocr", None)  # as if it were not installed
+    with pytest.raises(ExtractError) as e:
+        read_bytes(encode(page), suffix=".png")
+    assert ocr.OCR_INSTALL_HINT in one_line_error(e, ErrorCode.E021_NO_OCR)
+    with pytest.raises(ExtractError) as e:
+        read_bytes(encode(page.convert("RGB"), "PDF"), suffix=".pdf")
+    one_line_error(e, ErrorCode.E007_PDF_NO_TEXT)
+    src = read_bytes(text_and_scanned_pdf(page), suffix=".pdf")  # the text page still reads
+    assert "Qinghe" in src.text and "滨河" not in src.text
+    assert src.warnings[-1].startswith("第 2 页没有文字层，服务器未安装文字识别组件")
