@@ -27,6 +27,7 @@ Everything hostile is bounded before it is decoded: the pixel count of each imag
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 import re
@@ -121,6 +122,9 @@ def ocr_available() -> bool:
 def _model_paths() -> dict[str, Path]:
     try:
         import rapidocr
+
+        if importlib.util.find_spec("onnxruntime") is None:  # rapidocr does not require it
+            raise ImportError("onnxruntime")
     except ImportError as exc:
         raise _err(
             ErrorCode.E021_NO_OCR,

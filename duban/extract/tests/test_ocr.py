@@ -332,3 +332,21 @@ def test_without_the_ocr_package_scans_get_a_message_naming_it(
     src = read_bytes(text_and_scanned_pdf(page), suffix=".pdf")  # the text page still reads
     assert "Qinghe" in src.text and "滨河" not in src.text
     assert src.warnings[-1].startswith("第 2 页没有文字层，服务器未安装文字识别组件")
+
+
+def test_without_onnx_runtime_the_message_names_it_too(
+    page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    # rapidocr installs without ONNX Runtime (it supports several runtimes): say so.
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    real_find_spec = ocr.importlib.util.find_spec
+    monkeypatch.setattr(
+        ocr.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a),
+    )
+    with pytest.raises(ExtractError) as e:
+        read_bytes(encode(page), suffix=".png")
+    assert "onnxruntime" in one_line_error(e, ErrorCode.E021_NO_OCR)
