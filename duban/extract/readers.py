@@ -162,7 +162,7 @@ def read_bytes(
     elif fmt == "docx":
         src = _read_docx(data, path, max_bytes)
     elif fmt == "ofd":
-        src = _read_ofd(data, path, max_bytes)
+        src = _read_ofd(data, path, max_bytes, progress=progress)
     elif fmt == "pdf":
         src = _read_pdf(data, path, max_bytes, progress=progress)
     elif fmt == "image":

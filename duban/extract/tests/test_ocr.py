@@ -350,3 +350,47 @@ def test_without_onnx_runtime_the_message_names_it_too(
     with pytest.raises(ExtractError) as e:
         read_bytes(encode(page), suffix=".png")
     assert "onnxruntime" in one_line_error(e, ErrorCode.E021_NO_OCR)
+
+
+# --------------------------------------------------------------------------- OFD scans
+
+
+def scanned_ofd(page: Image.Image) -> bytes:
+    """An OFD whose first page is text and second a scan, built from the standard's
+    structure (a MultiMedia resource, an ImageObject drawing it), not by the reader."""
+    from duban.extract.tests.ofdgen import NS, Text, build_ofd
+
+    res = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{NS}" BaseLoc="Res">'
+        '<ofd:Fonts><ofd:Font ID="3" FontName="宋体" FamilyName="宋体"/></ofd:Fonts>'
+        '<ofd:MultiMedias><ofd:MultiMedia ID="7" Type="Image" Format="PNG">'
+        "<ofd:MediaFile>scan_1.png</ofd:MediaFile></ofd:MultiMedia></ofd:MultiMedias></ofd:Res>"
+    )
+    scan_page = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{NS}"><ofd:Content>'
+        '<ofd:Layer ID="2"><ofd:ImageObject ID="200" ResourceID="7" Boundary="0 0 210 98" '
+        'CTM="210 0 0 98 0 0"/></ofd:Layer></ofd:Content></ofd:Page>'
+    )
+    return build_ofd(
+        [[[Text(25, 40, "青禾市人民政府办公室文件")], []]],
+        extra={
+            "Doc_0/PublicRes.xml": res,
+            "Doc_0/Pages/Page_1/Content.xml": scan_page,
+            "Doc_0/Res/scan_1.png": encode(page),
+        },
+    )
+
+
+def test_an_ofd_page_that_is_a_scan_is_recognised(page: Image.Image) -> None:
+    src = read_bytes(scanned_ofd(page), suffix=".ofd")
+    assert (src.format, src.encoding) == ("ofd", "ofd")  # page 1 has its own text
+    assert src.text.startswith("青禾市人民政府办公室文件\n")
+    second = src.pages[1]
+    assert (second.number, second.document) == (2, 1)
+    assert cer(SOURCE, src.text[second.start :]) <= 0.01
+    assert {line.page for line in src.ocr_lines} == {2}
+    at = src.text.index("滨河新区")
+    assert src.text[src.lines_between(at, at + 4)[0].start :].startswith(
+        src.lines_between(at, at + 4)[0].text
+    )
+    assert src.warnings[-1].startswith("第 2 页是扫描页")
