@@ -55,8 +55,9 @@ def find_region(ocr: dict[str, Any] | None, text: str) -> Region | None:
     page = lines[0][0]
     boxes = [line[1:5] for line in lines if line[0] == page]
     geometry = next((p for p in ocr.get("pages", []) if p["number"] == page), None)
-    width = geometry["width"] if geometry else max(b[2] for b in boxes) + _PAD
-    height = geometry["height"] if geometry else max(b[3] for b in boxes) + _PAD
+    if geometry is None:
+        return None  # a page that cannot be drawn again (an OFD's image): no region to show
+    width, height = geometry["width"], geometry["height"]
     return Region(
         page=page,
         box=(

@@ -36,3 +36,5 @@ def test_text_that_is_not_on_the_pages_or_no_scan_gives_nothing() -> None:
     assert find_region(OCR, "年底前建成社区养老服务站四十五个") is None
     assert find_region(None, "新增城镇就业二万二千人") is None
     assert find_region({"lines": []}, "新增城镇就业") is None
+    # Lines of a page whose image cannot be drawn again (an OFD scan): nothing to show.
+    assert find_region({"pages": [], "lines": OCR["lines"]}, "新增城镇就业二万二千人") is None
