@@ -257,12 +257,12 @@ def task_region(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
     region = find_region(ocr, task.text)
     if region is None or not document.original:
         raise Http404
-    with document.original.open("rb") as fh:
-        original = fh.read()
     suffix = Path(document.original_name).suffix.lower()
     try:
+        with document.original.open("rb") as fh:
+            original = fh.read()
         png = region_png(original, suffix=suffix, ocr=ocr, region=region)
-    except ExtractError as exc:
+    except (OSError, ExtractError) as exc:  # the stored original is gone or unreadable
         raise Http404 from exc
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
