@@ -6,6 +6,7 @@
 # missing when run as root with apt-get; otherwise prints the command to run and fails.
 #   scripts/system-deps.sh demo   -> what `make demo` needs
 #   scripts/system-deps.sh test   -> what `make test` needs
+#   scripts/system-deps.sh bench  -> also a 宋 and a 楷 font for benchmarks/ocr_bench.py
 set -euo pipefail
 want=()
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || want+=(fonts-wqy-microhei)
@@ -15,6 +16,10 @@ if [ "${1:-demo}" = "test" ]; then
   command -v pdftoppm >/dev/null || want+=(poppler-utils)
   # .doc/.wps uploads are converted by LibreOffice (about 85 MB download, under a minute)
   command -v soffice >/dev/null || command -v libreoffice >/dev/null || want+=(libreoffice-writer-nogui)
+fi
+if [ "${1:-demo}" = "bench" ]; then
+  [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] || want+=(fonts-arphic-uming)
+  [ -f /usr/share/fonts/truetype/arphic/ukai.ttc ] || want+=(fonts-arphic-ukai)
 fi
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

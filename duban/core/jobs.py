@@ -23,6 +23,11 @@ Side effects outside the database (mail, webhooks) go through the outbox
 (:mod:`duban.core.outbox`), which marks each message sent in its own transaction and
 carries an idempotency key, so a failed commit afterwards never sends it twice.
 
+A long handler reports how far it got with :func:`report_progress` (the page polls the
+job's ``progress``); a person may :func:`cancel` a job, which marks it done at once with
+a "cancelled" result, and the running handler stops at its next progress report
+(:class:`JobCancelled`), its outcome no longer the worker's to record.
+
 Enqueuing is idempotent by ``key``. On PostgreSQL several workers can run: the claim uses
 ``SELECT … FOR UPDATE SKIP LOCKED``. On SQLite the claim is serialized by the write lock
 (immediate transactions); several workers are safe but one is enough.
@@ -30,6 +35,7 @@ Enqueuing is idempotent by ``key``. On PostgreSQL several workers can run: the c
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import os
@@ -52,6 +58,45 @@ _REGISTRY: dict[str, Handler] = {}
 
 #: How long a claimed job may run before another worker may take it over (seconds).
 DEFAULT_LEASE_SECONDS = 30 * 60
+
+# The job this worker is running, for report_progress(); None outside a job.
+_running: contextvars.ContextVar[Job | None] = contextvars.ContextVar("duban_job", default=None)
+
+
+class JobCancelled(Exception):
+    """Raised by :func:`report_progress` when the running job is no longer this worker's:
+    cancelled by a person, or its lease taken over. The handler stops; nothing is recorded."""
+
+
+def report_progress(done: int, total: int) -> None:
+    """Store how far the running job is (``done`` of ``total`` steps) for the page to show.
+
+    Written at once in its own statement (long jobs run outside a transaction). Does nothing
+    outside a job. Raises :class:`JobCancelled` when the job was cancelled meanwhile.
+    """
+    job_obj = _running.get()
+    if job_obj is None or total <= 0:
+        return
+    percent = max(0, min(99, 100 * done // total))  # 100 means finished, set on success
+    if not _mine(job_obj).update(progress=percent):
+        raise JobCancelled(f"job {job_obj.name} #{job_obj.pk} is no longer running here")
+
+
+def cancel(job_obj: Job, *, message: str = "") -> bool:
+    """Stop a waiting or running job: it is done, with ``{"error": "cancelled"}`` as result.
+
+    Returns False when the job had already finished. A running handler notices at its next
+    :func:`report_progress`; until then its work goes on but its outcome is not recorded.
+    """
+    updated = Job.objects.filter(
+        pk=job_obj.pk, status__in=[Job.Status.PENDING, Job.Status.RUNNING]
+    ).update(
+        status=Job.Status.DONE,
+        result={"error": "cancelled", "message": message},
+        finished_at=timezone.now(),
+    )
+    job_obj.refresh_from_db()
+    return bool(updated)
 
 
 def job(name: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
@@ -187,15 +232,20 @@ def run_one(worker_id: str = "") -> Job | None:
     job_obj = claim(worker_id)
     if job_obj is None or job_obj.status == Job.Status.FAILED:
         return job_obj
+    token = _running.set(job_obj)
     try:
         handler = handlers.get(job_obj.name)
         if handler is None:
             raise LookupError(f"no handler for job {job_obj.name!r}")
         result = handler(**job_obj.args)
+    except JobCancelled:
+        log.info("job %s #%s stopped: cancelled or taken over", job_obj.name, job_obj.pk)
     except Exception:
         _record_failure(job_obj, traceback.format_exc(limit=20))
     else:
         _record_success(job_obj, result)
+    finally:
+        _running.reset(token)
     job_obj.refresh_from_db()
     return job_obj
 
@@ -274,9 +324,12 @@ def run_inline_if_configured(job_obj: Job) -> Job:
 
 def page_state(job_obj: Job) -> str:
     """How a page shows a job: waiting, done, error (finished with a refusal such as a bad
-    file, stored in its result) or failed (crashed on every attempt)."""
+    file, stored in its result), cancelled (by a person) or failed (crashed on every
+    attempt)."""
     result = job_obj.result if isinstance(job_obj.result, dict) else {}
     if job_obj.status == Job.Status.DONE:
+        if result.get("error") == "cancelled":
+            return "cancelled"
         return "error" if result.get("error") else "done"
     if job_obj.status == Job.Status.FAILED:
         return "failed"

@@ -13,7 +13,10 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("报告文件"),
         allow_empty_file=True,
-        help_text=_("支持 .txt .md .docx .doc .wps .pdf（有文字层）.ofd .html"),
+        help_text=_(
+            "支持 .txt .md .docx .doc .wps .pdf .ofd .html，以及扫描件和照片"
+            "（.jpg .png .tif，自动识别文字，每页约需几秒）"
+        ),
     )
     title = forms.CharField(label=_("标题（可选）"), required=False, max_length=300)
     date = forms.DateField(

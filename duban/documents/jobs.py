@@ -5,6 +5,10 @@ the worker (or the request itself when ``DUBAN_INLINE_JOBS`` is on) runs it. The
 calls services: ``ingest_document`` and then ``propose_plan`` (a new plan) or
 ``review.reextract`` (a re-upload into an existing plan).
 
+Scans and photos are recognised page by page; the job reports each page
+(:func:`~duban.core.jobs.report_progress`) so the upload page shows how far it got, and a
+clerk may cancel it there: the upload is then deleted and nothing is stored.
+
 A bad file is not a crash: the engine's ``ExtractError`` becomes the job's result
 (``{"error": code, "message": …}``), the job is done, no Document is created, and the
 page shows the one-line message. Anything else is a bug: the job's write transaction rolls
@@ -23,7 +27,7 @@ from typing import Any
 from django.db import transaction
 
 from duban.core import audit, uploads
-from duban.core.jobs import job
+from duban.core.jobs import JobCancelled, job, report_progress
 from duban.extract.errors import ExtractError
 
 
@@ -107,10 +111,14 @@ def extract_document_job(
             date=dt.date.fromisoformat(date) if date else None,
             catalog=_catalog_choice(catalog),
             require_date=True,
+            progress=report_progress,
         )
     except ExtractError as exc:
         uploads.delete(upload)
         return {"error": exc.code.value, "message": exc.message}
+    except JobCancelled:
+        uploads.delete(upload)  # the clerk cancelled: nothing is kept
+        raise
     with transaction.atomic(), audit.acting_as(user):
         document = store_document(unsaved, data)
         if plan is not None:

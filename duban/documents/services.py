@@ -10,9 +10,10 @@ weights this site has learned from the office's choices (:class:`LeadWeights`, u
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.pipeline import extract_text
 from duban.extract.readers import read_bytes
 from duban.extract.site_weights import SiteWeights
+from duban.extract.source import SourceText
 from duban.extract.units import Catalog, load_catalog
 
 
@@ -66,17 +68,20 @@ def read_document(
     date: dt.date | None = None,
     catalog: str | None = "city",
     require_date: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Document:
     """Read and extract ``data`` into an unsaved Document; touches no table.
 
-    The slow half of :func:`ingest_document` (reading a PDF, running the engine), apart so
-    that the worker does it before it opens the short transaction that writes.
+    The slow half of :func:`ingest_document` (reading a PDF, recognising a scan, running
+    the engine), apart so that the worker does it before it opens the short transaction
+    that writes. ``progress(done, total)`` is called after each recognised page.
     """
     source = read_bytes(
         data,
         suffix=Path(filename).suffix.lower(),
         path=filename,
         max_bytes=settings.DUBAN_MAX_UPLOAD_BYTES,
+        progress=progress,
     )
     parsed = extract_text(
         source.text,
@@ -105,10 +110,25 @@ def read_document(
             "date_source": parsed.date_source,
             "warnings": parsed.warnings,
             "catalog": catalog,
+            **_ocr_metadata(source),
         },
         extraction={k: v for k, v in result.items() if k != "text"},
         status=Document.Status.EXTRACTED,
     )
+
+
+def _ocr_metadata(source: SourceText) -> dict[str, Any]:
+    """For a scan or photo: each page's geometry and each line's page, box and text, so a
+    review page can crop the region a proposal came from out of the page drawn again from
+    the stored original (``duban.extract.ocr.upright_page``). Empty for other formats."""
+    if not source.ocr_lines:
+        return {}
+    return {
+        "ocr": {
+            "pages": [dataclasses.asdict(page) for page in source.ocr_pages],
+            "lines": [[ln.page, *ln.box, ln.text] for ln in source.ocr_lines],
+        }
+    }
 
 
 @transaction.atomic

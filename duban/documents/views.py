@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,13 +26,14 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import jobs
+from duban.core import audit, jobs, uploads
 from duban.core.models import ConflictError, Job
 from duban.documents import services as document_services
 from duban.documents.forms import CatalogForm, UploadForm
 from duban.documents.highlight import Span, render_source
 from duban.documents.jobs import enqueue_upload
 from duban.documents.models import Document, light, text_slice
+from duban.documents.regions import find_region, region_png
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.readers import _err, _mb
 from duban.extract.units import is_bundle
@@ -188,7 +190,50 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "documents/_job.html", {"j": _job_view(job)})
 
 
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel an upload still being read (a long scan): nothing is stored, the file is gone.
+
+    A waiting job is simply marked cancelled; a running one stops at its next page and
+    deletes the upload itself (see ``documents/jobs.py``).
+    """
+    if not _is_office(request.user):
+        raise Http404
+    job = get_object_or_404(Job, pk=pk, name="extract_document")
+    was_pending = job.status == Job.Status.PENDING
+    if jobs.cancel(job, message=_("已取消，上传的文件已删除，没有保存任何内容。")):
+        audit.record_event(job, "upload_cancelled", data={"filename": job.args.get("filename")})
+        if was_pending:
+            uploads.delete(job.args.get("upload", ""))
+    if request.headers.get("HX-Request"):
+        return render(request, "documents/_job.html", {"j": _job_view(job)})
+    return redirect(f"{reverse('documents')}?job={job.pk}")
+
+
 # --------------------------------------------------------------------------- review
+
+
+@login_required
+@require_GET
+def task_region(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
+    """The region of the scanned page a proposal came from, as a PNG beside its card."""
+    document, plan = _document_and_plan(request, pk)
+    task = _get_task(request, plan, task_id)
+    ocr = (document.metadata or {}).get("ocr")
+    region = find_region(ocr, task.text)
+    if region is None or not document.original:
+        raise Http404
+    suffix = Path(document.original_name).suffix.lower()
+    try:
+        with document.original.open("rb") as fh:
+            original = fh.read()
+        png = region_png(original, suffix=suffix, ocr=ocr, region=region)
+    except (OSError, ExtractError) as exc:  # the stored original is gone or unreadable
+        raise Http404 from exc
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _document_and_plan(request: HttpRequest, pk: int) -> tuple[Document, Plan | None]:
@@ -238,6 +283,8 @@ def _card(task: Task, document: Document, index: services.UnitIndex) -> dict[str
         "leader": extracted.get("leader") or "",
         "note": services.review_note(task),
         "here": task.source_document_id == document.pk and task.source_start is not None,
+        # A scan: the region of the page the proposal was read from, shown beside it.
+        "region": find_region((document.metadata or {}).get("ocr"), task.text),
         "by_hand": bool(extracted.get("added_by_hand")),
         "reviewable": task.status in (TaskStatus.PROPOSED, TaskStatus.CONFIRMED)
         and assignment is None,

@@ -176,9 +176,10 @@ def extract(
 ) -> None:
     """Propose a task book (任务分解表) from the report at PATH.
 
-    PATH is a .txt/.md (UTF-8, GB18030 or UTF-16), .docx, .pdf with a text layer, or an
-    .html page saved from a government website; "-" reads text from stdin. Errors are
-    one line on stderr with exit code 2; warnings go to stderr too.
+    PATH is a .txt/.md (UTF-8, GB18030 or UTF-16), .docx, .doc/.wps, .pdf, .ofd, an
+    .html page saved from a government website, or a scan or photo (.jpg, .png, .tif;
+    scanned PDF pages are recognised too); "-" reads text from stdin. Errors are one line
+    on stderr with exit code 2; warnings go to stderr too.
     """
     try:
         _run(path, date_text, units, fmt, out, max_size)

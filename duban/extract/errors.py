@@ -31,6 +31,9 @@ class ErrorCode(StrEnum):
     E016_BAD_OFD = "E016"  # OFD that is not a zip, incomplete, corrupt or hostile (DTD, ../ path)
     E017_NO_OFFICE = "E017"  # .doc/.wps needs LibreOffice, which is not installed
     E018_OFFICE_FAILED = "E018"  # LibreOffice could not convert the .doc/.wps (or timed out)
+    E019_BAD_IMAGE = "E019"  # image unreadable, truncated, or a format not supported (HEIC)
+    E020_TOO_MANY_PAGES = "E020"  # a scan longer than the OCR page limit
+    E021_NO_OCR = "E021"  # OCR engine or its packaged models not installed
 
 
 class ExtractError(Exception):

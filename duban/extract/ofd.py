@@ -1,5 +1,8 @@
 """OFD documents (GB/T 33190), read from the standard's zip and XML structure.
 
+A page without text that draws an image (a scan exported to OFD) is recognised by
+:mod:`duban.extract.ocr`, from the image file the page's ``ImageObject`` names.
+
 Why our own reader, and its guards: docs/architecture.md, "Reading OFD and old Word files".
 """
 
@@ -10,16 +13,23 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from duban.extract.errors import ErrorCode, ExtractError
+from duban.extract.ocr import page_text, shift_lines
 from duban.extract.source import (
     _CONTROL,
     PDF_MAX_PAGES,
+    OcrLine,
     SourcePage,
     SourceText,
     _check_zip,
     _err,
 )
+
+if TYPE_CHECKING:
+    from duban.extract.ocr import OcrPage
 
 # OFD: the same page limit as PDF, and a bound on DocBody entries (a real file has one,
 # rarely a few; each costs a Document.xml parse).
@@ -173,7 +183,47 @@ def _ofd_page_lines(page) -> list[str]:  # type: ignore[no-untyped-def]
     return out
 
 
-def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
+def _media_files(pkg: _OfdPackage, document, doc_dir: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Resource ID → package member of every image the document's resources list.
+
+    ``CommonData`` names the resource files (``PublicRes``, ``DocumentRes``); each holds
+    ``MultiMedia`` entries whose ``MediaFile`` is relative to the file's ``BaseLoc``.
+    """
+    found: dict[str, str] = {}
+    for el in document.iter():
+        if _local(el.tag) not in ("PublicRes", "DocumentRes"):
+            continue
+        res_name = pkg.resolve(doc_dir, el.text or "")
+        if res_name is None:
+            continue
+        res = pkg.xml(res_name)
+        res_dir = posixpath.join(posixpath.dirname(res_name), res.get("BaseLoc", ""))
+        for media in res.iter():
+            if _local(media.tag) != "MultiMedia" or media.get("ID") is None:
+                continue
+            loc = next((c.text or "" for c in media if _local(c.tag) == "MediaFile"), "")
+            member = pkg.resolve(res_dir, loc) or pkg.resolve(posixpath.dirname(res_name), loc)
+            if member is not None:
+                found[media.get("ID", "")] = member
+    return found
+
+
+def _page_image(page, media: dict[str, str]) -> str | None:  # type: ignore[no-untyped-def]
+    """The member of the largest image the page draws, or None."""
+    best, area = None, 0.0
+    for obj in page.iter():
+        if _local(obj.tag) != "ImageObject":
+            continue
+        member = media.get(obj.get("ResourceID", ""))
+        _x, _y, w, h = _numbers(obj.get("Boundary"), 4)
+        if member is not None and w * h >= area:
+            best, area = member, w * h
+    return best
+
+
+def _read_ofd(
+    data: bytes, path: str, max_bytes: int, *, progress: Callable[[int, int], None] | None = None
+) -> SourceText:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
@@ -202,6 +252,7 @@ def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
             warnings.append(f"OFD 文件包含的文档过多，只读取前 {OFD_MAX_DOCUMENTS} 个")
         # (document number, page number, page lines)
         pages: list[tuple[int, int, list[str]]] = []
+        scans: dict[int, bytes] = {}  # index in pages → the image of a page without text
         for doc_no, root in enumerate(roots, start=1):
             doc_name = pkg.resolve("", root) if root else None
             if doc_name is None:
@@ -211,6 +262,7 @@ def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
                 )
             doc_dir = posixpath.dirname(doc_name)
             document = pkg.xml(doc_name)
+            media: dict[str, str] | None = None  # read only when a page has no text
             page_no = 0
             for el in document.iter():
                 if _local(el.tag) != "Page" or el.get("BaseLoc") is None:
@@ -225,22 +277,39 @@ def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
                         f"OFD 文件不完整：缺少第 {doc_no} 个文档第 {page_no} 页的内容",
                         "missing page content",
                     )
-                pages.append((doc_no, page_no, _ofd_page_lines(pkg.xml(page_name))))
+                content = pkg.xml(page_name)
+                lines = _ofd_page_lines(content)
+                if not lines:
+                    if media is None:
+                        media = _media_files(pkg, document, doc_dir)
+                    image = _page_image(content, media)
+                    if image is not None:
+                        scans[len(pages)] = _member_bytes(pkg, image)
+                pages.append((doc_no, page_no, lines))
             if len(pages) >= OFD_MAX_PAGES:
                 break
 
+    recognised = _recognise_scans(scans, progress) if scans else {}
     # Pages follow each other on a new line, documents after a blank line; an empty page
     # adds no separator, so it starts where the next page does.
     pieces: list[str] = []
     starts: list[SourcePage] = []
+    ocr_lines: list[OcrLine] = []
     pos = 0
     prev_doc = 0
-    for doc_no, page_no, lines in pages:
+    for index, (doc_no, page_no, lines) in enumerate(pages):
         body = "\n".join(lines)
+        if index in recognised:
+            body = page_text(recognised[index]).rstrip("\n")
         sep = ""
         if pos and body:
             sep = "\n\n" if doc_no != prev_doc else "\n"
         starts.append(SourcePage(start=pos + len(sep), number=page_no, document=doc_no))
+        if index in recognised:
+            for line in shift_lines(recognised[index], pos + len(sep)):
+                ocr_lines.append(
+                    OcrLine(line.text, page_no, line.box, line.score, line.start, line.end)
+                )
         if body:
             pieces.append(sep + body)
             pos += len(sep) + len(body)
@@ -248,6 +317,50 @@ def _read_ofd(data: bytes, path: str, max_bytes: int) -> SourceText:
     text = "".join(pieces)
     if not text.strip():
         raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, OFD_NO_TEXT)
+    if recognised:
+        numbers = "、".join(str(pages[i][1]) for i in sorted(recognised))
+        warnings.append(
+            f"第 {numbers} 页是扫描页，文字由识别得来，请核对（pages recognised by OCR）"
+        )
     return SourceText(
-        text=text, encoding="ofd", format="ofd", path=path, warnings=warnings, pages=starts
+        text=text,
+        encoding="ocr" if recognised and len(recognised) == len(pages) else "ofd",
+        format="ofd",
+        path=path,
+        warnings=warnings,
+        pages=starts,
+        ocr_lines=ocr_lines,
     )
+
+
+def _member_bytes(pkg: _OfdPackage, name: str) -> bytes:
+    try:
+        return pkg.zf.read(name)  # size already bounded by _check_zip
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise _ofd_corrupt() from exc
+
+
+def _recognise_scans(
+    scans: dict[int, bytes], progress: Callable[[int, int], None] | None
+) -> dict[int, OcrPage]:
+    """Recognise the images of the pages without text; none when OCR is not installed
+    (the caller then says the OFD has no text, as before)."""
+    from duban.extract.ocr import (
+        OCR_MAX_PAGES,
+        _too_many_pages,
+        ocr_available,
+        open_images,
+        recognize_page,
+    )
+
+    if not ocr_available():
+        return {}
+    if len(scans) > OCR_MAX_PAGES:
+        raise _too_many_pages(len(scans))
+    out: dict[int, OcrPage] = {}
+    for done, (index, data) in enumerate(sorted(scans.items()), start=1):
+        image = next(open_images(data))
+        out[index] = recognize_page(image, index + 1)
+        if progress is not None:
+            progress(done, len(scans))
+    return out

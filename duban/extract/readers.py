@@ -3,9 +3,11 @@
 The engine itself works on ``str``; this module is the only place that touches files. It
 turns ``.txt``/``.md`` (UTF-8, GB18030/GBK, UTF-16/32), ``.docx``, ``.pdf`` with a text
 layer, ``.ofd`` (GB/T 33190, read here from its zip and XML structure), ``.html`` pages
-saved from a government website, and old ``.doc``/``.wps`` files (converted to ``.docx``
-by LibreOffice in headless mode) into a :class:`SourceText`, and reports every failure as
-an :class:`~duban.extract.errors.ExtractError` with a one-line message a clerk can act on.
+saved from a government website, old ``.doc``/``.wps`` files (converted to ``.docx``
+by LibreOffice in headless mode), and scans and photos (images, and PDFs without a text
+layer, recognised by :mod:`duban.extract.ocr`) into a :class:`SourceText`, and reports every
+failure as an :class:`~duban.extract.errors.ExtractError` with a one-line message a clerk
+can act on.
 
 Everything that could be hostile is bounded *before* it is parsed: the file size against
 ``max_bytes``, a ``.docx``'s or ``.ofd``'s zip directory against a zip bomb, an OFD's XML
@@ -29,6 +31,7 @@ import zlib
 from pathlib import Path
 
 from duban.extract.errors import ErrorCode, ExtractError
+from duban.extract.ocr import HEIC_EXTENSIONS, IMAGE_EXTENSIONS, Progress
 from duban.extract.ofd import (  # noqa: F401 - the OFD reader and names tests use
     OFD_MAX_DOCUMENTS,
     OFD_MAX_PAGES,
@@ -64,8 +67,13 @@ from duban.extract.source import (  # noqa: F401 - SourceText, SourcePage, DOCX_
 # --------------------------------------------------------------------------- entry point
 
 
-def read_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
-    """Read ``path`` and return its text; raise :class:`ExtractError` on anything unusable."""
+def read_document(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, progress: Progress | None = None
+) -> SourceText:
+    """Read ``path`` and return its text; raise :class:`ExtractError` on anything unusable.
+
+    ``progress(done, total)`` is called after each page recognised from a scan or photo.
+    """
     p = Path(path)
     name = str(path)
     if not p.exists():
@@ -91,13 +99,24 @@ def read_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> So
         ) from exc
     if len(data) > max_bytes:
         raise _err(ErrorCode.E003_TOO_LARGE, f"文件过大，上限 {_mb(max_bytes)}", "file too large")
-    return read_bytes(data, suffix=p.suffix.lower(), path=name, max_bytes=max_bytes)
+    return read_bytes(
+        data, suffix=p.suffix.lower(), path=name, max_bytes=max_bytes, progress=progress
+    )
 
 
 def read_bytes(
-    data: bytes, *, suffix: str, path: str = "", max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes,
+    *,
+    suffix: str,
+    path: str = "",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
 ) -> SourceText:
-    """Read an uploaded document held in memory; ``suffix`` is its extension, e.g. ``".docx"``."""
+    """Read an uploaded document held in memory; ``suffix`` is its extension, e.g. ``".docx"``.
+
+    Scans and photos are recognised page by page (seconds each); ``progress(done, total)``
+    is called after each page, so a background job can show how far it got.
+    """
     if len(data) > max_bytes:
         raise _err(ErrorCode.E003_TOO_LARGE, f"文件过大，上限 {_mb(max_bytes)}", "file too large")
     if not data:
@@ -109,7 +128,9 @@ def read_bytes(
     # The content decides when it contradicts the extension: a PDF saved as ".txt" is read as
     # a PDF (with a warning) rather than rejected, since the clerk's intent is clear.
     fmt = {".docx": "docx", ".pdf": "pdf", ".ofd": "ofd"}.get(suffix)
-    if suffix in TEXT_EXTENSIONS:
+    if suffix in IMAGE_EXTENSIONS or suffix in HEIC_EXTENSIONS:
+        fmt = "image"
+    elif suffix in TEXT_EXTENSIONS:
         fmt = "text"
     elif suffix in HTML_EXTENSIONS:
         fmt = "html"
@@ -117,7 +138,9 @@ def read_bytes(
         # Old Word and WPS files are OLE containers, or RTF that Word saved as ".doc";
         # anything else under these names (often HTML from a web system) is read as what it is.
         fmt = "office" if sniffed == "ole" or data.startswith(b"{\\rtf") else None
-    if sniffed in ("pdf", "docx", "ofd") and fmt != sniffed:
+    if sniffed == "image" and fmt in ("text", "html"):
+        pass  # a photo renamed to .txt is refused as not text (E002), naming what it is
+    elif sniffed in ("pdf", "docx", "ofd", "image") and fmt != sniffed:
         if fmt is not None or suffix in OFFICE_EXTENSIONS:
             warnings.append(
                 f"扩展名 {suffix} 与内容不符，按 {sniffed.upper()} 读取"
@@ -139,9 +162,13 @@ def read_bytes(
     elif fmt == "docx":
         src = _read_docx(data, path, max_bytes)
     elif fmt == "ofd":
-        src = _read_ofd(data, path, max_bytes)
+        src = _read_ofd(data, path, max_bytes, progress=progress)
     elif fmt == "pdf":
-        src = _read_pdf(data, path, max_bytes)
+        src = _read_pdf(data, path, max_bytes, progress=progress)
+    elif fmt == "image":
+        from duban.extract.ocr import read_image
+
+        src = read_image(data, path, suffix=suffix, progress=progress)
     elif fmt == "html":
         src = _read_html(data, path)
     elif fmt == "text":
@@ -154,7 +181,7 @@ def read_bytes(
             raise _err(
                 ErrorCode.E009_UNSUPPORTED,
                 f"不支持的文件类型：{suffix or '无扩展名'}；"
-                "请使用 .txt、.md、.docx、.doc、.wps、.pdf、.ofd 或 .html",
+                "请使用 .txt、.md、.docx、.doc、.wps、.pdf、.ofd、.html，或扫描件图片 .jpg、.png、.tif",
                 "unsupported file type",
             ) from exc
         if _looks_like_html(src.text):
@@ -173,10 +200,19 @@ def _sniff(data: bytes) -> str | None:
     # near its start has no end-of-file marker.
     if head.startswith(_MAGIC_PDF) or (_MAGIC_PDF in head and b"%%EOF" in data[-2048:]):
         return "pdf"
+    if head.startswith(_IMAGE_MAGICS) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "image"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+        return "image"  # HEIC: the image reader says it is not supported, and what to do
     for magic in _BINARY_MAGICS:
         if head.startswith(magic):
             return "binary"
     return None
+
+
+# Images the OCR reader takes: PNG, JPEG, TIFF (both byte orders), BMP. GIF is left out:
+# nobody scans to GIF, and a renamed animation is better refused as what it is.
+_IMAGE_MAGICS = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
 
 
 def _zip_kind(data: bytes) -> str:
@@ -465,6 +501,10 @@ def _docx_table_lines(table) -> list[str]:  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- .pdf
 
 NO_TEXT_LAYER = "此 PDF 没有文字层，请先进行 OCR 识别 (this PDF has no text layer; run OCR first)"
+NO_TEXT_RECOGNISED = (
+    "此 PDF 没有文字层，扫描页中也没有识别出文字（页面可能是空白或过于模糊），请重新扫描后再导入"
+    "（no text layer, and no text recognised in the scanned pages）"
+)
 
 
 _PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n")
@@ -507,7 +547,9 @@ def _check_pdf_streams(data: bytes, max_bytes: int) -> None:
             )
 
 
-def _read_pdf(data: bytes, path: str, max_bytes: int) -> SourceText:
+def _read_pdf(
+    data: bytes, path: str, max_bytes: int, *, progress: Progress | None = None
+) -> SourceText:
     if _MAGIC_PDF not in data[:1024]:
         raise _err(ErrorCode.E006_BAD_PDF, "这不是有效的 PDF 文件", "not a PDF")
     _check_pdf_streams(data, max_bytes)
@@ -527,24 +569,85 @@ def _read_pdf(data: bytes, path: str, max_bytes: int) -> SourceText:
             "PDF 文件已损坏或无法读取，请重新导出后再导入",
             "unreadable PDF",
         ) from exc
-    # pdfminer ends every page with a form feed: page starts are counted before it goes.
+    # pdfminer ends every page with a form feed: the chunks between them are the pages.
     chunks = text.replace("\r\n", "\n").replace("\r", "\n").split("\x0c")
-    pages, pos = [], 0
-    for number, chunk in enumerate(chunks[:-1] if len(chunks) > 1 else chunks, start=1):
-        pages.append(SourcePage(start=pos, number=number))
-        pos += len(chunk) + 1
-    text = "\n".join(chunks)  # the text is the same as with form feeds made line breaks
-    if not text.strip():
-        raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, NO_TEXT_LAYER)
-    # Fonts without a Unicode map come out as "(cid:1234)": the text layer exists but is useless.
+    page_texts = chunks[:-1] if len(chunks) > 1 else chunks
+    tail = chunks[-1] if len(chunks) > 1 else None
+    # Fonts without a Unicode map come out as "(cid:1234)": the text layer exists but is
+    # useless, and the pages are recognised from their image like a scan.
     cids = len(re.findall(r"\(cid:\d+\)", text))
-    if cids and cids * 8 > len(text.strip()) * 0.3:
-        raise _err(
-            ErrorCode.E006_BAD_PDF,
-            "PDF 的文字无法解码（字体缺少编码表），请先进行 OCR 识别或索取 Word 版",
-            "PDF text cannot be decoded",
+    undecodable = bool(cids and cids * 8 > len(text.strip()) * 0.3)
+    if not text.strip() or undecodable:
+        scanned = None  # every page
+    else:
+        # A text PDF may hold scanned pages (an annex, a signed page): those are recognised.
+        scanned = [n for n, chunk in enumerate(page_texts, start=1) if not chunk.strip()]
+    recognised: dict = {}
+    skipped: list[int] = []
+    if scanned is None or scanned:
+        from duban.extract.ocr import (
+            low_confidence_warning,
+            ocr_available,
+            page_text,
+            recognize_pdf,
+            shift_lines,
         )
-    return SourceText(text=text, encoding="pdf", format="pdf", path=path, warnings=[], pages=pages)
+
+        if scanned is not None and not ocr_available():
+            skipped, scanned = scanned, []  # the text pages still read; the clerk is warned
+        elif scanned is None and not ocr_available():
+            if undecodable:
+                raise _err(
+                    ErrorCode.E006_BAD_PDF,
+                    "PDF 的文字无法解码（字体缺少编码表），请先进行 OCR 识别或索取 Word 版",
+                    "PDF text cannot be decoded",
+                )
+            raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, NO_TEXT_LAYER)
+        else:
+            recognised = recognize_pdf(data, scanned, progress=progress)
+        if scanned is None:
+            count = max(recognised, default=0)
+            page_texts = [""] * count
+            tail = None
+    pieces, pages, lines, pos = [], [], [], 0
+    for number, chunk in enumerate(page_texts, start=1):
+        pages.append(SourcePage(start=pos, number=number))
+        if number in recognised:
+            chunk = page_text(recognised[number])
+            lines.extend(shift_lines(recognised[number], pos))
+        pieces.append(chunk)
+        pos += len(chunk) + 1
+    if tail is not None:
+        pieces.append(tail)
+    text = "\n".join(pieces)  # the text is the same as with form feeds made line breaks
+    warnings: list[str] = []
+    if recognised:
+        warnings = low_confidence_warning(lines)
+        if not text.strip():
+            raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, NO_TEXT_RECOGNISED)
+        if scanned:
+            numbers = "、".join(str(n) for n in sorted(recognised))
+            warnings.insert(
+                0, f"第 {numbers} 页是扫描页，文字由识别得来，请核对（pages recognised by OCR）"
+            )
+    elif not text.strip():
+        raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, NO_TEXT_LAYER)
+    if skipped:
+        numbers = "、".join(str(n) for n in skipped)
+        warnings.append(
+            f"第 {numbers} 页没有文字层，服务器未安装文字识别组件，这些页未读取"
+            "（pages without text skipped: OCR is not installed）"
+        )
+    return SourceText(
+        text=text,
+        encoding="ocr" if recognised and scanned is None else "pdf",
+        format="pdf",
+        path=path,
+        warnings=warnings,
+        pages=pages,
+        ocr_lines=lines,
+        ocr_pages=[recognised[n].geometry() for n in sorted(recognised)],
+    )
 
 
 # --------------------------------------------------------------------------- .doc / .wps

@@ -78,17 +78,56 @@ class SourcePage:
 
 
 @dataclass
+class OcrLine:
+    """A line recognised on a page image (a scan or photo), and where it went in the text.
+
+    ``box`` is ``(left, top, right, bottom)`` in pixels of the upright page image (see
+    :class:`~duban.extract.ocr.OcrPage`); ``start``/``end`` are offsets in
+    :attr:`SourceText.text`, so a passage found by the engine leads back to its region.
+    ``score`` is the recogniser's confidence, 0–1.
+    """
+
+    text: str
+    page: int
+    box: tuple[int, int, int, int]
+    score: float = 1.0
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class OcrGeometry:
+    """How a recognised page was turned upright: enough to draw that image again.
+
+    ``width`` × ``height`` is the upright image (the page scaled to at most 2000 pixels on
+    its long side, :data:`duban.extract.ocr.OCR_MAX_SIDE`); ``rotation`` the quarter
+    turns (counter-clockwise degrees) and ``skew`` the small rotation then applied.
+    """
+
+    number: int
+    width: int
+    height: int
+    rotation: int = 0
+    skew: float = 0.0
+
+
+@dataclass
 class SourceText:
     """A document's text as read, before the engine normalizes it."""
 
     text: str
-    # "utf-8", "utf-8-sig", "gb18030", "utf-16-le" … or "docx"/"pdf"/"ofd"/"doc"/"wps"
+    # "utf-8", "utf-8-sig", "gb18030", "utf-16-le" … or "docx"/"pdf"/"ofd"/"doc"/"wps",
+    # or "ocr" for text recognised from page images (a scanned PDF, a photo)
     encoding: str
-    format: str  # "text" | "docx" | "pdf" | "ofd" | "html" | "doc" | "wps"
+    format: str  # "text" | "docx" | "pdf" | "ofd" | "html" | "doc" | "wps" | "image"
     path: str
     warnings: list[str] = field(default_factory=list)
     # Page starts, in order, for formats that have pages (PDF, OFD); empty for the others.
     pages: list[SourcePage] = field(default_factory=list)
+    # For text recognised from images (encoding "ocr"): every line with its page and box.
+    ocr_lines: list[OcrLine] = field(default_factory=list)
+    # ...and each recognised page's geometry, to draw its upright image again.
+    ocr_pages: list[OcrGeometry] = field(default_factory=list)
 
     def page_at(self, offset: int) -> SourcePage | None:
         """The page that holds character ``offset`` of :attr:`text`, or None without pages."""
@@ -96,6 +135,10 @@ class SourceText:
             return None
         i = bisect.bisect_right([p.start for p in self.pages], offset)
         return self.pages[max(0, i - 1)]
+
+    def lines_between(self, start: int, end: int) -> list[OcrLine]:
+        """The recognised lines that hold any of characters ``start``…``end`` (OCR only)."""
+        return [ln for ln in self.ocr_lines if ln.start < end and ln.end > start]
 
 
 def _err(code: ErrorCode, zh: str, en: str) -> ExtractError:

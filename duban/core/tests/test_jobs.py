@@ -144,3 +144,52 @@ def test_a_late_worker_cannot_overwrite_the_outcome_of_the_one_that_took_over(se
     jobs._record_failure(slow, "the slow worker woke up and failed")
     stored = Job.objects.get(pk=job.pk)
     assert stored.status == Job.Status.DONE and stored.locked_by == "fast" and not stored.error
+
+
+_stored_progress: list[int] = []
+
+
+@jobs.job("test_pages", atomic=False)
+def _pages(pages: int, cancel_after: int = 0) -> dict:
+    """Works page by page like the OCR of a scan; a clerk may cancel after some pages."""
+    for done in range(1, pages + 1):
+        if done == cancel_after:
+            jobs.cancel(Job.objects.get(name="test_pages"), message="已取消")
+        jobs.report_progress(done, pages)
+        # What the polling page reads now, while the job is still running:
+        _stored_progress.append(Job.objects.get(name="test_pages").progress)
+        Unit.objects.create(name=f"page {done}", kind="other")
+    return {"pages": pages}
+
+
+def test_a_running_job_reports_its_progress_and_ends_at_100():
+    _stored_progress.clear()
+    job, _ = jobs.enqueue("test_pages", args={"pages": 4})
+    jobs.run_one()
+    job.refresh_from_db()
+    assert (job.status, job.progress) == (Job.Status.DONE, 100)
+    assert _stored_progress == [25, 50, 75, 99]  # stored page by page, 100 only when done
+
+
+def test_progress_outside_a_job_does_nothing():
+    jobs.report_progress(1, 2)  # no job is running: no error, nothing written
+    assert not Job.objects.exists()
+
+
+def test_a_cancelled_job_stops_at_its_next_page_and_keeps_its_cancelled_state():
+    job, _ = jobs.enqueue("test_pages", args={"pages": 5, "cancel_after": 3})
+    jobs.run_one()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+    assert job.result == {"error": "cancelled", "message": "已取消"}
+    assert jobs.page_state(job) == "cancelled"
+    # Pages 1 and 2 were done before the clerk cancelled; page 3 onwards never ran.
+    assert sorted(Unit.objects.values_list("name", flat=True)) == ["page 1", "page 2"]
+    assert job.error == ""  # not a failure: nothing to retry
+
+
+def test_a_finished_job_cannot_be_cancelled():
+    job, _ = jobs.enqueue("test_pages", args={"pages": 1})
+    jobs.run_one()
+    assert jobs.cancel(job) is False
+    assert job.status == Job.Status.DONE and job.result == {"pages": 1}

@@ -142,3 +142,56 @@ def test_review_a_report_in_chromium(page, live_server, settings, media_root, un
     second.refresh_from_db()
     assert second.status == TaskStatus.REJECTED
     expect(card(picked).get_by_role("link", name="查看任务")).to_be_visible()
+
+
+def test_a_long_scan_shows_its_progress_and_the_clerk_cancels_it(
+    page, live_server, media_root, units, tmp_path
+):
+    """No worker runs: the upload waits as it would behind other scans, its progress as
+    stored page by page; the panel meets WCAG and its cancel button ends the wait."""
+    from duban.core.models import Job
+    from duban.documents.tests.test_views import scan_pages
+    from duban.org.services import create_user
+
+    create_user("office", password="pw-office-1", unit=units["office"], role="office")
+    scan = tmp_path / "扫描件.tif"
+    scan.write_bytes(scan_pages(1))
+    login(page, live_server, "office", "pw-office-1")
+    page.goto(f"{live_server.url}/documents/")
+    page.get_by_label("报告文件").set_input_files(str(scan))
+    page.get_by_label("文件日期", exact=False).fill("2027-01-15")
+    page.get_by_role("button", name="上传并解析").click()
+    job = Job.objects.get(name="extract_document")
+    Job.objects.filter(pk=job.pk).update(progress=60)  # as the worker stores it
+    panel = page.locator(f"#job-{job.pk}").first
+    expect(panel).to_contain_text("已完成 60%")  # the next poll shows it
+    assert_accessible(page)
+    panel.get_by_role("button", name="取消").click()
+    expect(page.locator(f"#job-{job.pk}").first).to_contain_text("已取消")
+    job.refresh_from_db()
+    assert job.result["error"] == "cancelled"
+
+
+def test_a_photographed_report_is_reviewed_beside_its_page_regions(
+    page, live_server, settings, media_root, units, tmp_path
+):
+    from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+    from duban.org.services import create_user
+
+    settings.DUBAN_INLINE_JOBS = True
+    create_user("office", password="pw-office-1", unit=units["office"], role="office")
+    photo = tmp_path / "批示件.jpg"
+    render_page(PARAGRAPHS, dpi=200).convert("RGB").save(photo, format="JPEG", quality=85)
+    login(page, live_server, "office", "pw-office-1")
+    page.goto(f"{live_server.url}/documents/")
+    page.get_by_label("报告文件").set_input_files(str(photo))
+    page.get_by_label("文件日期", exact=False).fill("2027-01-15")
+    page.get_by_role("button", name="上传并解析").click()
+    page.get_by_role("link", name="审核任务").first.click()
+    region = page.get_by_role("img", name=re.compile("原件第 1 页上识别出这段文字的位置")).first
+    region.scroll_into_view_if_needed()  # loaded lazily, as the clerk scrolls
+    expect(region).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 100", arg=region.element_handle()
+    )
+    assert_accessible(page)

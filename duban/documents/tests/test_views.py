@@ -114,6 +114,17 @@ def test_a_valid_upload_is_read_proposed_and_linked_to_review(
     assert document.title in page and "已解析" in page
 
 
+def test_a_text_document_has_no_page_regions(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    document = upload_and_review(office_client, django_capture_on_commit_callbacks)
+    task = document.plans.get().tasks.first()
+    html = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    assert "region.png" not in html
+    url = reverse("document-task-region", args=[document.pk, task.pk])
+    assert office_client.get(url).status_code == 404
+
+
 def test_an_ofd_upload_gives_the_same_proposals_as_its_text(
     office_client, inline, django_capture_on_commit_callbacks
 ):
@@ -131,6 +142,109 @@ def test_an_ofd_upload_gives_the_same_proposals_as_its_text(
     proposed = document.plans.get().tasks.filter(status=TaskStatus.PROPOSED)
     assert proposed.count() == 9
     assert proposed.filter(text__contains="城东水厂二期工程").exists()
+
+
+def test_a_photographed_page_is_recognised_and_proposed(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    import io
+
+    from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+
+    photo = io.BytesIO()
+    render_page(PARAGRAPHS, dpi=200).convert("RGB").save(photo, format="JPEG", quality=80)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, "批示件.jpg", photo.getvalue(), date="2027-01-15")
+    assert response.status_code == 200
+    document = Document.objects.get()
+    assert (document.file_format, document.encoding) == ("image", "ocr")
+    proposed = document.plans.get().tasks.filter(status=TaskStatus.PROPOSED)
+    assert proposed.filter(text__contains="滨河新区综合管廊二期工程").exists()
+    assert proposed.filter(text__contains="社区养老服务站").exists()
+    # Each recognised line is kept with its box on the page, for the review page to show.
+    ocr = document.metadata["ocr"]
+    assert [p["number"] for p in ocr["pages"]] == [1] and ocr["pages"][0]["rotation"] == 0
+    page, left, top, right, bottom, text = next(ln for ln in ocr["lines"] if "滨河新区" in ln[-1])
+    assert page == 1 and 0 <= left < right <= ocr["pages"][0]["width"] and top < bottom
+
+    # The review card shows the region of the page the proposal was read from.
+    task = proposed.get(text__contains="滨河新区综合管廊二期工程")
+    url = reverse("document-task-region", args=[document.pk, task.pk])
+    html = office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    assert f'src="{url}"' in html and "原件第 1 页" in html
+    response = office_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    from PIL import Image as PILImage
+
+    region = PILImage.open(io.BytesIO(response.content))
+    # Two printed lines of the paragraph (the task runs onto the second), not the page.
+    assert 2 * (bottom - top) < region.height < 4 * (bottom - top)
+    assert region.getextrema()[0] < 100  # ink: the text is in it
+
+
+def scan_pages(pages: int) -> bytes:
+    """A multi-page TIFF scan of the test page (our own text, drawn at test time)."""
+    import io
+
+    from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+
+    page = render_page(PARAGRAPHS, dpi=150)
+    buffer = io.BytesIO()
+    page.save(buffer, format="TIFF", save_all=True, append_images=[page] * (pages - 1))
+    return buffer.getvalue()
+
+
+def test_a_waiting_scan_shows_its_progress_and_can_be_cancelled(office_client, media_root):
+    # No worker runs here: the upload waits in the queue as it would behind a long scan.
+    response = upload(office_client, "扫描件.tif", scan_pages(2), date="2027-01-15")
+    job = Job.objects.get(name="extract_document")
+    assert job.status == Job.Status.PENDING and len(uploads_left(media_root)) == 1
+    Job.objects.filter(pk=job.pk).update(progress=40)  # as the worker stores it per page
+    fragment = office_client.get(reverse("document-job", args=[job.pk])).content.decode()
+    assert "已完成 40%" in fragment and 'value="40"' in fragment and "取消" in fragment
+    response = office_client.post(
+        reverse("document-job-cancel", args=[job.pk]), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "已取消，上传的文件已删除" in html and "every 1s" not in html  # polling stops
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.result["error"] == "cancelled"
+    assert uploads_left(media_root) == [] and not Document.objects.exists()
+    jobs.run_one()  # a worker starting now finds nothing to do
+    assert not Document.objects.exists()
+
+
+def test_a_scan_cancelled_between_two_pages_stores_nothing(
+    office_client, media_root, monkeypatch, django_capture_on_commit_callbacks
+):
+    from duban.documents import jobs as document_jobs
+
+    upload(office_client, "扫描件.tif", scan_pages(3), date="2027-01-15")
+    job = Job.objects.get(name="extract_document")
+    calls = []
+
+    def clerk_cancels_after_the_first_page(done: int, total: int) -> None:
+        calls.append((done, total))
+        if done == 1:
+            office_client.post(reverse("document-job-cancel", args=[job.pk]))
+        jobs.report_progress(done, total)  # the real one: it sees the cancellation
+
+    monkeypatch.setattr(document_jobs, "report_progress", clerk_cancels_after_the_first_page)
+    jobs.run_one()
+    assert calls == [(1, 3)]  # recognition stopped at the first page of three
+    job.refresh_from_db()
+    assert job.result["error"] == "cancelled"
+    assert uploads_left(media_root) == [] and not Document.objects.exists()
+
+
+def test_another_unit_cannot_cancel_an_upload(office_client, client, media_root, units):
+    upload(office_client, "扫描件.tif", scan_pages(1), date="2027-01-15")
+    job = Job.objects.get(name="extract_document")
+    outsider = create_user("outsider", password="x", unit=units["sw"], role="clerk")
+    client.force_login(outsider)
+    assert client.post(reverse("document-job-cancel", args=[job.pk])).status_code == 404
+    job.refresh_from_db()
+    assert job.status == Job.Status.PENDING
 
 
 @pytest.mark.parametrize(

@@ -335,12 +335,13 @@ def test_pdf_text_layer_is_read(tmp_path: Path) -> None:
     assert lines == ["Government Work Report", "Keep jobs stable (2021)"]
 
 
-def test_pdf_without_text_layer_is_e007(tmp_path: Path) -> None:
+def test_pdf_without_text_layer_nor_recognisable_text_is_e007(tmp_path: Path) -> None:
+    # The scanned page is recognised (duban/extract/tests/test_ocr.py); a grey square holds
+    # nothing to read, and the clerk is told so.
     with pytest.raises(ExtractError) as e:
         read_document(write(tmp_path, "scan.pdf", image_only_pdf()))
     assert code_of(e) == ErrorCode.E007_PDF_NO_TEXT
-    assert e.value.message == readers.NO_TEXT_LAYER
-    assert e.value.message.startswith("此 PDF 没有文字层，请先进行 OCR 识别")
+    assert e.value.message == readers.NO_TEXT_RECOGNISED
 
 
 def test_damaged_pdf_is_e006(tmp_path: Path) -> None:
