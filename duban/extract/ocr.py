@@ -27,6 +27,7 @@ Everything hostile is bounded before it is decoded: the pixel count of each imag
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import math
@@ -209,8 +210,9 @@ def open_images(data: bytes, *, suffix: str = "") -> Iterator[PILImage.Image]:
             width, height = img.size
             if width * height > OCR_MAX_PIXELS:
                 raise _bomb()
-            page = ImageOps.exif_transpose(img.convert("RGB") if img.mode != "RGB" else img)
-            page.load()
+            with _strict_decoding():
+                page = ImageOps.exif_transpose(img.convert("RGB") if img.mode != "RGB" else img)
+                page.load()
         except ExtractError:
             raise
         except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
@@ -219,6 +221,29 @@ def open_images(data: bytes, *, suffix: str = "") -> Iterator[PILImage.Image]:
                 "truncated or corrupt image",
             ) from exc
         yield page
+
+
+_STRICT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Decode with Pillow refusing truncated data, whatever the process set globally.
+
+    Why: WeasyPrint sets ``ImageFile.LOAD_TRUNCATED_IMAGES = True`` when it is imported (the
+    bulletins import it), after which Pillow pads a half-received photo with grey and
+    the OCR would read half a page without a word. The flag is module-global, so it is
+    set back under a lock for the few milliseconds a page takes to decode.
+    """
+    from PIL import ImageFile
+
+    with _STRICT:
+        saved = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
 def _bomb() -> ExtractError:

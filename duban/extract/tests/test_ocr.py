@@ -394,3 +394,19 @@ def test_an_ofd_page_that_is_a_scan_is_recognised(page: Image.Image) -> None:
         src.lines_between(at, at + 4)[0].text
     )
     assert src.warnings[-1].startswith("第 2 页是扫描页")
+
+
+def test_a_truncated_photo_is_refused_even_after_weasyprint_loosened_pillow(
+    page: Image.Image, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WeasyPrint sets this for the whole process when the bulletins import it.
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    jpeg = encode(page.convert("RGB"), "JPEG", quality=80)
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(jpeg[: len(jpeg) // 2])
+    with pytest.raises(ExtractError) as e:
+        read_document(path)
+    assert "不完整" in one_line_error(e, ErrorCode.E019_BAD_IMAGE)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # the process's setting is left as it was
