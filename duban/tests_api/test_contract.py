@@ -49,6 +49,22 @@ def _any_host(settings):
     settings.ALLOWED_HOSTS = ["*"]  # the WSGI transport's host name
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests reach the WSGI handler directly, whose request signals would close the
+    test's database connection (it is inside the test's transaction, so Django takes it
+    for unusable): on PostgreSQL every answer was then a 503. Django's own test client
+    disconnects the same signal handler for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def keys(units, office_user):
     from duban.org.services import create_user
