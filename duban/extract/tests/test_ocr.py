@@ -218,13 +218,18 @@ def test_an_image_just_over_the_pixel_limit_is_refused(monkeypatch: pytest.Monke
     one_line_error(e, ErrorCode.E008_ZIP_BOMB)
 
 
-def test_a_truncated_photo_is_a_one_line_error(page: Image.Image, tmp_path: Path) -> None:
+def _refuses_half_a_photo(page: Image.Image, tmp_path: Path) -> Path:
     jpeg = encode(page.convert("RGB"), "JPEG", quality=80)
     path = tmp_path / "cut.jpg"
     path.write_bytes(jpeg[: len(jpeg) // 2])
     with pytest.raises(ExtractError) as e:
         read_document(path)
     assert "不完整" in one_line_error(e, ErrorCode.E019_BAD_IMAGE)
+    return path
+
+
+def test_a_truncated_photo_is_a_one_line_error(page: Image.Image, tmp_path: Path) -> None:
+    path = _refuses_half_a_photo(page, tmp_path)
     result = CliRunner().invoke(extract, [str(path)], catch_exceptions=False)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "E019" in result.stderr
@@ -403,10 +408,5 @@ def test_a_truncated_photo_is_refused_even_after_weasyprint_loosened_pillow(
     from PIL import ImageFile
 
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
-    jpeg = encode(page.convert("RGB"), "JPEG", quality=80)
-    path = tmp_path / "cut.jpg"
-    path.write_bytes(jpeg[: len(jpeg) // 2])
-    with pytest.raises(ExtractError) as e:
-        read_document(path)
-    assert "不完整" in one_line_error(e, ErrorCode.E019_BAD_IMAGE)
+    _refuses_half_a_photo(page, tmp_path)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # the process's setting is left as it was
