@@ -66,7 +66,9 @@ def _keep_the_test_connection():
 
 
 @pytest.fixture
-def keys(units, office_user):
+def key_for(units):
+    """A token for one person in the given role, made on demand (the world is one plan
+    with one task led by 市商务局): one user per test, not five."""
     from duban.org.services import create_user
     from duban.org.tokens import issue_token
     from duban.plans.models import Assignment, Plan, Task
@@ -74,14 +76,23 @@ def keys(units, office_user):
     plan = Plan.objects.create(title="契约方案", year=2026, status="confirmed")
     task = Task.objects.create(plan=plan, code="1.1", text="推进城市更新", status="in_progress")
     Assignment.objects.create(task=task, lead_unit=units["sw"])
-    people = {
-        "office": office_user,
-        "leader": create_user("leader", password="x", unit=units["office"], role="leader"),
-        "unit_leader": create_user("ul", password="x", unit=units["sw"], role="unit_leader"),
-        "clerk": create_user("clerk", password="x", unit=units["sw"], role="clerk"),
-        "viewer": create_user("viewer", password="x", unit=units["root"], role="viewer"),
+    where = {
+        "office": units["office"],
+        "leader": units["office"],
+        "unit_leader": units["sw"],
+        "clerk": units["sw"],
+        "viewer": units["root"],
     }
-    return {role: issue_token(user, scope="write", days=1)[1] for role, user in people.items()}
+
+    made: dict[str, str] = {}
+
+    def make(role: str) -> str:  # called by every generated example: made once
+        if role not in made:
+            user = create_user(role, password="x", unit=where[role], role=role)
+            made[role] = issue_token(user, scope="write", days=1)[1]
+        return made[role]
+
+    return make
 
 
 # 5 generated requests per operation and role in the suite (under a minute a pass); the
@@ -100,29 +111,29 @@ def _call(case, key: str) -> None:
 
 @schema.parametrize()
 @CONTRACT
-def test_the_contract_as_the_office(case, keys, media_root):
-    _call(case, keys["office"])
+def test_the_contract_as_the_office(case, key_for, media_root):
+    _call(case, key_for("office"))
 
 
 @schema.parametrize()
 @CONTRACT
-def test_the_contract_as_a_leader(case, keys, media_root):
-    _call(case, keys["leader"])
+def test_the_contract_as_a_leader(case, key_for, media_root):
+    _call(case, key_for("leader"))
 
 
 @schema.parametrize()
 @CONTRACT
-def test_the_contract_as_a_unit_leader(case, keys, media_root):
-    _call(case, keys["unit_leader"])
+def test_the_contract_as_a_unit_leader(case, key_for, media_root):
+    _call(case, key_for("unit_leader"))
 
 
 @schema.parametrize()
 @CONTRACT
-def test_the_contract_as_a_clerk(case, keys, media_root):
-    _call(case, keys["clerk"])
+def test_the_contract_as_a_clerk(case, key_for, media_root):
+    _call(case, key_for("clerk"))
 
 
 @schema.parametrize()
 @CONTRACT
-def test_the_contract_as_a_viewer(case, keys, media_root):
-    _call(case, keys["viewer"])
+def test_the_contract_as_a_viewer(case, key_for, media_root):
+    _call(case, key_for("viewer"))
