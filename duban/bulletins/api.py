@@ -65,10 +65,6 @@ class GenerateSerializer(serializers.Serializer):
         return attrs
 
 
-def _reader(user: Any) -> bool:
-    return access.reads_everything(user)
-
-
 class BulletinViewSet(
     ApiListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -80,7 +76,7 @@ class BulletinViewSet(
         if getattr(self, "swagger_fake_view", False):  # the schema generator, no request
             return Bulletin.objects.none()
         user = self.request.user
-        if not _reader(user):
+        if not access.reads_everything(user):
             raise NotAllowed()
         qs = Bulletin.objects.all()
         if not access.is_office(user):

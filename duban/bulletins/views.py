@@ -29,13 +29,9 @@ from duban.supervision.models import Notice
 FORMATS = ("docx", "pdf")
 
 
-def _can_read(user) -> bool:
-    return access.reads_everything(user)
-
-
 @login_required
 def bulletin_list(request: HttpRequest) -> HttpResponse:
-    if not _can_read(request.user):
+    if not access.reads_everything(request.user):
         raise Http404
     is_office = access.is_office(request.user)
     bulletins = Bulletin.objects.select_related("plan").order_by("-period_end", "-id")
@@ -98,7 +94,7 @@ def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def bulletin_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
     bulletin = Bulletin.objects.filter(pk=pk).first()
-    if bulletin is None or fmt not in FORMATS or not _can_read(request.user):
+    if bulletin is None or fmt not in FORMATS or not access.reads_everything(request.user):
         raise Http404
     is_office = access.is_office(request.user)
     if bulletin.status != Bulletin.Status.PUBLISHED and not is_office:

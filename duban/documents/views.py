@@ -72,7 +72,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
             form.is_valid()
             form.add_error("file", too_large(uploaded.size).message)
         elif form.is_valid():
-            job = _enqueue_upload(request, form.cleaned_data)
+            job = enqueue_upload(form.cleaned_data, user_id=request.user.pk)
             return redirect(f"{reverse('documents')}?job={job.pk}")
         status = 400
     current = None
@@ -115,10 +115,6 @@ def _task_count() -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(per_document, output_field=IntegerField()), 0)
-
-
-def _enqueue_upload(request: HttpRequest, data: dict[str, Any]) -> Job:
-    return enqueue_upload(data, user_id=request.user.pk)
 
 
 @login_required
