@@ -49,8 +49,10 @@ def _fresh_cache():
     with none."""
     from django.core.cache import caches
 
+    from duban.core import pagecache
+
     caches["default"].clear()
-    caches["pages"].clear()
+    pagecache.clear()  # the shared files and this process's recent copies
 
 
 @pytest.fixture

@@ -34,15 +34,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.db import connection
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from duban import __version__
 
@@ -91,6 +96,9 @@ def row_state(instance: Any) -> str:
 # Forms inside a kept body carry this in place of the CSRF token; each answer puts the
 # requester's own token there. Random per process, so no text a user typed can match it.
 CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(16)
+# A whole kept page also stands in for the script nonce and the viewer's name in the header.
+NONCE_PLACEHOLDER = "nonce" + secrets.token_hex(16)
+USER_PLACEHOLDER = "who" + secrets.token_hex(16)
 
 
 def key(request: HttpRequest, name: str, audience: str, *state: Any) -> str | None:
@@ -123,21 +131,137 @@ def with_token(request: HttpRequest, body: str) -> str:
     return body.replace(CSRF_PLACEHOLDER, get_token(request))
 
 
+def fill(request: HttpRequest, page: str) -> str:
+    """A kept whole page made this request's own: token, script nonce, the viewer's name."""
+    page = with_token(request, page)
+    page = page.replace(NONCE_PLACEHOLDER, getattr(request, "csp_nonce", ""))
+    return page.replace(USER_PLACEHOLDER, escape(str(request.user)))
+
+
+class _Viewer:
+    """Who the header of a kept page greets: a placeholder each answer fills in."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __str__(self) -> str:
+        return USER_PLACEHOLDER
+
+
+def _may_keep_page(request: HttpRequest) -> bool:
+    # A message waiting to be shown (after a form's redirect) belongs to this answer only;
+    # counting them does not mark them shown.
+    return request.method == "GET" and not len(get_messages(request))
+
+
+def kept_page(
+    request: HttpRequest,
+    draw: Any,
+    *,
+    name: str,
+    audience: str,
+    state: tuple[Any, ...] = (),
+) -> HttpResponse:
+    """The whole answer ``draw(extra_context)`` gives, or the copy kept for this state.
+
+    Unlike :func:`render_kept`, the copy includes the base template around the body, so a
+    hit skips drawing the header and navigation too. What differs between two viewers who
+    share a copy (the CSRF token, the script nonce, the name in the header) is drawn as a
+    placeholder, which ``draw`` must put in the context it renders: ``extra_context`` holds
+    them. The key adds the full path (the navigation marks the current page; the language
+    form returns to it) and whether htmx asked. Only a 200 answer is kept.
+    """
+    cache_key = None
+    if _may_keep_page(request):
+        cache_key = key(
+            request,
+            name,
+            audience,
+            request.get_full_path(),
+            bool(getattr(request, "htmx", False)),
+            *state,
+        )
+    page = get(cache_key)
+    if page is not None:
+        return HttpResponse(fill(request, page))
+    if cache_key is None:
+        return draw({})
+    response = draw(
+        {
+            "csrf_token": CSRF_PLACEHOLDER,
+            "csp_nonce": NONCE_PLACEHOLDER,
+            "user": _Viewer(),
+        }
+    )
+    if response.status_code != 200 or response.streaming:
+        return response
+    page = response.content.decode(response.charset)
+    put(cache_key, page)
+    response.content = fill(request, page).encode(response.charset)
+    return response
+
+
+class _Recent:
+    """The copies this process served last, in memory, in front of the shared files.
+
+    A key names the state it was drawn from, so a copy held here can never be stale; what
+    it saves is the file's open, read and decompression on each hit of a busy page.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, cache_key: str) -> str | None:
+        with self._lock:
+            item = self._items.get(cache_key)
+            if item is None:
+                return None
+            if item[0] < time.monotonic():
+                del self._items[cache_key]
+                return None
+            self._items.move_to_end(cache_key)
+            return item[1]
+
+    def put(self, cache_key: str, value: str, seconds: float) -> None:
+        with self._lock:
+            self._items[cache_key] = (time.monotonic() + seconds, value)
+            self._items.move_to_end(cache_key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+# About 64 task pages of 50 KB: a few MB per server process.
+_recent = _Recent(64)
+
+
 def clear() -> None:
     """Forget every kept body (the server does this when it starts)."""
+    _recent.clear()
     caches[CACHE_ALIAS].clear()
 
 
 def get(cache_key: str | None) -> str | None:
     if cache_key is None:
         return None
-    return caches[CACHE_ALIAS].get(cache_key)
+    value = _recent.get(cache_key)
+    if value is None:
+        value = caches[CACHE_ALIAS].get(cache_key)
+        if value is not None:
+            _recent.put(cache_key, value, settings.DUBAN_PAGE_CACHE_SECONDS)
+    return value
 
 
 def put(cache_key: str | None, html: str) -> None:
     if cache_key is None:
         return
     caches[CACHE_ALIAS].set(cache_key, html, timeout=settings.DUBAN_PAGE_CACHE_SECONDS)
+    _recent.put(cache_key, html, settings.DUBAN_PAGE_CACHE_SECONDS)
 
 
 def render_kept(

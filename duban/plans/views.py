@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -509,26 +510,43 @@ def _today() -> dt.date:
 def render_task(
     request: HttpRequest, task: Task, *, status: int = 200, **bound: Any
 ) -> HttpResponse:
-    """The task page; a plain GET reuses the body drawn for the same state (core.pagecache).
+    """The task page; a plain GET reuses the page drawn for the same state (core.pagecache).
 
     A page drawn after a failed POST (bound forms, a conflict) is never kept: it belongs to
-    that one answer.
+    that one answer. A page with a message to show keeps only its body.
     """
-    body = pagecache.render_kept(
-        request,
-        "plans/_task_body.html",
-        lambda: _task_context(request, task, **bound),
-        name="task",
-        audience=access.audience(request.user),
-        state=(task.pk, pagecache.row_state(task)),
-        keep=not bound and status == 200,
-    )
-    return render(
-        request,
-        "plans/task_detail.html",
-        {"task": task, "body": mark_safe(body)},
-        status=status,
-    )
+    audience = access.audience(request.user)
+    state = (task.pk, pagecache.row_state(task))
+    keep = not bound and status == 200
+
+    def draw(extra: dict[str, Any]) -> HttpResponse:
+        if extra:
+            # Drawn for the whole-page copy: the body's forms and scripts take the same
+            # placeholders as the header, so no viewer's token is kept.
+            ctx = _task_context(request, task)
+            ctx["csrf_token"] = extra["csrf_token"]
+            ctx["csp_nonce"] = extra["csp_nonce"]
+            body = render_to_string("plans/_task_body.html", ctx, request=request)
+        else:
+            body = pagecache.render_kept(
+                request,
+                "plans/_task_body.html",
+                lambda: _task_context(request, task, **bound),
+                name="task",
+                audience=audience,
+                state=state,
+                keep=keep,
+            )
+        return render(
+            request,
+            "plans/task_detail.html",
+            {"task": task, "body": mark_safe(body), **extra},
+            status=status,
+        )
+
+    if keep:
+        return pagecache.kept_page(request, draw, name="task-page", audience=audience, state=state)
+    return draw({})
 
 
 def _back(task: Task, anchor: str = "") -> HttpResponseRedirect:

@@ -91,8 +91,9 @@ TEMPLATES = [
     },
 ]
 
-# PostgreSQL: each server thread keeps its connection for DUBAN_DB_CONN_MAX_AGE seconds
-# (reconnecting per request costs more than most of our queries), and Django checks a reused
+# Each server thread keeps its connection for DUBAN_DB_CONN_MAX_AGE seconds: reconnecting
+# per request costs more than most of our queries (on SQLite, opening the file re-reads the
+# whole schema: a sixth of a kept page's time). On PostgreSQL Django checks a reused
 # connection before the request uses it, so a database restart or a pgbouncer that closed
 # the link costs one reconnect, not an error page.
 DATABASES = {
@@ -121,7 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file cannot go away like a server: nothing to check before reuse. A kept connection
+    # holds no snapshot between requests (autocommit), and `duban restore` writes into the
+    # same file through SQLite's backup API, which kept connections see.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     # A database file written before its folder was private keeps its old mode otherwise.
     for _suffix in ("", "-wal", "-shm"):

@@ -73,6 +73,14 @@ def test_sqlite_waits_for_the_write_lock(monkeypatch, tmp_path):
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
+def test_sqlite_keeps_connections_between_requests(monkeypatch, tmp_path):
+    # Opening the file re-reads the schema each time: kept connections, as on PostgreSQL.
+    db = _settings_with(monkeypatch, tmp_path)["DATABASES"]["default"]
+    assert db["CONN_MAX_AGE"] == 600
+    shorter = _settings_with(monkeypatch, tmp_path, DUBAN_DB_CONN_MAX_AGE="5")["DATABASES"]
+    assert shorter["default"]["CONN_MAX_AGE"] == 5
+
+
 @pytest.mark.django_db
 def test_the_live_connection_has_the_busy_timeout():
     from django.db import connection

@@ -184,3 +184,80 @@ def test_the_cache_can_be_turned_off(client, assigned, office_user, settings):
     _page(client, assigned)
     _page(client, assigned)
     assert _kept() == 0
+
+
+def _hit_queries(client: Client, task: Task) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        _page(client, task)
+    return [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_kept_page_costs_five_reads_whatever_the_task_holds(client, assigned, office_user):
+    # The whole page is kept, header and navigation included: a hit reads the session, the
+    # user, their grants, the task (for the access check and its state) and the audit
+    # generation, and nothing else, however many reports and notices the task has.
+    client.force_login(office_user)
+    _page(client, assigned)
+    assert len(_hit_queries(client, assigned)) == 5
+    for n in range(3):
+        add_comment(assigned, actor=office_user, text=f"第{n}次批示")
+    _page(client, assigned)
+    assert len(_hit_queries(client, assigned)) == 5
+
+
+@pytest.mark.django_db
+def test_each_viewer_of_a_shared_copy_sees_their_own_name_escaped(assigned, units, office_user):
+    second_user = create_user(
+        "office3", password="pw-office-3", unit=units["office"], role="office"
+    )
+    second_user.display_name = "<b>督查室</b>小李"
+    second_user.save()
+    first = Client()
+    first.force_login(office_user)
+    first_page = _page(first, assigned)
+    kept = _kept()
+    second = Client()
+    second.force_login(second_user)
+    second_page = _page(second, assigned)
+    assert _kept() == kept  # the first one's copy
+    assert f'<span class="who">{office_user}</span>' in first_page
+    assert '<span class="who">&lt;b&gt;督查室&lt;/b&gt;小李</span>' in second_page
+    assert f'<span class="who">{office_user}</span>' not in second_page
+    assert "<b>督查室</b>" not in second_page
+
+
+@pytest.mark.django_db
+def test_each_answer_carries_the_nonce_its_policy_allows(client, assigned, office_user):
+    client.force_login(office_user)
+    nonces = []
+    for _ in range(2):
+        response = client.get(f"/tasks/{assigned.pk}/")
+        page_nonces = set(re.findall(r'nonce="([^"]+)"', response.content.decode()))
+        policy = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+        assert page_nonces == {policy}
+        nonces.append(policy)
+    assert nonces[0] != nonces[1]
+
+
+@pytest.mark.django_db
+def test_a_message_after_a_form_shows_once_on_a_kept_page(client, assigned, office_user):
+    client.force_login(office_user)
+    _page(client, assigned)
+    response = client.post(f"/tasks/{assigned.pk}/comment/", {"text": "按期推进"}, follow=True)
+    assert response.status_code == 200
+    assert "评论已发表。" in response.content.decode()
+    assert "按期推进" in response.content.decode()
+    again = _page(client, assigned)
+    assert "评论已发表。" not in again
+    assert "按期推进" in again
+
+
+@pytest.mark.django_db
+def test_the_language_has_its_own_copy(client, assigned, office_user):
+    client.force_login(office_user)
+    assert '<html lang="zh-hans">' in _page(client, assigned)
+    client.cookies["django_language"] = "en"
+    english = _page(client, assigned)
+    assert '<html lang="en">' in english
+    assert "Workbench" in english
