@@ -67,5 +67,67 @@ class AssessmentSchemeForm(forms.ModelForm):
                 max_digits=4,
                 decimal_places=1,
                 error_messages=POINT_ERRORS,
-                widget=forms.NumberInput(attrs={"step": "0.5"}),
+                widget=forms.NumberInput(attrs={"step": "0.1"}),
             )
+
+
+class PublishForm(forms.Form):
+    """Publishing a period's result: its title and the objection deadline."""
+
+    title = forms.CharField(
+        label=_("标题"),
+        max_length=200,
+        required=False,
+        help_text=_("留空则为“开始日期至结束日期考核结果”。"),
+        error_messages={"max_length": _("标题不能超过 200 字。")},
+    )
+    objections_until = forms.DateField(
+        label=_("异议截止日期"),
+        required=False,
+        help_text=_("留空则为发布后 7 天。"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")},
+    )
+
+
+class ObjectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("异议理由"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={
+            "required": _("请填写异议理由。"),
+            "max_length": _("异议理由不能超过 %(limit_value)d 字（现有 %(show_value)d 字）。"),
+        },
+    )
+
+
+class DecisionForm(forms.Form):
+    uphold = forms.TypedChoiceField(
+        label=_("处理结果"),
+        choices=[("1", _("采纳并调整分值")), ("0", _("不予采纳"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择处理结果。")},
+    )
+    points = forms.DecimalField(
+        label=_("调整分值（加分为正，扣分为负）"),
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
+        error_messages={
+            "invalid": _("分值应为数字，例如 2 或 -0.5。"),
+            "max_decimal_places": _("分值最多保留一位小数。"),
+            "max_digits": _("调整分值应在 -100 到 100 之间，最多一位小数。"),
+        },
+    )
+    decision = forms.CharField(
+        label=_("处理意见"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        error_messages={
+            "required": _("请填写处理意见。"),
+            "max_length": _("处理意见不能超过 %(limit_value)d 字（现有 %(show_value)d 字）。"),
+        },
+    )

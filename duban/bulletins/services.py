@@ -237,6 +237,33 @@ def _bulletin_content(
         "summary": summary,
         "ranking": [line.to_dict() for line in ranking],
         "red_tasks": red_tasks,
+        "assessment": _assessment_content(period_start, period_end),
+    }
+
+
+def _assessment_content(period_start: dt.date, period_end: dt.date) -> dict[str, Any] | None:
+    """The 考核 result published for the period, as the bulletin reprints it (or None)."""
+    from duban.assessment.services import release_ranking
+
+    release = release_ranking(period_start, period_end)
+    if release is None:
+        return None
+    return {
+        "title": release.title,
+        "period": {
+            "start": release.period_start.isoformat(),
+            "end": release.period_end.isoformat(),
+        },
+        "rows": [
+            {
+                "rank": r.rank,
+                "unit": r.unit.name,
+                "computed": str(r.computed),
+                "adjustment": str(r.adjustment),
+                "total": str(r.total),
+            }
+            for r in release.results.select_related("unit").order_by("rank", "id")
+        ],
     }
 
 
@@ -329,6 +356,35 @@ def build_bulletin_document(bulletin: Bulletin) -> od.OfficialDocument:
             blocks.append(od.Image(chart.png(), 150.0, caption))
     else:
         blocks.append(od.Paragraph("本期尚无交办到牵头单位的任务。"))
+
+    assessed = content.get("assessment")
+    if assessed and assessed.get("rows"):
+        a_start = dt.date.fromisoformat(assessed["period"]["start"])
+        a_end = dt.date.fromisoformat(assessed["period"]["end"])
+        blocks.append(od.Heading("考核结果"))
+        blocks.append(
+            od.Paragraph(
+                f"根据考核办法，{period_label(a_start, a_end)}各单位考核结果（{assessed['title']}）"
+                "如下，已按异议处理情况调整。"
+            )
+        )
+        blocks.append(
+            od.Table(
+                ("名次", "单位", "计算得分", "异议调整", "总分"),
+                tuple(
+                    (
+                        str(row["rank"]),
+                        row["unit"],
+                        row["computed"],
+                        "—" if Decimal(row["adjustment"]) == 0 else row["adjustment"],
+                        row["total"],
+                    )
+                    for row in assessed["rows"]
+                ),
+                caption=f"表2 {period_label(a_start, a_end)}考核结果",
+                widths=(0.9, 3.6, 1.5, 1.5, 1.3),
+            )
+        )
 
     blocks.append(od.Heading("存在问题"))
     red_tasks = content.get("red_tasks") or []

@@ -30,6 +30,8 @@ from duban.org.choices import Role
 RULES: dict[str, tuple[frozenset[str], str]] = {
     "view": (frozenset({Role.OFFICE, Role.LEADER, Role.VIEWER}), "any"),
     "comment": (frozenset({Role.OFFICE, Role.LEADER}), "any"),
+    # A comment marked as praise (表扬) earns the lead unit 考核's bonus.
+    "praise": (frozenset({Role.OFFICE, Role.LEADER}), "any"),
     "edit": (frozenset({Role.OFFICE}), "any"),
     "assign": (frozenset({Role.OFFICE}), "any"),
     "schedule": (frozenset({Role.OFFICE}), "any"),
@@ -220,6 +222,19 @@ def may_report_for(user: Any, unit_id: int) -> bool:
     if Role.OFFICE in g.global_roles:
         return True
     return bool(g.unit_roles.get(unit_id, frozenset()) & {Role.UNIT_LEADER, Role.CLERK})
+
+
+def speaks_for_unit(user: Any, unit_id: int) -> bool:
+    """The unit's own people (负责人, 联络员), not the office: an objection to a unit's
+    考核 result is the unit's own voice."""
+    roles = grants(user).unit_roles.get(unit_id, frozenset())
+    return bool(roles & {Role.UNIT_LEADER, Role.CLERK})
+
+
+def sees_published_results(user: Any) -> bool:
+    """A published 考核 result is announced to every unit: anyone with a role reads it."""
+    g = grants(user)
+    return bool(g.global_roles or g.unit_roles)
 
 
 def is_office(user: Any) -> bool:

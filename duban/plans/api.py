@@ -58,6 +58,14 @@ class ConfirmationSerializer(PlanSerializer):
 class CommentCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
+    praise = serializers.BooleanField()
+
+
+class CommentSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    praise = serializers.BooleanField(
+        default=False, help_text="A leader's praise (表扬), counted by 考核; leaders and office."
+    )
 
 
 class StatusCreatedSerializer(serializers.Serializer):
@@ -728,7 +736,7 @@ class TaskViewSet(
         return idempotency.once(request, submit)
 
     @extend_schema(
-        request=TextSerializer,
+        request=CommentSerializer,
         responses={201: CommentCreatedSerializer},
         parameters=[idempotency.PARAMETER],
     )
@@ -736,10 +744,13 @@ class TaskViewSet(
     @idempotency.idempotent
     def comment(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object("comment")
-        data = TextSerializer(data=request.data)
+        data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        c = supervision.add_comment(task, actor=request.user, text=data.validated_data["text"])
-        return Response({"id": c.pk, "text": c.text}, status=201)
+        praise = data.validated_data["praise"]
+        c = supervision.add_comment(
+            task, actor=request.user, text=data.validated_data["text"], praise=praise
+        )
+        return Response({"id": c.pk, "text": c.text, "praise": c.praise}, status=201)
 
     @extend_schema(
         request=TextSerializer,

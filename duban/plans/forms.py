@@ -149,6 +149,8 @@ class CommentForm(forms.Form):
             "max_length": _("评论不能超过 %(limit_value)d 字（现有 %(show_value)d 字）。"),
         },
     )
+    # Offered only to those who may praise (leaders, the office); see the task page.
+    praise = forms.BooleanField(label=_("作为表扬（计入考核加分）"), required=False)
 
 
 class ClosureRequestForm(forms.Form):

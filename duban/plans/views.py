@@ -380,6 +380,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
             "assign": office,
             "schedule": may("schedule"),
             "comment": may("comment"),
+            "praise": may("praise"),
             "report": may("report") and active and assignment is not None,
             "request_closure": may("request_closure") and active,
             "split": may("split") and active and assignment is not None,
@@ -449,6 +450,8 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         )
     if ctx["can"]["comment"]:
         ctx["comment_form"] = bound.get("comment_form") or CommentForm()
+        if not ctx["can"]["praise"]:
+            del ctx["comment_form"].fields["praise"]
     if ctx["can"]["split"]:
         from duban.plans.forms import SubtaskForm
 
@@ -747,7 +750,12 @@ def task_comment(request: HttpRequest, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            add_comment(task, actor=request.user, text=form.cleaned_data["text"])
+            add_comment(
+                task,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                praise=form.cleaned_data["praise"] and access.can(request.user, "praise", task),
+            )
         except ValidationError as exc:
             form.add_error("text", str(exc))
     if form.errors:

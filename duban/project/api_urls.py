@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from duban.assessment.api import AssessmentViewSet
+from duban.assessment.api import AssessmentReleaseViewSet, AssessmentViewSet, ObjectionViewSet
 from duban.bulletins.api import BulletinViewSet
 from duban.core.api import not_found
 from duban.documents.api import DocumentViewSet, JobViewSet
@@ -29,6 +29,8 @@ router.register("audit", AuditViewSet, basename="audit")
 router.register("documents", DocumentViewSet, basename="document")
 router.register("jobs", JobViewSet, basename="job")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("assessments/releases", AssessmentReleaseViewSet, basename="assessment-release")
+router.register("assessments/objections", ObjectionViewSet, basename="assessment-objection")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 
 urlpatterns = [

@@ -20,6 +20,11 @@ NAV = [
     ("office-desk", _("督查台"), (Role.OFFICE, Role.LEADER)),
     ("bulletins", _("通报"), (Role.OFFICE, Role.LEADER, Role.VIEWER)),
     ("assessment", _("考核"), (Role.OFFICE,)),
+    (
+        "assessment-releases",
+        _("考核结果"),
+        (Role.LEADER, Role.VIEWER, Role.UNIT_LEADER, Role.CLERK),
+    ),
     ("manage", _("管理"), (Role.OFFICE,)),
 ]
 

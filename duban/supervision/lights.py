@@ -54,7 +54,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _catalog_lookup
 
 from duban.core.language import in_site_language
-from duban.plans.choices import Light, TaskStatus
+from duban.plans.choices import WORKING_STATUSES, Light, TaskStatus
 from duban.plans.models import Milestone, Task
 from duban.supervision.choices import ReportStatus
 from duban.supervision.models import (
@@ -62,6 +62,7 @@ from duban.supervision.models import (
     ProgressReport,
     ReportingSchedule,
     SupervisionSettings,
+    UnitRedDaily,
 )
 from duban.supervision.periods import build_periods
 from duban.supervision.workdays import ONE_DAY, WorkCalendar, load_calendar
@@ -808,6 +809,8 @@ def _recompute_lights(
             plan_ids.update(Task.objects.values_list("plan_id", flat=True).distinct())
     if record_daily and plan_ids:
         _record_daily(sorted(plan_ids), today)
+    if record_daily and every_task:
+        _record_unit_reds(today)
     warning = calendar.coverage().warning
     if warning:
         counts["calendar_warning"] = warning
@@ -851,6 +854,21 @@ def _record_daily(plan_ids: list[int], today: dt.date) -> None:
             update_conflicts=True,
             unique_fields=["date", "plan"],
             update_fields=["green", "yellow", "red", "closed"],
+        )
+
+
+def _record_unit_reds(today: dt.date) -> None:
+    """Today's red tasks per lead unit, replacing an earlier run's (one read, one write)."""
+    tallies = (
+        Task.objects.filter(light=RED, status__in=WORKING_STATUSES, assignment__isnull=False)
+        .order_by()
+        .values_list("assignment__lead_unit_id")
+        .annotate(n=Count("pk"))
+    )
+    with transaction.atomic():
+        UnitRedDaily.objects.filter(date=today).delete()
+        UnitRedDaily.objects.bulk_create(
+            [UnitRedDaily(date=today, unit_id=unit_id, red=n) for unit_id, n in tallies if unit_id]
         )
 
 

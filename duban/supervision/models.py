@@ -228,6 +228,9 @@ class Comment(AuditedModel):
         related_name="+",
     )
     text = models.TextField(_("内容"))
+    # A leader's (or the office's) praise of the task's work: counted by 考核 as a bonus
+    # for the lead unit.
+    praise = models.BooleanField(_("表扬"), default=False)
 
     class Meta:
         verbose_name = _("批示与评论")
@@ -264,6 +267,32 @@ class LightDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.plan_id}: {self.red}/{self.yellow}/{self.green}"
+
+
+class UnitRedDaily(models.Model):
+    """How many of a unit's tasks were red on a day: 考核's red-light days.
+
+    Lights keep no history per task; the nightly recompute records this tally per lead unit
+    (:func:`duban.supervision.lights.recompute_lights`), so a period's red-light days are
+    the sum over the days it ran. Derived data, so not audited.
+    """
+
+    date = models.DateField(_("日期"))
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+    )
+    red = models.PositiveIntegerField(_("红灯任务数"))
+
+    class Meta:
+        verbose_name = _("每日红灯任务（按单位）")
+        verbose_name_plural = _("每日红灯任务（按单位）")
+        ordering = ["date", "unit"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "unit"], name="supervision_unitred_one")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.unit_id}: {self.red}"
 
 
 def new_feed_token() -> str:

@@ -396,8 +396,9 @@ COMMENT_MAX_LENGTH = 2000
 
 
 @transaction.atomic
-def add_comment(task: Task, *, actor: Any, text: str) -> Comment:
-    access.require(actor, "comment", task)
+def add_comment(task: Task, *, actor: Any, text: str, praise: bool = False) -> Comment:
+    """A comment on the task; ``praise`` marks a leader's praise, which 考核 counts."""
+    access.require(actor, "praise" if praise else "comment", task)
     if not text.strip():
         raise ValidationError(_("评论不能为空。"))
     if len(text) > COMMENT_MAX_LENGTH:
@@ -407,7 +408,7 @@ def add_comment(task: Task, *, actor: Any, text: str) -> Comment:
             )
         )
     with audit.acting_as(actor):
-        return Comment.objects.create(task=task, author=actor, text=text)
+        return Comment.objects.create(task=task, author=actor, text=text, praise=praise)
 
 
 @removed_on_error  # a failed report or closure leaves no evidence file

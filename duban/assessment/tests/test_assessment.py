@@ -101,7 +101,12 @@ def test_each_unit_scores_with_a_breakdown_of_every_point(year):
     assert cz["deduct_returned_report"].items == ["2.3 2026-03-13"]
     assert cz["deduct_criticism"].points == Decimal("-5")
     assert by["市财政局"].total == Decimal("-5.5")
-    assert by["市教育局"].total == Decimal("-2")  # one red task
+    jy = {line.rule: line for line in by["市教育局"].lines}
+    # Red now (the rule's snapshot), and red on the one day the nightly recompute ran.
+    assert jy["deduct_red_task"].items == ["2.4"]
+    assert jy["deduct_red_day"].items == ["2026-03-16 ×1"]
+    assert jy["deduct_red_day"].points == Decimal("-0.1")
+    assert by["市教育局"].total == Decimal("-2.1")
     assert [(s.unit.name, s.rank) for s in scores] == [
         ("市商务局", 1),
         ("市教育局", 2),
@@ -122,6 +127,7 @@ def test_a_period_before_the_facts_scores_only_the_red_task(year):
 def test_equal_totals_share_a_rank(year):
     scheme = AssessmentScheme.current()
     scheme.deduct_red_task = Decimal("5.5")
+    scheme.deduct_red_day = Decimal("0")
     ranks = {
         s.unit.name: s.rank
         for s in score_units(scheme, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
@@ -208,7 +214,8 @@ def test_the_page_reads_a_fixed_number_of_queries(year, django_assert_max_num_qu
     with django_assert_max_num_queries(len(small.captured_queries)):
         r = c.get("/assessment/", Q1)
     assert "市发展和改革委员会" in r.content.decode()
-    assert len(small.captured_queries) <= 15
+    # Session and user, grants, the scheme, eight reads of facts, units, the releases…
+    assert len(small.captured_queries) <= 17
 
 
 def _scheme_data():
@@ -220,6 +227,8 @@ def _scheme_data():
         "deduct_missing_report": "2",
         "deduct_returned_report": "0.5",
         "deduct_red_task": "2",
+        "deduct_red_day": "0.1",
+        "bonus_praise": "2",
         "deduct_supervise": "3",
         "deduct_criticism": "5",
     }
@@ -235,7 +244,7 @@ def test_the_ranking_over_the_api_is_the_pages(year):
     rows = answer.json()
     assert [(r["unit_name"], r["rank"], r["total"]) for r in rows] == [
         ("市商务局", 1, "6.00"),
-        ("市教育局", 2, "-2.00"),
+        ("市教育局", 2, "-2.10"),
         ("市财政局", 3, "-5.50"),
     ]
     sw = {line["rule"]: line for line in rows[0]["lines"]}

@@ -1,4 +1,5 @@
-"""考核 in a real browser with the demo city: what-if, save, export; checked with axe-core."""
+"""考核 in a real browser with the demo city: what-if, save, export, publish, a unit's
+objection and the office's decision; every page checked with axe-core."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from duban.conftest import axe_violations, login
+from duban.conftest import SCREENSHOTS, axe_violations, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,3 +85,36 @@ def test_the_office_tries_a_rule_then_saves_it(page, live_server):
     book = openpyxl.load_workbook(io.BytesIO(open(info.value.path(), "rb").read()))
     assert book["排名"]["B1"].value == "单位"
     assert book["排名"].max_row == page.locator("#ranking tbody tr").count() + 1
+
+    # Publish the period: the ranking is frozen and announced to every unit.
+    page.get_by_role("button", name="发布结果").click()
+    page.get_by_role("heading", name="异议").wait_for()
+    assert "考核结果已发布" in page.locator(".messages").inner_text()
+    assert axe_violations(page) == []
+    release_url = page.url
+
+    # The demo's clerk objects for their bureau; the office upholds with two points.
+    clerk = User.objects.get(username="clerk")
+    bureau = clerk.memberships.get().unit.name
+    page.get_by_role("button", name="退出").click()
+    login(page, live_server, "clerk", DEMO_PASSWORD)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考核结果").click()
+    page.locator("table td a").first.click()
+    page.get_by_label("异议理由").fill("两项任务因上级调整延期，已报备")
+    page.get_by_role("button", name="提交异议").click()
+    page.get_by_text("异议已提交").wait_for()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="退出").click()
+    login(page, live_server, "office", DEMO_PASSWORD)
+    page.goto(release_url)
+    before = page.locator(f'tbody tr[data-unit="{bureau}"] td.total').inner_text()
+    page.get_by_label("采纳并调整分值").check()
+    page.get_by_label("调整分值（加分为正，扣分为负）").fill("2")
+    page.get_by_label("处理意见").fill("情况属实")
+    page.get_by_role("button", name="处理").click()
+    page.get_by_text("异议已处理。").wait_for()
+    after = page.locator(f'tbody tr[data-unit="{bureau}"] td.total').inner_text()
+    assert Decimal(after) == Decimal(before) + 2
+    assert page.locator(f'tbody tr[data-unit="{bureau}"] td.adjustment').inner_text() == "2"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "assessment-release.png"), full_page=True)

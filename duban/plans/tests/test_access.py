@@ -26,7 +26,7 @@ CLERK_ACTIONS = {"view", "comment", "report", "reply_notice"}
 
 EXPECTED = {
     "office": dict.fromkeys(access.ACTIONS, ALLOW),
-    "leader": {a: ALLOW if a in {"view", "comment", "decide_coordination"} else DENY
+    "leader": {a: ALLOW if a in {"view", "comment", "praise", "decide_coordination"} else DENY
                for a in access.ACTIONS},
     "viewer": {a: ALLOW if a == "view" else DENY for a in access.ACTIONS},
     "lead_leader": {a: ALLOW if a in UNIT_ACTIONS_LEAD_LEADER else DENY for a in access.ACTIONS},
