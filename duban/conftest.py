@@ -55,6 +55,23 @@ def _fresh_cache():
     pagecache.clear()  # the shared files and this process's recent copies
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts and ends in the site's language: a request in English activates it
+    for the thread, and code a later test runs outside a request would otherwise speak it."""
+    from django.utils import translation
+
+    translation.activate(settings_language())
+    yield
+    translation.activate(settings_language())
+
+
+def settings_language() -> str:
+    from django.conf import settings
+
+    return settings.LANGUAGE_CODE
+
+
 @pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
