@@ -444,12 +444,15 @@ def commit_ledger(result: LedgerImport, *, actor: Any) -> LedgerImport:
 
 
 def last_month(year: int, projects: list[Project]) -> int:
-    """N of 「1-N月」: the latest month entered, or this month in the current year."""
+    """N of 「1-N月」: December for a past year, this month (or a later one entered) for
+    the current year, the latest month entered otherwise."""
     today = timezone.localdate()
+    if year < today.year:
+        return 12
     entered = max((m.month for p in projects for m in p.months.all()), default=0)
     if year == today.year:
         return max(entered, today.month)
-    return entered or (12 if year < today.year else 1)
+    return max(entered, 1)
 
 
 def export_ledger(projects: list[Project], *, year: int) -> bytes:

@@ -166,12 +166,13 @@ def investment_rows(groups: list[Any], empty_text: str = "") -> SafeString:
     for g in groups:
         label = escape(g.label)
         rate = "—" if g.rate is None else f"{g.rate}%"
+        plan, done = f"{g.plan:.2f}", f"{g.done:.2f}"
         words = _("{name}年度计划投资{plan}万元，已完成{done}万元，完成率{rate}").format(
-            name=g.label, plan=g.plan, done=g.done, rate=rate
+            name=g.label, plan=plan, done=done, rate=rate
         )
         parts.append(
             f'<tr><th scope="row">{label}</th><td class="num">{g.count}</td>'
-            f'<td class="num">{g.plan}</td><td class="num">{g.done}</td>'
+            f'<td class="num">{plan}</td><td class="num">{done}</td>'
             f'<td class="num" data-rate="{label}">{rate}</td>'
             f'<td class="bar-col">{svg.bar(g.share, 1.0, label=words)}</td></tr>'
         )
