@@ -42,7 +42,9 @@ def _filters(request: HttpRequest) -> tuple[LedgerFilterForm, dict[str, Any], st
     units = Unit.objects.filter(
         pk__in=services.visible_projects(request.user).values("lead_unit_id")
     ).order_by("sort_order", "id")
-    form = LedgerFilterForm(request.GET or None, units=units)
+    form = LedgerFilterForm(
+        request.GET or None, units=units, initial={"year": services.default_year()}
+    )
     chosen: dict[str, Any] = {"year": services.default_year()}
     ordering = "code"
     if form.is_bound and form.is_valid():
