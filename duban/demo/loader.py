@@ -253,7 +253,7 @@ def load_projects(office_user: User) -> int:
                     actor=office_user,
                     month=month,
                     completed=monthly,
-                    image_progress=stages[min(len(stages) - 1, (i + month) // 3)],
+                    image_progress=stages[max(0, month * len(stages) // 12 - i % 3)],
                 )
     return len(spec["projects"])
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.org.models import Unit
+from duban.plans.models import Task
 from duban.projects.choices import ProjectStatus
 from duban.projects.models import Project, Sector
 from duban.supervision.forms import MultipleFileField, MultipleFileInput
@@ -56,6 +57,7 @@ class ProjectForm(forms.ModelForm):
             "planned_finish",
             "status",
             "image_progress",
+            "task",
         ]
         widgets = {
             "planned_start": DATE,
@@ -74,6 +76,15 @@ class ProjectForm(forms.ModelForm):
         self.fields["annual_plan"] = _money(_("年度计划投资（万元）"))
         self.fields["lead_unit"].queryset = Unit.objects.filter(is_active=True)
         self.fields["sector"].queryset = Sector.objects.order_by("sort_order", "id")
+        # A city has thousands of tasks: the link is typed as the task's id (shown on its
+        # page's address), not chosen from a list.
+        self.fields["task"] = forms.ModelChoiceField(
+            label=_("关联任务ID（可不填）"),
+            queryset=Task.objects.all(),
+            required=False,
+            widget=forms.NumberInput(attrs={"min": 1}),
+            error_messages={"invalid_choice": _("没有这个任务ID。")},
+        )
         if not self.instance.pk:
             self.fields["year"].initial = timezone.localdate().year
 

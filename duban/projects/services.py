@@ -84,11 +84,13 @@ def may_edit(user: Any) -> bool:
 def get_project(user: Any, pk: Any, action: str = "view") -> Project:
     """A project for ``action`` (view, enter, edit): not visible → NotFound; visible but
     not allowed → NotAllowed (403)."""
+    from duban.core.listing import object_id
+
     try:
         project = visible_projects(
             user, Project.objects.select_related("lead_unit", "sector", "task")
-        ).get(pk=int(str(pk)))
-    except (Project.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        ).get(pk=object_id(pk))  # beyond bigint is not found, not a database error
+    except Project.DoesNotExist as exc:
         raise NotFound() from exc
     if action == "enter" and not may_enter(user, project):
         raise access.NotAllowed(action)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from duban.core import downloads
 from duban.core.errors import InputError, NotFound
+from duban.core.listing import object_id
 from duban.core.models import ConflictError
 from duban.org.models import Unit
 from duban.plans import access
@@ -237,7 +238,7 @@ def add_sector(request: HttpRequest) -> HttpResponse:
 @guarded
 def photo(request: HttpRequest, pk: int) -> HttpResponse:
     """A photo, for whoever may see its project (else 404, like the project)."""
-    found = ProjectPhoto.objects.select_related("progress").filter(pk=pk).first()
+    found = ProjectPhoto.objects.select_related("progress").filter(pk=object_id(pk)).first()
     if found is None:
         raise NotFound()
     services.get_project(request.user, found.progress.project_id)

@@ -234,3 +234,31 @@ def test_the_panel_adds_a_fixed_number_of_queries(client, ledger):
         )
         services.record_month(p, actor=office, month=1, completed="1")
     assert count() == few
+
+
+def test_a_project_links_to_a_task_by_its_id(client, ledger, task):
+    client.force_login(ledger["users"]["office"])
+    p3 = Project.objects.get(pk=ledger["p3"].pk)
+    data = {
+        "year": YEAR,
+        "code": p3.code,
+        "name": p3.name,
+        "sector": p3.sector_id,
+        "lead_unit": p3.lead_unit_id,
+        "total_investment": "800",
+        "annual_plan": "500",
+        "status": "building",
+        "version": p3.version,
+    }
+    response = client.post(f"/projects/{p3.pk}/edit/", {**data, "task": 999999})
+    assert response.status_code == 400 and "没有这个任务ID。" in response.content.decode()
+    assert client.post(f"/projects/{p3.pk}/edit/", {**data, "task": task.pk}).status_code == 302
+    p3.refresh_from_db()
+    assert p3.task == task
+    assert f'href="/tasks/{task.pk}/"' in client.get(f"/projects/{p3.pk}/").content.decode()
+
+
+def test_ids_beyond_the_database_range_are_not_found(client, ledger):
+    client.force_login(ledger["users"]["office"])
+    for url in ("/projects/99999999999999999999/", "/projects/photos/99999999999999999999/"):
+        assert client.get(url).status_code == 404
