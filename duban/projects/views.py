@@ -109,6 +109,7 @@ def _detail(
         {
             "project": project,
             "months": months,
+            "chart": _chart(project, months),
             "done": months[-1]["cumulative"] if months else services.ZERO,
             "rate": months[-1]["rate"] if months else None,
             "month_form": month_form if enter else None,
@@ -116,6 +117,28 @@ def _detail(
         },
         status=status,
     )
+
+
+def _chart(project: Project, months: list[dict[str, Any]]) -> str:
+    """The year's cumulative against the plan, month by month, drawn like the battle map's
+    trend (duban/battlemap/svg.py); nothing for fewer than two months."""
+    import calendar
+    import datetime as dt
+
+    from duban.battlemap.svg import trend
+
+    if len(months) < 2:
+        return ""
+    ends = [
+        dt.date(project.year, m["month"], calendar.monthrange(project.year, m["month"])[1])
+        for m in months
+    ]
+    done = [int(m["cumulative"]) for m in months]
+    plan = [int(project.annual_plan)] * len(months)
+    label = _("{name}：截至{m}月累计完成投资{done}万元，年度计划{plan}万元").format(
+        name=project.name, m=months[-1]["month"], done=done[-1], plan=plan[0]
+    )
+    return trend(ends, [("none", plan), ("closed", done)], label=label)
 
 
 @guarded

@@ -58,7 +58,9 @@ def test_a_clerk_enters_a_month_on_a_phone_and_the_office_sees_it(
     row = page.locator(f'#months tr[data-month="{today.month}"]')
     assert "888.50" in row.inner_text() and "钢结构吊装完成" in row.inner_text()
     image = row.get_by_role("img")
-    assert image.evaluate("i => i.complete && i.naturalWidth") == 640
+    image.scroll_into_view_if_needed()  # a lazy image loads when it comes into view
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle())
+    assert image.evaluate("i => i.naturalWidth") == 640
     assert axe_violations(page) == []
     saved = MonthlyProgress.objects.get(project=project, month=today.month)
     assert saved.photos.count() == 1

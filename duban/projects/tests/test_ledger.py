@@ -237,6 +237,15 @@ def test_broken_and_wrong_files_are_refused_with_a_sentence(ledger, name, data, 
         ledger_file.read_ledger(io.BytesIO(data), year=YEAR, filename=name)
 
 
+def test_a_sheet_with_too_many_rows_is_refused_before_reading_them(ledger, monkeypatch):
+    from duban.plans.taskbook import reading
+
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
+    rows = [HEAD] + [[i, f"项目{i}", f"X-{i}", "产业项目", "市发改委"] for i in range(5)]
+    with pytest.raises(TaskbookError, match="超过单次导入上限 3 行"):
+        ledger_file.read_ledger(_book(rows), year=YEAR, filename="a.xlsx")
+
+
 def test_a_file_over_the_limit_is_refused_unread(ledger, settings):
     settings.DUBAN_MAX_UPLOAD_BYTES = 1000
     with pytest.raises(TaskbookError, match="文件过大"):

@@ -74,7 +74,7 @@ def test_a_clerk_enters_a_month_with_a_photo_and_the_photo_is_served(client, led
     client.force_login(ledger["users"]["clerk"])
     p2 = ledger["p2"]
     page = client.get(f"/projects/{p2.pk}/").content.decode()
-    assert "填报月度进展" in page
+    assert "填报月度进展" in page and 'class="chart trend"' not in page  # one month: no line
     response = client.post(
         f"/projects/{p2.pk}/months/",
         {
@@ -88,6 +88,7 @@ def test_a_clerk_enters_a_month_with_a_photo_and_the_photo_is_served(client, led
     html = client.get(f"/projects/{p2.pk}/").content.decode()
     assert "2月进展已保存。" in html and "桥梁下部结构完成" in html
     assert '<td class="num cumulative">160.00</td>' in html
+    assert "城东快速路：截至2月累计完成投资160万元，年度计划400万元" in html  # the chart
     photo = ProjectPhoto.objects.get()
     assert f'src="/projects/photos/{photo.pk}/"' in html
     served = client.get(f"/projects/photos/{photo.pk}/")
