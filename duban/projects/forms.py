@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from duban.org.models import Unit
@@ -98,7 +99,7 @@ class MonthForm(forms.Form):
     month = forms.TypedChoiceField(
         label=_("月份"),
         coerce=int,
-        choices=[(m, _("{m}月").format(m=m)) for m in range(1, 13)],
+        choices=[(m, format_lazy(_("{m}月"), m=m)) for m in range(1, 13)],
         error_messages={"invalid_choice": _("请选择 1 到 12 月。")},
     )
     completed = _money(_("当月完成投资（万元）"))

@@ -263,3 +263,49 @@ def test_ids_beyond_the_database_range_are_not_found(client, ledger):
     client.force_login(ledger["users"]["office"])
     for url in ("/projects/99999999999999999999/", "/projects/photos/99999999999999999999/"):
         assert client.get(url).status_code == 404
+
+
+def test_the_pages_read_in_english(client, ledger):
+    """Everything but the data (names, units, 板块, 形象进度) is translated."""
+    client.force_login(ledger["users"]["office"])
+    data = ["智能制造产业园", "城东快速路", "跨境电商中心", "主体施工", "张工", "简体中文"]
+    data += [u.name for u in ledger["units"].values()] + ["市发改委", *ledger["sectors"]]
+    for url in (f"/projects/?year={YEAR}", f"/projects/{ledger['p1'].pk}/", "/projects/new/"):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Key project" in html or "Project" in html
+        for text in data:
+            html = html.replace(text, "")
+        assert re.findall(r"[\u3400-\u9fff]+", html) == [], url
+
+
+@pytest.mark.parametrize("url", ["/projects/?year={year}", "/api/projects/?year={year}"])
+def test_the_ledger_and_its_api_list_cost_the_same_queries_for_3_projects_or_40(
+    client, ledger, url
+):
+    from django.core.cache import caches
+
+    office = ledger["users"]["office"]
+    client.force_login(office)
+    url = url.format(year=YEAR)
+
+    def count() -> int:
+        caches["pages"].clear()
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for i in range(37):
+        p = services.create_project(
+            actor=office,
+            year=YEAR,
+            code=f"M-{i}",
+            name=f"项目{i}",
+            sector=ledger["sectors"]["社会民生"],
+            lead_unit=ledger["units"]["cz"],
+            total_investment=Decimal(100),
+            annual_plan=Decimal(10),
+        )
+        services.record_month(p, actor=office, month=1 + i % 12, completed="1")
+    assert count() == few
+    assert few <= 15, few
