@@ -228,10 +228,7 @@ class ProjectViewSet(
 
     def get_queryset(self):
         f = checked_params(ProjectFilterSerializer, self.request) if self.action == "list" else {}
-        qs = services.ledger(self.request.user, **f)
-        if self.action == "retrieve":
-            return qs.select_related("task")
-        return self.order(qs)
+        return self.order(services.ledger(self.request.user, **f))
 
     def get_serializer_class(self):
         return ProjectDetailSerializer if self.action == "retrieve" else ProjectSerializer

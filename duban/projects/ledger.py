@@ -251,14 +251,8 @@ def read_ledger(file: Any, *, year: int, filename: str | None = None) -> LedgerI
             )
         )
     sheet, layout = found
-    missing = [BY_KEY[k].label for k in ("sector", "lead_unit", "total_investment", "annual_plan")]
-    missing = [
-        label
-        for label, key in zip(
-            missing, ("sector", "lead_unit", "total_investment", "annual_plan"), strict=True
-        )
-        if key not in layout.columns
-    ]
+    needed = ("sector", "lead_unit", "total_investment", "annual_plan")
+    missing = [BY_KEY[k].label for k in needed if k not in layout.columns]
     if missing:
         raise LedgerError(_("台账缺少以下列：{names}。").format(names="、".join(missing)))
     result = LedgerImport(year=year)
@@ -382,10 +376,7 @@ def read_ledger(file: Any, *, year: int, filename: str | None = None) -> LedgerI
             if "status" not in values and project is not None:
                 values["status"] = project.status
             try:
-                services._check(
-                    {k: v for k, v in values.items()},
-                    instance=project,
-                )
+                services.check_values(values, instance=project)
             except services.ValidationError as exc:
                 result.errors.append(RowIssue(number, "", str(exc)))
         result.rows.append(LedgerRow(number, values, months, cumulative, project))

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     Case,
     DecimalField,
@@ -192,7 +192,7 @@ def amount(value: Any, label: str) -> Decimal:
     return number.quantize(Decimal("0.01"))
 
 
-def _check(values: dict[str, Any], *, instance: Project | None = None) -> dict[str, Any]:
+def check_values(values: dict[str, Any], *, instance: Project | None = None) -> dict[str, Any]:
     labels = field_labels()
     unknown = set(values) - set(FIELDS)
     if unknown:
@@ -243,7 +243,7 @@ def _check(values: dict[str, Any], *, instance: Project | None = None) -> dict[s
 def create_project(*, actor: Any, **values: Any) -> Project:
     """A new project in the year's ledger (office)."""
     access.require_actor(actor, "create_project")
-    checked = _check(values)
+    checked = check_values(values)
     with audit.acting_as(actor):
         return Project.objects.create(**checked)
 
@@ -256,7 +256,7 @@ def update_project(
     access.require_actor(actor, "edit_project")
     if expected_version is not None and int(expected_version) != project.version:
         raise ConflictError(project, int(expected_version), project.version)
-    checked = _check(values, instance=project)
+    checked = check_values(values, instance=project)
     with audit.acting_as(actor):
         for name in values:
             setattr(project, name, checked[name])
@@ -389,7 +389,14 @@ def record_month(
         if text or created:
             row.image_progress = text
         row.unit_id = project.lead_unit_id
-        row.save()
+        try:
+            with transaction.atomic():  # a savepoint: the twin's row wins, cleanly
+                row.save()
+        except IntegrityError as exc:
+            # Two first entries of the same month at once: the unique constraint keeps one.
+            raise ValidationError(
+                _("{m}月的进展刚刚由他人填报，请刷新页面后再修改。").format(m=month)
+            ) from exc
         for photo in checked:
             safe = get_valid_filename(photo.name.replace("/", "_").replace("\\", "_"))[:150]
             stem = safe.rsplit(".", 1)[0] if "." in safe else safe
@@ -470,7 +477,7 @@ class Summary:
     by_unit: list[Group] = field(default_factory=list)
 
 
-def default_year(user: Any = None) -> int:
+def default_year() -> int:
     """The ledger year shown when none is asked: this year."""
     return timezone.localdate().year
 

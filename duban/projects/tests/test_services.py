@@ -231,3 +231,21 @@ def test_series_gives_the_running_total(ledger):
         (1, Decimal("100.00"), Decimal("10.0")),
         (2, Decimal("250.00"), Decimal("25.0")),
     ]
+
+
+def test_two_first_entries_of_a_month_at_once_keep_one(ledger, monkeypatch):
+    """The second writer read "no row yet" too: the unique constraint refuses its insert,
+    and it gets a sentence instead of a server error."""
+    p3 = ledger["p3"]
+    services.record_month(p3, actor=ledger["users"]["office"], month=4, completed="1")
+    real = MonthlyProgress.objects.select_for_update
+
+    class Blind:
+        def filter(self, **kw):
+            return MonthlyProgress.objects.none()
+
+    monkeypatch.setattr(MonthlyProgress.objects, "select_for_update", lambda: Blind())
+    with pytest.raises(services.ValidationError, match="4月的进展刚刚由他人填报"):
+        services.record_month(p3, actor=ledger["users"]["clerk2"], month=4, completed="2")
+    monkeypatch.setattr(MonthlyProgress.objects, "select_for_update", real)
+    assert MonthlyProgress.objects.get(project=p3, month=4).completed == Decimal("1.00")
