@@ -270,3 +270,18 @@ def test_the_import_page_checks_then_imports(client, ledger):
     assert response.status_code == 400 and "Excel 文件已损坏" in response.content.decode()
     client.force_login(ledger["users"]["clerk"])
     assert client.get("/projects/import/").status_code == 403
+
+
+def test_a_csv_ledger_is_read_the_same_way(ledger):
+    text = (
+        "项目名称,项目编号,板块,责任单位,总投资（万元）,年度计划投资（万元）,1月完成投资（万元）\n"
+    )
+    text += "新建学校,P-40,社会民生,市财政局,3000,600,20\n"
+    result = ledger_file.read_ledger(
+        io.BytesIO(text.encode("gb18030")), year=YEAR, filename="a.csv"
+    )
+    assert result.errors == []
+    ledger_file.commit_ledger(result, actor=ledger["users"]["office"])
+    project = Project.objects.get(code="P-40")
+    assert project.lead_unit.name == "市财政局"
+    assert dict(project.months.values_list("month", "completed")) == {1: Decimal(20)}
