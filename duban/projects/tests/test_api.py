@@ -243,3 +243,22 @@ def test_the_schema_documents_the_resource():
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
     patch = paths["/api/projects/{id}/"]["patch"]
     assert any(p["name"] == "If-Match" for p in patch["parameters"]) and "412" in patch["responses"]
+
+
+def test_a_polled_list_is_kept_until_a_month_is_entered(ledger):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from duban.projects import services
+
+    c = api(ledger["users"]["office"])
+    first = c.get("/api/projects/?ordering=code").json()["results"][2]
+    assert first["cumulative"] == "0.00"
+    with CaptureQueriesContext(connection) as kept:
+        c.get("/api/projects/?ordering=code")
+    assert not any("projects_project" in q["sql"] for q in kept.captured_queries)
+    services.record_month(ledger["p3"], actor=ledger["users"]["clerk2"], month=1, completed="7")
+    again = c.get("/api/projects/?ordering=code").json()["results"][2]
+    assert again["cumulative"] == "7.00"
+    # Another audience is drawn for itself: a clerk never gets the office's kept answer.
+    assert codes(api(ledger["users"]["clerk2"]).get("/api/projects/?ordering=code")) == ["P-03"]
