@@ -408,7 +408,7 @@ def filter_choices(user: Any, nodes: NodeIndex) -> Choices:
     return Choices(plans=plans, pillars=pillars, units=units, leaders=leaders)
 
 
-def overview(user: Any, filters: Filters, *, today: dt.date) -> Overview:
+def overview(user: Any, filters: Filters, *, today: dt.date, projects: bool = True) -> Overview:
     """Everything the battle map shows, in about ten queries whatever the data's size."""
     nodes = node_index(filters.plan_id)
     qs = apply_filters(scoped_tasks(user), filters, nodes)
@@ -427,7 +427,8 @@ def overview(user: Any, filters: Filters, *, today: dt.date) -> Overview:
         due_soon=due_soon(qs, today),
         trend=trend,
         choices=filter_choices(user, nodes),
-        investment=project_summary(user, year=today.year),
+        # The wall screen shows no project panel, so it does not pay for one.
+        investment=project_summary(user, year=today.year) if projects else None,
     )
 
 
