@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import (
@@ -322,6 +323,16 @@ def check_photo(name: str, data: bytes | None) -> CheckedPhoto:
     return CheckedPhoto(name, data, PHOTO_FORMATS[kind], first.width, first.height)
 
 
+def _stem(name: str) -> str:
+    """The stored file's name without its suffix (the suffix is the checked format's)."""
+    try:
+        safe = get_valid_filename(name.replace("/", "_").replace("\\", "_"))[:150]
+    except SuspiciousFileOperation:  # "..", "." or nothing usable
+        return "photo"
+    stem = safe.rsplit(".", 1)[0] if "." in safe else safe
+    return stem.lstrip(".") or "photo"  # never a hidden file
+
+
 def _read_photos(files: Iterable[Any]) -> list[CheckedPhoto]:
     """Every photo checked before any is written: one bad photo writes nothing."""
     limit = settings.DUBAN_MAX_UPLOAD_BYTES
@@ -398,8 +409,7 @@ def record_month(
                 _("{m}月的进展刚刚由他人填报，请刷新页面后再修改。").format(m=month)
             ) from exc
         for photo in checked:
-            safe = get_valid_filename(photo.name.replace("/", "_").replace("\\", "_"))[:150]
-            stem = safe.rsplit(".", 1)[0] if "." in safe else safe
+            stem = _stem(photo.name)
             item = ProjectPhoto(
                 progress=row,
                 name=photo.name[:255],

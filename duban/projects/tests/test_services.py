@@ -249,3 +249,13 @@ def test_two_first_entries_of_a_month_at_once_keep_one(ledger, monkeypatch):
         services.record_month(p3, actor=ledger["users"]["clerk2"], month=4, completed="2")
     monkeypatch.setattr(MonthlyProgress.objects, "select_for_update", real)
     assert MonthlyProgress.objects.get(project=p3, month=4).completed == Decimal("1.00")
+
+
+@pytest.mark.parametrize("name", ["..", "../../etc/passwd.png", ".png", "照片"])
+def test_odd_photo_names_are_stored_under_a_safe_name(ledger, name):
+    row, _c = services.record_month(
+        ledger["p2"], actor=ledger["users"]["clerk"], month=5, completed="1", photos=[(name, png())]
+    )
+    folder, _sep, base = row.photos.get().file.name.rpartition("/")
+    assert folder.count("/") == 2 and folder.startswith("projects/")
+    assert not base.startswith(".") and base.endswith(".png")
