@@ -28,6 +28,7 @@ from duban.org.models import Unit, User
 from duban.plans import access
 from duban.plans.choices import COUNTED_STATUSES, Light, PlanStatus, TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
+from duban.projects.services import summary as project_summary
 
 ACTIVE_STATUSES = COUNTED_STATUSES
 # The task page belongs to another app; its address is fixed by the project's URL plan.
@@ -174,6 +175,8 @@ class Overview:
     due_soon: list[Task]
     trend: list[TrendPoint] | None
     choices: Choices
+    # 重点项目投资完成 for the year, over the projects the viewer sees (one query).
+    investment: Any = None
 
 
 # -- the tasks in scope ---------------------------------------------------------------------
@@ -405,7 +408,7 @@ def filter_choices(user: Any, nodes: NodeIndex) -> Choices:
     return Choices(plans=plans, pillars=pillars, units=units, leaders=leaders)
 
 
-def overview(user: Any, filters: Filters, *, today: dt.date) -> Overview:
+def overview(user: Any, filters: Filters, *, today: dt.date, projects: bool = True) -> Overview:
     """Everything the battle map shows, in about ten queries whatever the data's size."""
     nodes = node_index(filters.plan_id)
     qs = apply_filters(scoped_tasks(user), filters, nodes)
@@ -424,6 +427,8 @@ def overview(user: Any, filters: Filters, *, today: dt.date) -> Overview:
         due_soon=due_soon(qs, today),
         trend=trend,
         choices=filter_choices(user, nodes),
+        # The wall screen shows no project panel, so it does not pay for one.
+        investment=project_summary(user, year=today.year) if projects else None,
     )
 
 

@@ -80,7 +80,7 @@ def battlemap(request: HttpRequest) -> HttpResponse:
 @login_required
 def battlemap_wall(request: HttpRequest) -> HttpResponse:
     filters = services.Filters.from_query(request.GET)
-    data = services.overview(request.user, filters, today=timezone.localdate())
+    data = services.overview(request.user, filters, today=timezone.localdate(), projects=False)
     context = {
         "ov": data,
         "query": filters.querystring(),

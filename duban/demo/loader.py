@@ -130,6 +130,8 @@ def load_demo(*, lifelike: bool = True) -> dict[str, Any]:
                 assign_task(task, lead_unit=lead, actor=office_user)
             if lifelike:
                 _bring_to_life(plan, office_user, document.doc_date or timezone.localdate())
+    if lifelike:
+        load_projects(office_user)
     return {
         "city": spec["name"],
         "units": Unit.objects.count(),
@@ -205,6 +207,55 @@ def _bring_to_life(plan: Plan, office_user: User, start: dt.date) -> None:
             )
             decide_closure(closure, actor=office_user, approve=True, note="同意销号。")
     recompute_lights(today=today)
+
+
+def load_projects(office_user: User) -> int:
+    """A dozen key projects (重点项目) of this year with the last few months entered, so the
+    ledger and the battle map's panel have figures. Idempotent: a year that has projects is
+    left alone. Each project spends its plan at its own pace, so the rates differ."""
+    from decimal import Decimal
+
+    from duban.projects import services as projects
+    from duban.projects.models import Project
+
+    today = timezone.localdate()
+    if Project.objects.filter(year=today.year).exists():
+        return 0
+    spec = json.loads(_read("projects.json"))
+    stages = spec["stages"]
+    sectors = {s.name: s for s in projects.sectors()}
+    last = max(1, today.month - 1)
+    with audit.acting_as(office_user):
+        for i, (name, sector, unit, place, total, plan, status) in enumerate(spec["projects"]):
+            project = projects.create_project(
+                actor=office_user,
+                year=today.year,
+                code=f"{today.year}-{i + 1:02d}",
+                name=name,
+                sector=sectors[sector],
+                lead_unit=Unit.objects.get(name=unit),
+                responsible="项目负责人",
+                location=place,
+                total_investment=Decimal(total),
+                annual_plan=Decimal(plan),
+                planned_start=dt.date(today.year - 1, 3 + i % 6, 1),
+                planned_finish=dt.date(today.year + 1 + i % 2, 6, 30),
+                status=status,
+            )
+            if status == "preparing":
+                continue
+            # From 40 % to 110 % of the plan's pace so far.
+            pace = Decimal(40 + (i * 37) % 71) / 100
+            monthly = (Decimal(plan) * pace / 12).quantize(Decimal("1"))
+            for month in range(1, last + 1):
+                projects.record_month(
+                    project,
+                    actor=office_user,
+                    month=month,
+                    completed=monthly,
+                    image_progress=stages[max(0, month * len(stages) // 12 - i % 3)],
+                )
+    return len(spec["projects"])
 
 
 def _first_unit(suggestions: list[dict[str, Any]]) -> Unit | None:

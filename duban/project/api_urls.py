@@ -15,6 +15,7 @@ from duban.documents.api import DocumentViewSet, JobViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
 from duban.plans.units_api import UnitAdminViewSet
+from duban.projects.api import ProjectViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -32,6 +33,7 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("assessments/releases", AssessmentReleaseViewSet, basename="assessment-release")
 router.register("assessments/objections", ObjectionViewSet, basename="assessment-objection")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("projects", ProjectViewSet, basename="project")
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),

@@ -18,6 +18,7 @@ NAV = [
     ("taskbook", _("任务书导入导出"), (Role.OFFICE,)),
     ("desk", _("我的任务"), (Role.UNIT_LEADER, Role.CLERK)),
     ("office-desk", _("督查台"), (Role.OFFICE, Role.LEADER)),
+    ("projects", _("重点项目"), ()),
     ("bulletins", _("通报"), (Role.OFFICE, Role.LEADER, Role.VIEWER)),
     ("assessment", _("考核"), (Role.OFFICE,)),
     (

@@ -30,6 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from duban.org.models import Unit
 from duban.org.services import create_user
 from duban.plans.models import Assignment, Milestone, Plan, Task
+from duban.projects.models import MonthlyProgress, Project, ProjectPhoto
 from duban.supervision import services
 from duban.supervision.models import ClosureRequest, Comment, Notice, ProgressReport
 
@@ -74,8 +75,20 @@ def _fill(route: str, ids: list[int]) -> list[str]:
     return ["/" + p for p in paths]
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.fixture
 def sweep_world(units, media_root, settings):
+    from duban.projects import services as projects
+
     settings.DUBAN_PAGE_CACHE_SECONDS = 0  # every answer drawn for its reader
     jy = Unit.objects.create(name="市教育局", kind="government", parent=units["root"])
     people = {
@@ -120,6 +133,16 @@ def sweep_world(units, media_root, settings):
         services.issue_notice(task, level="supervise", reason=m["notice"], actor=office)
         services.request_closure(task, actor=lead, note=f"{side}密closure{XSS}")
         m["closure"] = f"{side}密closure{XSS}"
+        # A key project of the unit, with a month, its 形象进度 and a photo (重点项目).
+        m["project"], m["month"] = f"{side}密project{XSS}", f"{side}密month{XSS}"
+        project = projects.create_project(
+            actor=office, year=today.year - 1, code=f"{side}-P", name=m["project"],
+            sector=projects.sectors()[0], lead_unit=unit, total_investment=100, annual_plan=50,
+        )  # fmt: skip
+        projects.record_month(
+            project, actor=clerk, month=1, completed="1", image_progress=m["month"],
+            photos=[(f"{side}.png", _png())],
+        )  # fmt: skip
         markers[side] = m
     # Secrets by reader: the other unit's everything; anyone else's draft.
     a, b = markers["A"], markers["B"]
@@ -147,6 +170,8 @@ def _ids() -> list[int]:
 
     found.update(Evidence.objects.values_list("pk", flat=True))
     found.update(get_user_model().objects.values_list("pk", flat=True))
+    found.update(Project.objects.values_list("pk", flat=True))
+    found.update(ProjectPhoto.objects.values_list("pk", flat=True))
     return sorted(found)
 
 
@@ -165,6 +190,7 @@ def _route_ids(route: str) -> list[int]:
         "manage/users/": get_user_model(),
         "public/": Plan,
         "taskbook/export/": Plan,
+        "projects/photos/": ProjectPhoto,
     }
     model = next((m for prefix, m in kinds.items() if route.startswith(prefix)), None)
     if model is None:
@@ -189,8 +215,15 @@ def test_no_page_shows_a_reader_what_is_not_theirs_and_no_payload_runs(sweep_wor
     api = [
         "/api/tasks/", "/api/reports/", "/api/notices/", "/api/closures/", "/api/plans/",
         "/api/units/", "/api/bulletins/", "/api/audit/", "/api/documents/", "/api/webhooks/",
+        "/api/projects/",
     ]  # fmt: skip
-    for kind, model in (("tasks", Task), ("reports", ProgressReport), ("notices", Notice)):
+    kinds = (
+        ("tasks", Task),
+        ("reports", ProgressReport),
+        ("notices", Notice),
+        ("projects", Project),
+    )
+    for kind, model in kinds:
         api += [f"/api/{kind}/{i}/" for i in model.objects.values_list("pk", flat=True)]
     api += [f"/api/tasks/{i}/history/" for i in Task.objects.values_list("pk", flat=True)]
     counts: Counter[str] = Counter()
@@ -234,6 +267,9 @@ def _state(task_ids: list[int] | None = None) -> list[Any]:
         rows(ClosureRequest, "status", "version"),
         rows(Milestone, "done_at", "due_date"),
         rows(Assignment, "lead_unit_id", "version"),
+        sorted(Project.objects.values_list("pk", "name", "status", "version")),
+        sorted(MonthlyProgress.objects.values_list("pk", "completed", "image_progress", "version")),
+        sorted(ProjectPhoto.objects.values_list("pk", "progress_id")),
     ]
     if task_ids is None:
         state.append(sorted(Unit.objects.values_list("pk", "name", "is_active", "version")))
@@ -256,12 +292,20 @@ KINDS = {
     "milestones/": Milestone,
     "desk/approve/": ProgressReport,
     "office/review/": ProgressReport,
+    "projects/photos/": ProjectPhoto,
+    "projects/": Project,
 }
 
 
 def _a_ids(model: Any, a_task: int) -> list[int]:
     if model is Task:
         return [a_task]
+    if model is Project:
+        return list(Project.objects.filter(code="A-P").values_list("pk", flat=True))
+    if model is ProjectPhoto:
+        return list(
+            ProjectPhoto.objects.filter(progress__project__code="A-P").values_list("pk", flat=True)
+        )
     return list(model.objects.filter(task_id=a_task).values_list("pk", flat=True))
 
 

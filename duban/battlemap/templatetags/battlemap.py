@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -149,5 +151,29 @@ def mix_rows(rows: list[GroupRow], empty_text: str = "") -> SafeString:
             f'<tr><th scope="row">{label}</th><td class="num">{row.mix.total}</td>'
             f'<td class="num">{pct(row.mix.completion)}</td><td class="num">{row.mix.red}</td>'
             f'<td class="bar-col">{mix_bar(row.mix, row.label)}</td></tr>'
+        )
+    return mark_safe("".join(parts))  # safe: labels escaped, the rest is numbers
+
+
+@register.simple_tag
+def investment_rows(groups: list[Any], empty_text: str = "") -> SafeString:
+    """The body rows of an investment table (重点项目): name, projects, plan, done, rate, bar.
+
+    ``groups`` are :class:`duban.projects.services.Group` rows (by 板块 or by unit)."""
+    if not groups:
+        return mark_safe(f'<tr><td colspan="6">{escape(empty_text)}</td></tr>')
+    parts = []
+    for g in groups:
+        label = escape(g.label)
+        rate = "—" if g.rate is None else f"{g.rate}%"
+        plan, done = f"{g.plan:.2f}", f"{g.done:.2f}"
+        words = _("{name}年度计划投资{plan}万元，已完成{done}万元，完成率{rate}").format(
+            name=g.label, plan=plan, done=done, rate=rate
+        )
+        parts.append(
+            f'<tr><th scope="row">{label}</th><td class="num">{g.count}</td>'
+            f'<td class="num">{plan}</td><td class="num">{done}</td>'
+            f'<td class="num" data-rate="{label}">{rate}</td>'
+            f'<td class="bar-col">{svg.bar(g.share, 1.0, label=words)}</td></tr>'
         )
     return mark_safe("".join(parts))  # safe: labels escaped, the rest is numbers

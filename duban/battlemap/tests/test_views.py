@@ -111,6 +111,32 @@ def _count(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
+def _projects(unit_ids: list[int], n: int, prefix: str) -> None:
+    """``n`` key projects of this year, spread over the units, each with a month entered."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from duban.org.models import Unit
+    from duban.projects import services as projects
+
+    units = list(Unit.objects.filter(pk__in=unit_ids).order_by("pk"))
+    today = timezone.localdate()
+    sectors = projects.sectors()
+    for i in range(n):
+        p = projects.create_project(
+            actor=None,
+            year=today.year,
+            code=f"{prefix}{i}",
+            name=f"{prefix}项目{i}",
+            sector=sectors[i % len(sectors)],
+            lead_unit=units[i % len(units)],
+            total_investment=Decimal(100),
+            annual_plan=Decimal(50),
+        )
+        projects.record_month(p, actor=None, month=today.month, completed="5")
+
+
 @pytest.mark.parametrize("username", ["office", "clerk"])
 @pytest.mark.parametrize("url", PAGES)
 def test_query_count_does_not_depend_on_size(
@@ -124,9 +150,12 @@ def test_query_count_does_not_depend_on_size(
     first = build_dataset(units=10, tasks=120, reports=600, prefix="小")
     # The clerk's unit also leads and co-operates on generated tasks.
     Membership.objects.create(user=user, unit_id=first["unit_ids"][0], role="clerk")
+    _projects(first["unit_ids"], 2, "小")
     small_count = _count(client, url)
     second = build_dataset(units=30, tasks=600, reports=6000, prefix="大", seed=7)
     Membership.objects.create(user=user, unit_id=second["unit_ids"][0], role="clerk")
+    # The 重点项目 panel (one query) too: 2 projects or 60, with their months.
+    _projects([*first["unit_ids"], *second["unit_ids"]], 60, "大")
     with django_assert_max_num_queries(30):
         big_count = _count(client, url)
     assert big_count == small_count

@@ -22,8 +22,11 @@ PAGES = {
         "/manage/calendar/",
         "/manage/calendar/notice/",
         "/assessment/",
+        "/projects/",
+        "/projects/new/",
+        "/projects/import/",
     ],
-    "clerk": ["/", "/desk/", "/roadmap/"],
+    "clerk": ["/", "/desk/", "/roadmap/", "/projects/"],
 }
 
 

@@ -311,10 +311,11 @@ NAV_EN = [
     "Roadmap",
     "Document review",
     "Office desk",
+    "Key projects",
     "Bulletin",
     "Administration",
 ]
-NAV_ZH = ["工作台", "挂图作战", "路线图", "文件审核", "督查台", "通报", "管理"]
+NAV_ZH = ["工作台", "挂图作战", "路线图", "文件审核", "督查台", "重点项目", "通报", "管理"]
 
 
 def _strip_data(html: str, units: dict, *data: str) -> str:
