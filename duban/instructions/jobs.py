@@ -25,6 +25,8 @@ from duban.core.jobs import job
 from duban.extract.errors import ExtractError
 
 SCAN_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pdf")
+# Read only to tell the clerk how to export them (the OCR's own HEIC message).
+PHONE_SUFFIXES = (".heic", ".heif")
 JOB_NAME = "recognize_instruction_scan"
 
 
@@ -59,7 +61,7 @@ def check_scan(data: bytes, filename: str) -> None:
     from duban.extract.source import _err
 
     suffix = Path(filename or "").suffix.lower()
-    if suffix not in SCAN_SUFFIXES:
+    if suffix not in SCAN_SUFFIXES + PHONE_SUFFIXES:
         raise _err(
             ErrorCode.E019_BAD_IMAGE,
             "请上传扫描件或照片（PNG、JPEG、TIFF 或扫描的 PDF）",
