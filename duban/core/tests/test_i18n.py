@@ -390,6 +390,7 @@ OFFICE_PAGES = [
     "manage-users",
     "manage-calendar",
     "manage-settings",
+    "instructions",
 ]
 
 
