@@ -201,3 +201,21 @@ def test_a_photo_is_recognised_kept_and_its_region_marked(
         client(people["fgw_clerk"]).get(f"/instructions/{instruction.pk}/page.jpg").status_code
         == 404
     )
+
+
+def test_an_edit_from_a_stale_page_is_a_409_and_keeps_the_text(people, units, register):
+    instruction = register()
+    office = client(people["office"])
+    form = office.get(f"/instructions/{instruction.pk}/edit/").content.decode()
+    assert 'name="version" value="1"' in form
+    data = _form(units, content="第一次改正", co_units=[], version=1)
+    assert office.post(f"/instructions/{instruction.pk}/edit/", data).status_code == 302
+    fresh = Instruction.objects.get(pk=instruction.pk)
+    assert fresh.content == "第一次改正" and not fresh.co_units.exists() and fresh.version == 2
+    stale = office.post(
+        f"/instructions/{instruction.pk}/edit/", _form(units, content="旧页面的改动", version=1)
+    )
+    assert stale.status_code == 409
+    page = stale.content.decode()
+    assert "已被他人修改" in page and "旧页面的改动" in page and 'name="version" value="2"' in page
+    assert Instruction.objects.get(pk=instruction.pk).content == "第一次改正"
