@@ -15,7 +15,7 @@ from duban.core.errors import NotAllowed
 from duban.core.models import AuditEntry, ConflictError
 from duban.instructions import access, services
 from duban.instructions.models import Instruction, InstructionReply
-from duban.plans.models import FrameworkNode, Plan, Task
+from duban.plans.models import Assignment, FrameworkNode, Plan, Task
 from duban.supervision.models import Notice, SupervisionSettings
 from duban.supervision.services import run_chasing
 
@@ -287,3 +287,16 @@ def test_coming_due_counts_the_next_seven_days_of_what_the_user_sees(register, p
     assert services.coming_due(people["office"]) == 2
     assert services.coming_due(people["cz_clerk"]) == 1
     assert services.coming_due(people["fgw_clerk"]) == 1
+
+
+def test_in_a_draft_plan_the_task_is_a_proposal_with_its_lead_chosen(register, people, units):
+    plan = Plan.objects.create(title="草拟方案", year=2026)
+    instruction = register()
+    task = services.create_task(
+        instruction, actor=people["office"], plan=plan, text="  研究稳外贸支持措施  "
+    )
+    task.refresh_from_db()
+    assert task.status == "proposed" and task.text == "研究稳外贸支持措施"
+    assert task.extracted["lead_choice"] == {"id": units["sw"].pk, "name": "市商务局"}
+    assert task.extracted["instruction"] == instruction.pk
+    assert not Assignment.objects.filter(task=task).exists()  # assigned on 立项
