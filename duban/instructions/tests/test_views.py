@@ -219,3 +219,17 @@ def test_an_edit_from_a_stale_page_is_a_409_and_keeps_the_text(people, units, re
     page = stale.content.decode()
     assert "已被他人修改" in page and "旧页面的改动" in page and 'name="version" value="2"' in page
     assert Instruction.objects.get(pk=instruction.pk).content == "第一次改正"
+
+
+def test_attaching_an_existing_task_by_its_number_shows_in_the_tasks_history(people, register):
+    plan = Plan.objects.create(title="重点工作", year=2026, status="confirmed")
+    task = Task.objects.create(plan=plan, code="2.4", text="稳外贸", status="in_progress")
+    instruction = register()
+    office = client(people["office"])
+    missing = office.post(f"/instructions/{instruction.pk}/task/", {"link": "1", "task": "9.9"})
+    assert missing.status_code == 400 and "没有找到该任务" in missing.content.decode()
+    r = office.post(f"/instructions/{instruction.pk}/task/", {"link": "1", "task": "2.4"})
+    assert r.status_code == 302 and Instruction.objects.get().task == task
+    assert "关联领导批示" in office.get(f"/tasks/{task.pk}/").content.decode()
+    office.post(f"/instructions/{instruction.pk}/task/", {"unlink": "1"})
+    assert Instruction.objects.get().task is None
