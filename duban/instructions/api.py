@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
@@ -35,7 +36,9 @@ from duban.core.listing import (
     if_match_version,
     object_id,
 )
-from duban.instructions import access, report, services
+from duban.documents.api import JobSerializer
+from duban.extract.errors import ExtractError
+from duban.instructions import access, jobs, report, services
 from duban.instructions.choices import InstructionStatus
 from duban.instructions.models import Instruction, InstructionReply
 from duban.org.models import Unit
@@ -107,6 +110,19 @@ class InstructionInputSerializer(serializers.Serializer):
     co_units = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.all(), many=True, required=False
     )
+
+
+class InstructionCreateSerializer(InstructionInputSerializer):
+    scan_job = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="a finished scan/ job of the caller's: its page image is kept on the record",
+    )
+
+
+class ScanSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="png, jpg, tiff, bmp, webp or a scanned pdf")
 
 
 class InstructionUpdateSerializer(InstructionInputSerializer):
@@ -236,18 +252,56 @@ class InstructionViewSet(
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=InstructionInputSerializer, responses={201: InstructionSerializer})
+    @extend_schema(request=InstructionCreateSerializer, responses={201: InstructionSerializer})
     @idempotency.idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
-        """登记 a typed instruction (office); the scan path is the page's."""
+        """登记 (office): typed, or with ``scan_job``, a finished ``scan/`` job of the
+        caller's whose page image is kept on the record."""
         access.require_office(request.user, "register_instruction")
-        data = InstructionInputSerializer(data=request.data)
+        data = InstructionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        scan = None
+        if "scan_job" in values:
+            _job, scan = jobs.recognised_scan(request.user, values.pop("scan_job"))
+            if scan is None:
+                raise InputError(_("没有找到该识别任务，或它尚未完成。"))
         try:
-            instruction = services.register_instruction(actor=request.user, **data.validated_data)
+            instruction = services.register_instruction(actor=request.user, scan=scan, **values)
         except services.ValidationError as exc:
             raise _input_error(exc) from exc
         return Response(self._fresh(instruction), status=201)
+
+    @extend_schema(
+        request={"multipart/form-data": ScanSerializer},
+        responses={202: JobSerializer},
+        parameters=[idempotency.PARAMETER],
+    )
+    @action(detail=False, methods=["post"])
+    @idempotency.idempotent
+    def scan(self, request: Request) -> Response:
+        """A scan or phone photo to recognise (office): checked now (a broken or hostile
+        file is a 400 and nothing is kept), read by the worker; poll ``/api/jobs/{id}/``,
+        whose ``result`` holds the recognised ``text`` and ``title``, then create with
+        ``scan_job``."""
+        access.require_office(request.user, "register_instruction")
+        data = ScanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        if upload.size > settings.DUBAN_MAX_UPLOAD_BYTES:
+            raise InputError(
+                _("文件过大，上限 {mb} MB。").format(
+                    mb=settings.DUBAN_MAX_UPLOAD_BYTES // (1024 * 1024)
+                )
+            )
+        content = upload.read()
+        upload.seek(0)
+        try:
+            jobs.check_scan(content, upload.name)
+        except ExtractError as exc:
+            raise InputError(exc.message) from exc
+        queued = jobs.enqueue_scan(upload, user_id=request.user.pk)
+        return Response(JobSerializer(queued).data, status=202)
 
     @extend_schema(
         request=InstructionUpdateSerializer, responses=InstructionSerializer, parameters=[IF_MATCH]

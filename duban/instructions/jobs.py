@@ -94,6 +94,26 @@ def enqueue_scan(uploaded: Any, *, user_id: int | None) -> Any:
     return jobs.run_inline_if_configured(queued)
 
 
+def recognised_scan(user: Any, raw_job: Any) -> tuple[Any, Any]:
+    """(the job, its :class:`~duban.instructions.services.Scan`) for a recognition job of
+    ``user``'s that is done with a page image; (None, None) for anything else, including
+    another user's job (which is as good as missing)."""
+    from duban.core.models import Job
+    from duban.instructions.services import Scan
+
+    try:
+        pk = int(str(raw_job))
+    except (TypeError, ValueError):
+        return None, None
+    found = Job.objects.filter(pk=pk, name=JOB_NAME).first()
+    if found is None or (found.args or {}).get("user_id") != getattr(user, "pk", None):
+        return None, None
+    result = found.result if isinstance(found.result, dict) else {}
+    if not result.get("image"):
+        return found, None
+    return found, Scan(result["image"], int(result["width"]), int(result["height"]))
+
+
 def suggested_title(text: str) -> str:
     """The first line that reads like a title: what the form offers as the 来文标题."""
     for line in text.splitlines():

@@ -35,7 +35,7 @@ from duban.instructions.forms import (
     ScanForm,
     TaskCreateForm,
 )
-from duban.instructions.jobs import JOB_NAME, check_scan, enqueue_scan
+from duban.instructions.jobs import check_scan, enqueue_scan, recognised_scan
 from duban.instructions.models import Instruction, InstructionReply
 from duban.plans import access as plans_access
 from duban.plans.models import Task
@@ -89,14 +89,7 @@ def instruction_list(request: HttpRequest) -> HttpResponse:
 
 def _scan_job(user: Any, raw: Any) -> Job | None:
     """A recognition job of this user's (any other is as good as missing)."""
-    try:
-        pk = int(str(raw))
-    except (TypeError, ValueError):
-        return None
-    found = Job.objects.filter(pk=pk, name=JOB_NAME).first()
-    if found is None or (found.args or {}).get("user_id") != user.pk:
-        return None
-    return found
+    return recognised_scan(user, raw)[0]
 
 
 def _scan_view(found: Job) -> dict[str, Any]:
@@ -167,13 +160,6 @@ def scan_page(request: HttpRequest, job_id: int) -> HttpResponse:
     return HttpResponse(uploads.read(token), content_type="image/jpeg")
 
 
-def _scan_of(found: Job | None) -> services.Scan | None:
-    result = (found.result or {}) if found is not None else {}
-    if not result.get("image"):
-        return None
-    return services.Scan(result["image"], int(result["width"]), int(result["height"]))
-
-
 @guarded
 @require_http_methods(["GET", "POST"])
 def instruction_new(request: HttpRequest) -> HttpResponse:
@@ -181,7 +167,7 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
     if denied:
         return denied
     raw_job = request.POST.get("scan_job") or request.GET.get("scan")
-    found = _scan_job(request.user, raw_job) if raw_job else None
+    found, scan = recognised_scan(request.user, raw_job) if raw_job else (None, None)
     status = 200
     if request.method == "POST":
         form = InstructionForm(request.POST)
@@ -190,9 +176,7 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
             data.pop("scan_job", None)
             data.pop("version", None)
             try:
-                instruction = services.register_instruction(
-                    actor=request.user, scan=_scan_of(found), **data
-                )
+                instruction = services.register_instruction(actor=request.user, scan=scan, **data)
             except services.ValidationError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -201,8 +185,8 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         initial: dict[str, Any] = {"instructed_on": timezone.localdate()}
-        result = (found.result or {}) if found is not None else {}
-        if result.get("image"):
+        result = (found.result or {}) if scan is not None else {}
+        if result:
             initial.update(
                 source_text=result.get("text", ""),
                 source_title=result.get("title", ""),
@@ -212,7 +196,7 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "instructions/form.html",
-        {"form": form, "scan_job": found if _scan_of(found) else None, "instruction": None},
+        {"form": form, "scan_job": found if scan is not None else None, "instruction": None},
         status=status,
     )
 

@@ -203,3 +203,58 @@ def test_stats_by_leader_and_unit(people, units, register):
     assert {t["name"] for t in stats["units"]} == {"市商务局", "市财政局", "市发展和改革委员会"}
     mine = api(people["sw_clerk"]).get("/api/instructions/stats/").json()
     assert [t["name"] for t in mine["leaders"]] == ["王明"]
+
+
+def test_a_scan_is_checked_before_anything_is_kept(people, media_root, settings):
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from duban.core.models import Job
+
+    settings.DUBAN_INLINE_JOBS = True
+    office = api(people["office"])
+    for name, data in (("半张.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF"), ("页面.html", b"<script>")):
+        r = office.post(
+            "/api/instructions/scan/", {"file": SimpleUploadedFile(name, data)}, format="multipart"
+        )
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid", name
+    assert "请上传扫描件或照片" in r.json()["error"]["message"]
+    assert Job.objects.count() == 0
+    assert not default_storage.exists("uploads") or not default_storage.listdir("uploads")[1]
+    clerk = api(people["sw_clerk"]).post("/api/instructions/scan/", {}, format="multipart")
+    assert clerk.status_code == 403
+
+
+def test_creating_with_a_recognised_scan_keeps_its_page_image(
+    people, units, media_root, django_capture_on_commit_callbacks
+):
+    """The registration half of the scan path, with a finished job standing in for the OCR
+    (tests/test_views.py runs the OCR itself once)."""
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from duban.core import uploads
+    from duban.core.jobs import enqueue
+
+    image = io.BytesIO()
+    Image.new("RGB", (60, 40), "white").save(image, format="JPEG")
+    token = uploads.new_token(".jpg")
+    uploads.save(token, image.getvalue())
+    job, _new = enqueue(
+        "recognize_instruction_scan", key="t", args={"user_id": people["office"].pk}
+    )
+    job.status, job.result = "done", {"text": "来文", "image": token, "width": 60, "height": 40}
+    job.save()
+    someone = api(people["leader"]).post(
+        "/api/instructions/", {**_body(units), "scan_job": job.pk}, format="json"
+    )
+    assert someone.status_code == 403
+    c = api(people["office"])
+    missing = c.post("/api/instructions/", {**_body(units), "scan_job": job.pk + 1}, format="json")
+    assert missing.status_code == 400 and Instruction.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post("/api/instructions/", {**_body(units), "scan_job": job.pk}, format="json")
+    assert r.status_code == 201 and r.json()["has_scan"] is True
+    kept = Instruction.objects.get()
+    assert kept.scan.read() == image.getvalue() and (kept.scan_width, kept.scan_height) == (60, 40)
+    assert not default_storage.exists(f"uploads/{token}")  # the waiting copy is gone

@@ -121,6 +121,7 @@ def test_from_a_photo_to_the_report_back(
     )
     clerk.get_by_role("button", name="提交办理情况").click()
     expect(clerk.locator(".messages")).to_contain_text("办理情况已反馈")
+    clerk.context.close()  # no connection of the clerk's outlives the live server
 
     # 6. The office accepts it, compiles the 报结 document and closes the instruction.
     page.reload()
