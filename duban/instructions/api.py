@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -285,7 +285,12 @@ class InstructionViewSet(
         whose ``result`` holds the recognised ``text`` and ``title``, then create with
         ``scan_job``."""
         access.require_office(request.user, "register_instruction")
-        data = ScanSerializer(data=request.data)
+        try:
+            body = request.data
+        except exceptions.UnsupportedMediaType as exc:
+            # A body sent without its multipart type is input to correct, like a missing file.
+            raise InputError(_("请以 multipart/form-data 上传扫描件（字段 file）。")) from exc
+        data = ScanSerializer(data=body)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         if upload.size > settings.DUBAN_MAX_UPLOAD_BYTES:

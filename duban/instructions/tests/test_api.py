@@ -223,6 +223,10 @@ def test_a_scan_is_checked_before_anything_is_kept(people, media_root, settings)
     assert not default_storage.exists("uploads") or not default_storage.listdir("uploads")[1]
     clerk = api(people["sw_clerk"]).post("/api/instructions/scan/", {}, format="multipart")
     assert clerk.status_code == 403
+    untyped = office.generic("POST", "/api/instructions/scan/", b"5\xc2\x8c/", content_type="")
+    assert (
+        untyped.status_code == 400 and "multipart/form-data" in untyped.json()["error"]["message"]
+    )
 
 
 def test_creating_with_a_recognised_scan_keeps_its_page_image(
