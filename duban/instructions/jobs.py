@@ -114,9 +114,11 @@ def recognised_scan(user: Any, raw_job: Any) -> tuple[Any, Any]:
     return found, Scan(result["image"], int(result["width"]), int(result["height"]))
 
 
-def suggested_title(text: str) -> str:
-    """The first line that reads like a title: what the form offers as the 来文标题."""
-    for line in text.splitlines():
+def suggested_title(lines: list[str]) -> str:
+    """The first recognised line that reads like a title (four characters or more): what
+    the form offers as the 来文标题. Lines, not paragraphs: the OCR joins a title set
+    without a full stop to the paragraph under it."""
+    for line in lines:
         line = line.strip()
         if len(line) >= 4:
             return line[:200]
@@ -146,7 +148,7 @@ def recognize_instruction_scan_job(
     uploads.delete(upload)
     return {
         "text": text,
-        "title": suggested_title(text),
+        "title": suggested_title([line.text for line in page.lines]),
         "image": token,
         "width": page.width,
         "height": page.height,

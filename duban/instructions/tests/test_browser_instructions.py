@@ -69,7 +69,7 @@ def test_from_a_photo_to_the_report_back(
     assert "外贸企业" in recognised and "融资成本" in recognised
     expect(page.get_by_role("img", name=re.compile("上传的批示件"))).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("来文标题").fill("关于外贸企业订单情况的调研报告")
+    expect(page.get_by_label("来文标题")).to_have_value("关于外贸企业订单情况的调研报告")
     page.get_by_label("来文内容").fill(recognised.replace(" ", "") + "\n（已核对）")
     page.get_by_label("批示领导").fill("王明")
     page.get_by_label("领导职务").fill("市长")

@@ -169,6 +169,7 @@ def test_a_photo_is_recognised_kept_and_its_region_marked(
     job = Job.objects.get()
     assert job.status == "done" and "error" not in job.result, job.result
     assert TITLE in job.result["text"].replace(" ", "")
+    assert job.result["title"] == TITLE  # the first line, not the paragraph the OCR joined
     # Another office user cannot reuse this user's recognised scan.
     from duban.org.services import create_user
 
