@@ -142,6 +142,7 @@ EVENT_LABELS = {
     "closure_requested": gettext_lazy("申请销号"),
     "task_closed": gettext_lazy("销号办结"),
     "closure_returned": gettext_lazy("退回销号申请"),
+    "instruction_linked": gettext_lazy("关联领导批示"),
 }
 ACTION_LABELS = {
     "create": gettext_lazy("新建"),

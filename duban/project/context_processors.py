@@ -20,6 +20,7 @@ NAV = [
     ("office-desk", _("督查台"), (Role.OFFICE, Role.LEADER)),
     ("projects", _("重点项目"), ()),
     ("bulletins", _("通报"), (Role.OFFICE, Role.LEADER, Role.VIEWER)),
+    ("instructions", _("领导批示"), ()),
     ("assessment", _("考核"), (Role.OFFICE,)),
     (
         "assessment-releases",

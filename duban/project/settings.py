@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "duban.battlemap",
     "duban.assessment",
     "duban.projects",
+    "duban.instructions",
 ]
 
 MIDDLEWARE = [

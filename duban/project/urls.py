@@ -34,6 +34,7 @@ urlpatterns = [
     path("manage/", include("duban.org.urls")),
     path("assessment/", include("duban.assessment.urls")),
     path("projects/", include("duban.projects.urls")),
+    path("instructions/", include("duban.instructions.urls")),
     path("", include("duban.battlemap.urls")),
     path("", include("duban.supervision.urls")),
     path("", include("duban.bulletins.urls")),

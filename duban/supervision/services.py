@@ -608,6 +608,16 @@ def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
             event_key=f"red:{spell}",
         )
         counts["supervise"] += created
+    # Other apps' overdue items climb the same ladder (an AppConfig with a ``chase`` hook:
+    # the leaders' instructions, duban/instructions), with the same thresholds and calendar.
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        hook = getattr(config, "chase", None)
+        if hook is None:
+            continue
+        for level, n in hook(today=today, calendar=calendar, limits=limits).items():
+            counts[level] = counts.get(level, 0) + n
     return counts
 
 

@@ -6,6 +6,9 @@ the selected reports, and 催办 every unit with a late report; both go through
 :mod:`duban.supervision.services`. Everything is counted over what the user may see
 (:mod:`duban.plans.access`), with a fixed number of queries whatever the city's size.
 
+「领导批示即将到期」 counts the open leaders' instructions whose reply-by date falls
+within seven days (duban/instructions), one query, linked to their filtered list.
+
 「本周将亮红灯」 is a forecast: the light rules evaluated on next Monday
 (:func:`~duban.supervision.lights.forecast_lights`) for the tasks that can turn red by
 then — yellow ones, and those with a deadline or an unfinished milestone this week —
@@ -23,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from duban.instructions.services import DUE_SOON_DAYS, coming_due
 from duban.org.choices import Role
 from duban.plans import access
 from duban.plans.choices import WORKING_STATUSES, Light
@@ -234,6 +238,18 @@ def build_workbench(user: Any, *, today: dt.date | None = None) -> Workbench:
             WorkItem("returned", _("被退回待重报的报告"), returned, desk_url, _("去重报"))
         )
 
+    if is_office or is_leader or unit_roles:
+        # 领导批示 coming due: one count over the instructions the user may see (a unit's
+        # people: those their unit leads or co-handles), linked to the filtered list.
+        wb.items.append(
+            WorkItem(
+                "instructions",
+                _("{n} 天内到期的领导批示").format(n=DUE_SOON_DAYS),
+                coming_due(user, today=today),
+                reverse("instructions") + "?due=week",
+                _("去办理"),
+            )
+        )
     if is_office or is_leader or g.global_roles or unit_roles:
         wb.red_soon = _red_soon(user, today)
         wb.items.append(

@@ -27,6 +27,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from duban.instructions import services as instructions
+from duban.instructions.models import Instruction, InstructionReply
 from duban.org.models import Unit
 from duban.org.services import create_user
 from duban.plans.models import Assignment, Milestone, Plan, Task
@@ -143,6 +145,14 @@ def sweep_world(units, media_root, settings):
             project, actor=clerk, month=1, completed="1", image_progress=m["month"],
             photos=[(f"{side}.png", _png())],
         )  # fmt: skip
+        # A leader's instruction this unit alone handles, attached to its task, replied to.
+        m["instruction"], m["ireply"] = f"{side}密instruction{XSS}", f"{side}密ireply{XSS}"
+        given = instructions.register_instruction(
+            actor=office, leader_name="王明", instructed_on=today, source_title=f"{side}来文",
+            content=m["instruction"], reply_by=dt.date(2099, 1, 1), lead_unit=unit,
+        )  # fmt: skip
+        instructions.link_task(given, actor=office, task=task)
+        instructions.add_reply(given, actor=clerk, unit=unit, text=m["ireply"])
         markers[side] = m
     # Secrets by reader: the other unit's everything; anyone else's draft.
     a, b = markers["A"], markers["B"]
@@ -216,6 +226,7 @@ def test_no_page_shows_a_reader_what_is_not_theirs_and_no_payload_runs(sweep_wor
         "/api/tasks/", "/api/reports/", "/api/notices/", "/api/closures/", "/api/plans/",
         "/api/units/", "/api/bulletins/", "/api/audit/", "/api/documents/", "/api/webhooks/",
         "/api/projects/",
+        "/api/instructions/", "/api/instructions/stats/",
     ]  # fmt: skip
     kinds = (
         ("tasks", Task),
@@ -226,6 +237,8 @@ def test_no_page_shows_a_reader_what_is_not_theirs_and_no_payload_runs(sweep_wor
     for kind, model in kinds:
         api += [f"/api/{kind}/{i}/" for i in model.objects.values_list("pk", flat=True)]
     api += [f"/api/tasks/{i}/history/" for i in Task.objects.values_list("pk", flat=True)]
+    for i in Instruction.objects.values_list("pk", flat=True):
+        api += [f"/api/instructions/{i}/", f"/api/instructions/{i}/replies/"]
     counts: Counter[str] = Counter()
     leaks: list[str] = []
     for role, user in sweep_world["people"].items():
@@ -270,6 +283,8 @@ def _state(task_ids: list[int] | None = None) -> list[Any]:
         sorted(Project.objects.values_list("pk", "name", "status", "version")),
         sorted(MonthlyProgress.objects.values_list("pk", "completed", "image_progress", "version")),
         sorted(ProjectPhoto.objects.values_list("pk", "progress_id")),
+        rows(Instruction, "content", "status", "task_id", "version"),
+        rows(InstructionReply, "text", "status", "version", key="instruction__task_id"),
     ]
     if task_ids is None:
         state.append(sorted(Unit.objects.values_list("pk", "name", "is_active", "version")))
@@ -294,6 +309,8 @@ KINDS = {
     "office/review/": ProgressReport,
     "projects/photos/": ProjectPhoto,
     "projects/": Project,
+    "instructions/replies/": InstructionReply,
+    "instructions/": Instruction,
 }
 
 
@@ -306,6 +323,8 @@ def _a_ids(model: Any, a_task: int) -> list[int]:
         return list(
             ProjectPhoto.objects.filter(progress__project__code="A-P").values_list("pk", flat=True)
         )
+    if model is InstructionReply:
+        return list(model.objects.filter(instruction__task_id=a_task).values_list("pk", flat=True))
     return list(model.objects.filter(task_id=a_task).values_list("pk", flat=True))
 
 

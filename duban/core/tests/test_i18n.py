@@ -391,6 +391,7 @@ OFFICE_PAGES = [
     "manage-users",
     "manage-calendar",
     "manage-settings",
+    "instructions",
 ]
 
 
