@@ -12,6 +12,7 @@ from duban.assessment.api import AssessmentViewSet
 from duban.bulletins.api import BulletinViewSet
 from duban.core.api import not_found
 from duban.documents.api import DocumentViewSet, JobViewSet
+from duban.indicators.api import IndicatorViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
 from duban.plans.units_api import UnitAdminViewSet
@@ -30,6 +31,7 @@ router.register("documents", DocumentViewSet, basename="document")
 router.register("jobs", JobViewSet, basename="job")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("indicators", IndicatorViewSet, basename="indicator")
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),

@@ -19,6 +19,7 @@ NAV = [
     ("desk", _("我的任务"), (Role.UNIT_LEADER, Role.CLERK)),
     ("office-desk", _("督查台"), (Role.OFFICE, Role.LEADER)),
     ("bulletins", _("通报"), (Role.OFFICE, Role.LEADER, Role.VIEWER)),
+    ("indicators", _("对标对表"), ()),
     ("assessment", _("考核"), (Role.OFFICE,)),
     ("manage", _("管理"), (Role.OFFICE,)),
 ]

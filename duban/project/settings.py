@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "duban.bulletins",
     "duban.battlemap",
     "duban.assessment",
+    "duban.indicators",
 ]
 
 MIDDLEWARE = [

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("duban.supervision.desk_urls")),
     path("manage/", include("duban.org.urls")),
     path("assessment/", include("duban.assessment.urls")),
+    path("indicators/", include("duban.indicators.urls")),
     path("", include("duban.battlemap.urls")),
     path("", include("duban.supervision.urls")),
     path("", include("duban.bulletins.urls")),
