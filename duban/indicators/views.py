@@ -179,7 +179,7 @@ def export(request: HttpRequest) -> HttpResponse:
             task.code,
             i.name,
             i.measure,
-            str(a.lead_unit) if a else "",
+            a.lead_unit.name if a else "",
             i.target_text or str(i.target),
             i.year,
         ]
