@@ -28,6 +28,10 @@ _TRAILING_VERB = re.compile(
     r"(?:增长|增速|提高|提升|降低|下降|减少|达到|稳定在|控制在|保持在|不超过|不低于|为|在)+\s*$"
 )
 _CLAUSE = re.compile(r"[；;，,、。]")
+# When and how sure, not what: 「全年完成投资」 → 完成投资, 「年底前建成」 → 建成.
+_LEADING = re.compile(r"^(?:全年|年内|今年|年底前|到年底|力争|确保|累计)+")
+#: A name shorter than this says too little alone (「建成」): the clause is used instead.
+SHORTEST_NAME = 4
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,9 @@ def read_target(text: str, value: str = "") -> ReadTarget | None:
     if falls and chosen.unit in RATE_UNITS:
         # 「能耗降低2.5%」: the change may be no higher than -2.5 %, a ceiling on a rate.
         number = -number
-    name = _TRAILING_VERB.sub("", before).strip(' ：:“”"') or clause
+    name = _LEADING.sub("", _TRAILING_VERB.sub("", before).strip(' ：:“”"'))
+    if len(name) < SHORTEST_NAME:
+        name = clause
     return ReadTarget(
         name=name[:100],
         measure=chosen.unit[:20],

@@ -290,7 +290,7 @@ def create_indicator(
         )
 
 
-def candidate_tasks(plan: Any = None) -> QuerySet:
+def candidate_tasks(plan: Any = None, *, kind: str | None = None) -> QuerySet:
     """Tasks with a target and no indicator yet: those whose ``target_value`` the engine
     or the task book filled in, and the report's indicator tasks (主要预期目标)."""
     qs = Task.objects.filter(indicator__isnull=True).exclude(
@@ -298,6 +298,8 @@ def candidate_tasks(plan: Any = None) -> QuerySet:
     )
     if plan is not None:
         qs = qs.filter(plan=plan)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
     return (
         qs.filter(Q(kind=TaskKind.INDICATOR) | ~Q(target_value=""))
         .select_related("plan")
@@ -306,13 +308,16 @@ def candidate_tasks(plan: Any = None) -> QuerySet:
 
 
 @transaction.atomic
-def create_indicators_from_tasks(*, actor: Any, plan: Any = None) -> list[Indicator]:
+def create_indicators_from_tasks(
+    *, actor: Any, plan: Any = None, kind: str | None = None
+) -> list[Indicator]:
     """从任务目标生成指标 (office): read each candidate task's target with the engine and
-    make its indicator. Tasks whose text holds no number with a unit are left alone; a
-    second run makes none twice."""
+    make its indicator (only tasks of ``kind``, e.g. the report's 指标任务, when given).
+    Tasks whose text holds no number with a unit are left alone; a second run makes none
+    twice."""
     access.require_actor(actor, "generate_indicators")
     made = []
-    for task in candidate_tasks(plan):
+    for task in candidate_tasks(plan, kind=kind):
         found = read_target(task.text, task.target_value) or (
             read_target(task.target_value) if task.target_value else None
         )

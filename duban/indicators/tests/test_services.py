@@ -58,7 +58,7 @@ def test_indicators_are_made_once_from_the_tasks_with_a_target(target_plan, peop
         Qualifier.ABOUT,
     )
     assert gdp.tolerance == services.ABOUT_TOLERANCE and gdp.year == plan.year
-    assert indicators["1.3"].name == "全年完成固定资产投资"
+    assert indicators["1.3"].name == "完成固定资产投资"
     assert (
         AuditEntry.objects.filter(object_type="indicators.indicator", action="create").count() == 3
     )
