@@ -243,7 +243,9 @@ def _indicators(plan: Plan, office_user: User) -> None:
         sign = -1 if indicator.lower_is_better else 1
         for month in range(max(1, last - 3), last + 1):
             plan_value = indicator.default_plan(month)
-            actual = plan_value - sign * abs(plan_value) * pace
+            # Earlier months a little further from the plan: the gap narrows towards now.
+            drift = pace + Decimal(last - month) * Decimal("0.015")
+            actual = plan_value - sign * abs(plan_value) * drift
             enter_actual(
                 indicator,
                 actor=office_user,

@@ -70,6 +70,13 @@ class Indicator(AuditedModel):
         super().save(*args, **kwargs)
 
     @property
+    def target_label(self) -> str:
+        """The target as the table shows it: 「6%左右」, 「4.2万人」, 「5.5%以内」."""
+        number = f"{Decimal(self.target).normalize():f}"
+        words = "" if self.qualifier == Qualifier.NONE else str(self.get_qualifier_display())
+        return f"{number}{self.measure}{words}"
+
+    @property
     def lower_is_better(self) -> bool:
         return self.kind in LOWER_IS_BETTER
 

@@ -36,6 +36,8 @@ def test_the_table_shows_plan_actual_gap_rank_and_light(client, indicators, peop
     assert '<span class="actual">5.1</span> / <span class="plan">6</span>' in html
     assert "落后 15%" in html
     assert "第2名（共3个城市，1月）" in html
+    assert '<td class="target" title="地区生产总值增长6%左右">6%左右</td>' in html
+    assert ">4.2万人</td>" in html
     assert "从任务目标生成指标" in html
     assert ">城镇新增就业</a>" in html and ">完成固定资产投资</a>" in html
 
