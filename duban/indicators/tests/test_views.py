@@ -145,5 +145,5 @@ def test_the_table_reads_a_fixed_number_of_queries(
     _with_figures(indicators, people)
     c = logged_in(client, people["office"])
     c.get("/indicators/")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         c.get("/indicators/")
