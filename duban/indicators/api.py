@@ -350,7 +350,8 @@ class IndicatorViewSet(
         responses={201: IndicatorSerializer(many=True)},
         parameters=[idempotency.PARAMETER],
     )
-    @action(detail=False, methods=["post"])
+    # Not a page of a list: all the indicators made, in one answer.
+    @action(detail=False, methods=["post"], pagination_class=None)
     @idempotency.idempotent
     def generate(self, request: Request) -> Response:
         """从任务目标生成指标 (office): one indicator for each task with a target that has

@@ -22,8 +22,9 @@ PAGES = {
         "/manage/calendar/",
         "/manage/calendar/notice/",
         "/assessment/",
+        "/indicators/",
     ],
-    "clerk": ["/", "/desk/", "/roadmap/"],
+    "clerk": ["/", "/desk/", "/roadmap/", "/indicators/"],
 }
 
 
