@@ -27,6 +27,7 @@ from duban.core.listing import (
     checked_params,
     if_match_version,
     light_rank,
+    object_id,
 )
 from duban.indicators import services
 from duban.indicators.choices import IndicatorKind, Qualifier
@@ -249,7 +250,7 @@ class IndicatorViewSet(
         return self.order(qs)
 
     def _indicator(self) -> Indicator:
-        return services.get_indicator(self.request.user, self.kwargs["pk"])
+        return services.get_indicator(self.request.user, object_id(self.kwargs["pk"]))
 
     def _fresh(self, indicator: Indicator) -> dict[str, Any]:
         fresh = services.with_months(Indicator.objects.filter(pk=indicator.pk)).get()
@@ -261,8 +262,8 @@ class IndicatorViewSet(
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         try:
-            indicator = self.get_queryset().get(pk=int(str(kwargs["pk"])))
-        except (Indicator.DoesNotExist, ValueError, OverflowError) as exc:
+            indicator = self.get_queryset().get(pk=object_id(kwargs["pk"]))
+        except Indicator.DoesNotExist as exc:
             raise access.NotFound() from exc
         return Response(IndicatorDetailSerializer(indicator).data)
 
