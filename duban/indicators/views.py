@@ -19,8 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from duban.core.models import ConflictError
 from duban.indicators import services
-from duban.indicators.forms import ActualForm, IndicatorFilterForm, PeerValueForm
+from duban.indicators.forms import (
+    ActualForm,
+    IndicatorEditForm,
+    IndicatorFilterForm,
+    PeerValueForm,
+)
 from duban.indicators.models import MONTHS
 from duban.org.models import Unit
 from duban.org.views import office_only
@@ -92,30 +98,45 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_enter = services.may_enter(request.user, indicator)
     office = access.is_office(request.user)
     initial = {"month": _default_month(indicator.year)}
-    actual_form = ActualForm(initial=initial)
-    peer_form = PeerValueForm(initial=initial)
-    status = 200
+    # Two forms on one page, each with a 月份: their own ids, so each label finds its field.
+    actual_form = ActualForm(initial=initial, auto_id="actual_%s")
+    peer_form = PeerValueForm(initial=initial, auto_id="peer_%s")
+    edit_form = None
+    status, conflict = 200, ""
     if request.method == "POST":
-        if "peer" in request.POST:
+        if "edit" in request.POST:
+            if not office:
+                raise access.NotAllowed("edit")
+            edit_form = IndicatorEditForm(request.POST, indicator=indicator)
+            form, save = edit_form, _save_edit
+        elif "peer" in request.POST:
             if not office:
                 raise access.NotAllowed("enter_peer_value")
-            peer_form = PeerValueForm(request.POST)
+            peer_form = PeerValueForm(request.POST, auto_id="peer_%s")
             form, save = peer_form, _save_peer
         else:
             if not may_enter:
                 raise access.NotAllowed("enter_indicator")
-            actual_form = ActualForm(request.POST)
+            actual_form = ActualForm(request.POST, auto_id="actual_%s")
             form, save = actual_form, _save_actual
+        status = 400
         if form.is_valid():
             try:
-                done = save(request, indicator, form.cleaned_data)
+                done = save(request, indicator, form)
             except services.ValidationError as exc:
                 form.add_error(None, str(exc))
+            except ConflictError as exc:
+                status, conflict = 409, str(exc)
+                # What the office typed stays; the version is now the current one.
+                data = request.POST.copy()
+                data["version"] = str(exc.found)
+                edit_form = IndicatorEditForm(data, indicator=indicator)
             else:
                 messages.success(request, done)
                 return HttpResponseRedirect(reverse("indicator", args=[indicator.pk]))
-        status = 400
     fresh = services.with_months(services.visible_indicators(request.user)).get(pk=indicator.pk)
+    if office and edit_form is None:
+        edit_form = IndicatorEditForm.for_indicator(fresh)
     return render(
         request,
         "indicators/indicator.html",
@@ -127,12 +148,22 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_office": office,
             "actual_form": actual_form,
             "peer_form": peer_form,
+            "edit_form": edit_form,
+            "conflict": conflict,
         },
         status=status,
     )
 
 
-def _save_actual(request: HttpRequest, indicator: Any, data: dict[str, Any]) -> str:
+def _save_edit(request: HttpRequest, indicator: Any, form: IndicatorEditForm) -> str:
+    values = form.values()
+    version = values.pop("version")
+    services.update_indicator(indicator, actor=request.user, version=version, **values)
+    return _("指标已保存。")
+
+
+def _save_actual(request: HttpRequest, indicator: Any, form: ActualForm) -> str:
+    data = form.cleaned_data
     row, created = services.enter_actual(
         indicator, actor=request.user, month=data["month"], value=data["value"], note=data["note"]
     )
@@ -141,7 +172,8 @@ def _save_actual(request: HttpRequest, indicator: Any, data: dict[str, Any]) -> 
     return _("已更新{month}月实际值。").format(month=row.month)
 
 
-def _save_peer(request: HttpRequest, indicator: Any, data: dict[str, Any]) -> str:
+def _save_peer(request: HttpRequest, indicator: Any, form: PeerValueForm) -> str:
+    data = form.cleaned_data
     peer, _created = services.enter_peer_value(
         indicator,
         actor=request.user,

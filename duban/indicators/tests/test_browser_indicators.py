@@ -83,3 +83,19 @@ def test_the_clerk_enters_a_month_on_a_phone_and_the_office_sees_gap_and_rank(
     assert axe_violations(page) == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("#indicator-table").screenshot(path=str(SCREENSHOTS / "indicators.png"))
+
+    # 3. The office adds a peer city's figure for 社会消费品零售总额: now it has a rank.
+    row.get_by_role("link", name="社会消费品零售总额").click()
+    page.wait_for_url(f"{live_server.url}/indicators/{retail.pk}/")
+    page.get_by_text("展开修改").click()
+    assert axe_violations(page) == []
+    form = page.locator("form", has=page.get_by_role("button", name="保存对标数值"))
+    form.get_by_label("月份").select_option(str(month))
+    form.get_by_label("对标城市").fill("北岭市")
+    form.get_by_label("对标数值").fill("5.2")
+    form.get_by_label("来源").fill("北岭市统计局月报")
+    form.get_by_role("button", name="保存对标数值").click()
+    page.locator(".messages").wait_for()
+    assert f"已保存北岭市{month}月对标数值。" in page.locator(".messages").inner_text()
+    assert f"第2名（共2个城市，{month}月）" in page.locator(".facts").inner_text()
+    assert axe_violations(page) == []

@@ -4,6 +4,7 @@ a month entered from the page, bad numbers refused in Chinese, generation by the
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -147,3 +148,47 @@ def test_the_table_reads_a_fixed_number_of_queries(
     c.get("/indicators/")
     with django_assert_max_num_queries(9):
         c.get("/indicators/")
+
+
+def _edit(indicator, **changes):
+    data = {
+        "edit": "1",
+        "version": indicator.version,
+        "name": indicator.name,
+        "measure": indicator.measure,
+        "kind": indicator.kind,
+        "target": "6",
+        "qualifier": indicator.qualifier,
+        "tolerance": "2",
+        **{f"plan_{m}": "" for m in range(1, 13)},
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_office_edits_the_monthly_plan_on_the_page(client, indicators, people):
+    gdp = indicators["1.1"]
+    services.enter_actual(gdp, actor=people["clerk"], month=1, value="5.4")
+    c = logged_in(client, people["office"])
+    page = c.get(f"/indicators/{gdp.pk}/").content.decode()
+    assert "修改指标与逐月计划" in page and 'placeholder="6"' in page
+    r = c.post(f"/indicators/{gdp.pk}/", _edit(gdp, plan_1="5.5", tolerance="0"))
+    assert r.status_code == 302, r.content.decode()[:2000]
+    gdp.refresh_from_db()
+    assert gdp.gap_percent == Decimal("1.8") and gdp.tolerance == 0
+    assert IndicatorMonth.objects.get(indicator=gdp, month=1).plan == Decimal("5.5")
+    assert 'name="plan_1" value="5.5"' in c.get(f"/indicators/{gdp.pk}/").content.decode()
+
+
+def test_a_bad_or_stale_edit_changes_nothing(client, indicators, people):
+    gdp = indicators["1.1"]
+    c = logged_in(client, people["office"])
+    bad = c.post(f"/indicators/{gdp.pk}/", _edit(gdp, plan_3="三"))
+    assert bad.status_code == 400 and "3月计划值应为数字" in bad.content.decode()
+    stale = c.post(f"/indicators/{gdp.pk}/", _edit(gdp, version=gdp.version - 1, name="改名"))
+    assert stale.status_code == 409 and "已被他人修改" in stale.content.decode()
+    assert 'value="改名"' in stale.content.decode()  # what was typed is kept
+    assert Indicator.objects.get(pk=gdp.pk).name == "地区生产总值"
+    assert not IndicatorMonth.objects.exists()
+    clerk = logged_in(client, people["clerk"])
+    assert clerk.post(f"/indicators/{gdp.pk}/", _edit(gdp, name="x")).status_code == 403
