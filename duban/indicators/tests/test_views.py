@@ -192,3 +192,14 @@ def test_a_bad_or_stale_edit_changes_nothing(client, indicators, people):
     assert not IndicatorMonth.objects.exists()
     clerk = logged_in(client, people["clerk"])
     assert clerk.post(f"/indicators/{gdp.pk}/", _edit(gdp, name="x")).status_code == 403
+
+
+def test_the_task_page_links_to_its_indicator(client, target_plan, indicators, people):
+    plan, tasks = target_plan
+    c = logged_in(client, people["office"])
+    html = c.get(f"/tasks/{tasks['gdp'].pk}/").content.decode()
+    assert f'<a href="/indicators/{indicators["1.1"].pk}/">地区生产总值</a>' in html
+    assert (
+        "/indicators/"
+        not in c.get(f"/tasks/{tasks['plain'].pk}/").content.decode().split("<main")[1]
+    )
