@@ -224,6 +224,14 @@ def _require_enter(actor: Any, indicator: Indicator) -> None:
         raise NotAllowed("enter_indicator")
 
 
+def _lock(indicator: Indicator) -> None:
+    """Hold the indicator's row until the transaction ends: two first entries for the same
+    month (or city) arriving together are written one after the other, the second as an
+    update, instead of one failing on the unique constraint (PostgreSQL; SQLite writes one
+    at a time anyway)."""
+    Indicator.objects.select_for_update().filter(pk=indicator.pk).values_list("pk").first()
+
+
 def refresh_gap(indicator: Indicator) -> None:
     """Store the gap of the latest month with an actual value and recompute the task's
     light (the gap is one of its facts). A plain UPDATE, as for the light: the gap is
@@ -357,11 +365,8 @@ def enter_actual(
     if len(note) > 500:
         raise ValidationError(_("说明不能超过 500 个字。"))
     with audit.acting_as(actor):
-        row = (
-            IndicatorMonth.objects.select_for_update()
-            .filter(indicator=indicator, month=month)
-            .first()
-        )
+        _lock(indicator)
+        row = IndicatorMonth.objects.filter(indicator=indicator, month=month).first()
         created = row is None
         if created:
             row = IndicatorMonth(indicator=indicator, month=month)
@@ -402,6 +407,7 @@ def enter_peer_value(
     if month not in MONTHS:
         raise ValidationError(_("月份应为 1 到 12 之间的整数。"))
     with audit.acting_as(actor):
+        _lock(indicator)
         peer = PeerValue.objects.filter(indicator=indicator, month=month, city=city).first()
         created = peer is None
         if created:
