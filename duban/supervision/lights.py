@@ -772,7 +772,7 @@ def recompute_lights(
 
     Tasks are read in chunks of ``chunk_size`` by primary key (900 stays under SQLite's
     limit on query parameters), each chunk with at most five queries (tasks with their
-    latest accepted percent, milestones, schedules, recent reports, the history of long
+    latest accepted percent and their indicator's gap, milestones, schedules, recent reports, the history of long
     silences) and one batched UPDATE of the changed rows. Then today's
     :class:`LightDaily` counts are refreshed for the plans touched.
 
