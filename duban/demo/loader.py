@@ -130,6 +130,7 @@ def load_demo(*, lifelike: bool = True) -> dict[str, Any]:
                 assign_task(task, lead_unit=lead, actor=office_user)
             if lifelike:
                 _bring_to_life(plan, office_user, document.doc_date or timezone.localdate())
+                _indicators(plan, office_user)
     if lifelike:
         load_projects(office_user)
     return {
@@ -256,6 +257,64 @@ def load_projects(office_user: User) -> int:
                     image_progress=stages[max(0, month * len(stages) // 12 - i % 3)],
                 )
     return len(spec["projects"])
+
+
+#: How each demo indicator's months go (actual = plan less this share of it): on plan,
+#: slightly ahead, a little behind (yellow), well behind (red).
+_PACES = ("0", "-0.03", "0.09", "0.22", "0.02")
+#: Made-up neighbours with made-up figures, so the table shows a rank (对标).
+_PEERS = (("临江市", "1.04"), ("东岭市", "0.93"), ("南湾市", "0.98"))
+
+
+def _indicators(plan: Plan, office_user: User) -> None:
+    """对标对表: indicators from the plan's targets, the last few months' actual values and
+    peer cities' figures for the latest month, all through the services.
+
+    The report's indicator tasks only, four months each (and peers on three indicators): enough for the table to show the
+    trend, the gap and a rank, and each entry recomputes its task's light."""
+    from decimal import Decimal
+
+    from duban.indicators.services import (
+        create_indicators_from_tasks,
+        enter_actual,
+        enter_peer_value,
+    )
+
+    today = timezone.localdate()
+    from duban.plans.choices import TaskKind
+
+    # The report's 主要预期目标 only: the other tasks with a target are left for the
+    # office to try 「从任务目标生成指标」 on.
+    made = create_indicators_from_tasks(actor=office_user, plan=plan, kind=TaskKind.INDICATOR)
+    for i, indicator in enumerate(made):
+        if indicator.year > today.year:
+            continue
+        last = 12 if indicator.year < today.year else today.month
+        pace = Decimal(_PACES[i % len(_PACES)])
+        sign = -1 if indicator.lower_is_better else 1
+        for month in range(max(1, last - 3), last + 1):
+            plan_value = indicator.default_plan(month)
+            # Earlier months a little further from the plan: the gap narrows towards now.
+            drift = pace + Decimal(last - month) * Decimal("0.015")
+            actual = plan_value - sign * abs(plan_value) * drift
+            enter_actual(
+                indicator,
+                actor=office_user,
+                month=month,
+                value=actual.quantize(Decimal("0.01")),
+                note="统计快报（演示数据）",
+                today=today,
+            )
+        if i < 3:
+            for city, share in _PEERS:
+                enter_peer_value(
+                    indicator,
+                    actor=office_user,
+                    month=last,
+                    city=city,
+                    value=(indicator.default_plan(last) * Decimal(share)).quantize(Decimal("0.01")),
+                    source="该市统计局月度数据（演示）",
+                )
 
 
 def _first_unit(suggestions: list[dict[str, Any]]) -> Unit | None:

@@ -12,6 +12,7 @@ from duban.assessment.api import AssessmentReleaseViewSet, AssessmentViewSet, Ob
 from duban.bulletins.api import BulletinViewSet
 from duban.core.api import not_found
 from duban.documents.api import DocumentViewSet, JobViewSet
+from duban.indicators.api import IndicatorViewSet
 from duban.instructions.api import InstructionViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
@@ -36,6 +37,7 @@ router.register("assessments/objections", ObjectionViewSet, basename="assessment
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("instructions", InstructionViewSet, basename="instruction")
+router.register("indicators", IndicatorViewSet, basename="indicator")
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),

@@ -21,6 +21,7 @@ NAV = [
     ("projects", _("重点项目"), ()),
     ("bulletins", _("通报"), (Role.OFFICE, Role.LEADER, Role.VIEWER)),
     ("instructions", _("领导批示"), ()),
+    ("indicators", _("对标对表"), ()),
     ("assessment", _("考核"), (Role.OFFICE,)),
     (
         "assessment-releases",

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "duban.assessment",
     "duban.projects",
     "duban.instructions",
+    "duban.indicators",
 ]
 
 MIDDLEWARE = [

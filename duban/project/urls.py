@@ -35,6 +35,7 @@ urlpatterns = [
     path("assessment/", include("duban.assessment.urls")),
     path("projects/", include("duban.projects.urls")),
     path("instructions/", include("duban.instructions.urls")),
+    path("indicators/", include("duban.indicators.urls")),
     path("", include("duban.battlemap.urls")),
     path("", include("duban.supervision.urls")),
     path("", include("duban.bulletins.urls")),

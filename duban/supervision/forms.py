@@ -211,6 +211,8 @@ class SupervisionSettingsForm(forms.ModelForm):
             "red_lag_percent",
             "milestone_warning_days",
             "missing_reports_for_red",
+            "indicator_yellow_gap_percent",
+            "indicator_red_gap_percent",
             "reminder_before_days",
             "chase_after_days",
             "supervise_after_days",
@@ -223,6 +225,10 @@ class SupervisionSettingsForm(forms.ModelForm):
         yellow, red = data.get("yellow_lag_percent"), data.get("red_lag_percent")
         if yellow is not None and red is not None and yellow >= red:
             self.add_error("red_lag_percent", _("红灯阈值应大于黄灯阈值。"))
+        yellow = data.get("indicator_yellow_gap_percent")
+        red = data.get("indicator_red_gap_percent")
+        if yellow is not None and red is not None and yellow >= red:
+            self.add_error("indicator_red_gap_percent", _("红灯阈值应大于黄灯阈值。"))
         chase = data.get("chase_after_days")
         supervise = data.get("supervise_after_days")
         criticize = data.get("criticize_after_days")

@@ -10,11 +10,15 @@ red (红灯) when any of
   * a milestone's due date has passed and it is not done;
   * the last ``missing_reports_for_red`` due reports in a row were not submitted (a report
     returned to the unit and not resubmitted counts as not submitted);
-  * progress lags the plan by ``red_lag_percent`` points or more.
+  * progress lags the plan by ``red_lag_percent`` points or more;
+  * the task's indicator (对标对表) is behind its plan by ``indicator_red_gap_percent``
+    percent of the plan or more, beyond the indicator's own tolerance.
 yellow (黄灯) when none of those, but any of
   * progress lags the plan by more than ``yellow_lag_percent`` points;
   * a milestone not yet done is due within ``milestone_warning_days`` working days;
-  * the latest due report is missing or returned, or was submitted after its due date.
+  * the latest due report is missing or returned, or was submitted after its due date;
+  * the task's indicator is behind its plan by more than ``indicator_yellow_gap_percent``
+    percent of the plan, beyond the indicator's own tolerance.
 green (绿灯, 「按计划推进」) otherwise. Proposed and rejected tasks are not lit; a closed task
 is not lit either and carries the reason 「已办结」, so the battle map's red/yellow/green
 counts are about work still under way.
@@ -129,6 +133,17 @@ class ReportFact:
 
 
 @dataclass(frozen=True)
+class IndicatorFact:
+    """The task's indicator in its latest month with an actual value (duban.indicators):
+    how far behind the plan, in percent of the plan (negative: ahead)."""
+
+    name: str
+    month: int
+    gap_percent: float
+    tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
 class TaskFacts:
     status: str
     start_date: dt.date | None
@@ -136,6 +151,7 @@ class TaskFacts:
     progress: int = 0
     milestones: tuple[MilestoneFact, ...] = ()
     reports: tuple[ReportFact, ...] = ()  # oldest first
+    indicator: IndicatorFact | None = None
 
     @property
     def closed(self) -> bool:
@@ -148,6 +164,8 @@ class Thresholds:
     red_lag_percent: int = 30
     milestone_warning_days: int = 5
     missing_reports_for_red: int = 2
+    indicator_yellow_gap_percent: int = 5
+    indicator_red_gap_percent: int = 15
 
     @classmethod
     def from_settings(cls, settings: SupervisionSettings) -> Thresholds:
@@ -156,6 +174,8 @@ class Thresholds:
             red_lag_percent=settings.red_lag_percent,
             milestone_warning_days=settings.milestone_warning_days,
             missing_reports_for_red=settings.missing_reports_for_red,
+            indicator_yellow_gap_percent=settings.indicator_yellow_gap_percent,
+            indicator_red_gap_percent=settings.indicator_red_gap_percent,
         )
 
 
@@ -272,11 +292,28 @@ def compute_light(
         elif lag > settings.yellow_lag_percent:
             yellow.insert(0, message)
 
+    indicator = facts.indicator
+    if indicator is not None:
+        # The gap past the indicator's own tolerance (a 「左右」 target has some).
+        beyond = indicator.gap_percent - indicator.tolerance
+        message = _("指标“{name}”{month}月完成进度落后计划{gap}%").format(
+            name=indicator.name, month=indicator.month, gap=_percent(indicator.gap_percent)
+        )
+        if beyond > 0 and beyond >= settings.indicator_red_gap_percent:
+            red.append(message)
+        elif beyond > settings.indicator_yellow_gap_percent:
+            yellow.append(message)
+
     if red:
         return LightResult(RED, _join(red + yellow))
     if yellow:
         return LightResult(YELLOW, _join(yellow))
     return LightResult(GREEN, _("按计划推进"))
+
+
+def _percent(value: float) -> str:
+    """12.0 → 「12」, 12.5 → 「12.5」: the gap as the office writes it."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _join(reasons: Sequence[str]) -> str:
@@ -357,6 +394,12 @@ _TASK_FIELDS = (
     "assignment__lead_unit",
     "lead_percent",
     "any_percent",
+    # The task's indicator (duban.indicators), joined in the same query: its derived gap
+    # is stored on the indicator, so the nightly run reads no more queries for it.
+    "indicator__name",
+    "indicator__gap_month",
+    "indicator__gap_percent",
+    "indicator__tolerance",
 )
 
 
@@ -375,6 +418,10 @@ class _Row:
     lead_unit_id: int | None
     lead_percent: int | None
     any_percent: int | None
+    indicator_name: str | None
+    indicator_month: int | None
+    indicator_gap: Any
+    indicator_tolerance: Any
 
 
 def _rows(qs: QuerySet, today: dt.date) -> list[_Row]:
@@ -595,6 +642,7 @@ class _FactLoader:
                     since,
                     last_submitted.get(row.pk, {}).get(row.lead_unit_id),
                 ),
+                indicator=_indicator_fact(row),
             )
         return facts
 
@@ -626,6 +674,17 @@ class _FactLoader:
             if state not in (ReportState.MISSING, ReportState.RETURNED):
                 break
         return tuple(reversed(trailing))
+
+
+def _indicator_fact(row: _Row) -> IndicatorFact | None:
+    if row.indicator_gap is None or row.indicator_month is None:
+        return None  # no indicator, or no actual value entered yet
+    return IndicatorFact(
+        name=row.indicator_name or "",
+        month=row.indicator_month,
+        gap_percent=float(row.indicator_gap),
+        tolerance=float(row.indicator_tolerance or 0),
+    )
 
 
 def _write(changes: list[tuple[int, str, str]], now: dt.datetime) -> None:
@@ -677,8 +736,9 @@ def fingerprint(thresholds: Thresholds) -> str:
 
 def _due_ids(since: dt.datetime, today: dt.date) -> list[int]:
     """Tasks to look at in an incremental run: their light's date has come, or one of
-    their facts (the task, its plan, assignment, milestones, schedules, reports) was saved
-    since the last run began. One query per table, each by its ``updated_at``."""
+    their facts (the task, its plan, its indicator, assignment, milestones, schedules,
+    reports) was saved since the last run began. One query per table, each by its
+    ``updated_at``."""
     from django.db.models import Q
 
     from duban.plans.models import Assignment
@@ -689,6 +749,7 @@ def _due_ids(since: dt.datetime, today: dt.date) -> list[int]:
             | Q(light_valid_until__lte=today)
             | Q(updated_at__gt=since)
             | Q(plan__updated_at__gt=since)
+            | Q(indicator__updated_at__gt=since)
         ).values_list("pk", flat=True)
     )
     for model in (Assignment, Milestone, ReportingSchedule, ProgressReport):
@@ -712,7 +773,7 @@ def recompute_lights(
 
     Tasks are read in chunks of ``chunk_size`` by primary key (900 stays under SQLite's
     limit on query parameters), each chunk with at most five queries (tasks with their
-    latest accepted percent, milestones, schedules, recent reports, the history of long
+    latest accepted percent and their indicator's gap, milestones, schedules, recent reports, the history of long
     silences) and one batched UPDATE of the changed rows. Then today's
     :class:`LightDaily` counts are refreshed for the plans touched.
 

@@ -167,6 +167,13 @@ class SupervisionSettings(AuditedModel):
         _("阶段目标临近提醒（工作日）"), default=5
     )
     missing_reports_for_red = models.PositiveSmallIntegerField(_("缺报几次亮红灯"), default=2)
+    # 对标对表: how far (percent of the plan) an indicator's latest actual may fall behind.
+    indicator_yellow_gap_percent = models.PositiveSmallIntegerField(
+        _("指标落后计划黄灯阈值（%）"), default=5
+    )
+    indicator_red_gap_percent = models.PositiveSmallIntegerField(
+        _("指标落后计划红灯阈值（%）"), default=15
+    )
     reminder_before_days = models.PositiveSmallIntegerField(_("报送前提醒（天）"), default=3)
     chase_after_days = models.PositiveSmallIntegerField(_("逾期几天催办"), default=1)
     supervise_after_days = models.PositiveSmallIntegerField(_("逾期几天督办"), default=5)

@@ -27,6 +27,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from duban.indicators import services as indicators
+from duban.indicators.models import Indicator, IndicatorMonth, PeerValue
 from duban.instructions import services as instructions
 from duban.instructions.models import Instruction, InstructionReply
 from duban.org.models import Unit
@@ -110,7 +112,10 @@ def sweep_world(units, media_root, settings):
         ("A", units["sw"], people["a_lead"], people["a_clerk"]),
         ("B", units["cz"], people["b_lead"], people["b_clerk"]),
     ):
-        m = {k: f"{side}密{k}{XSS}" for k in ("task", "report", "draft", "comment", "notice")}
+        m = {
+            k: f"{side}密{k}{XSS}"
+            for k in ("task", "report", "draft", "comment", "notice", "indicator", "actual")
+        }
         task = Task.objects.create(
             plan=plan,
             code=f"{side}.1",
@@ -132,6 +137,13 @@ def sweep_world(units, media_root, settings):
             progress=m["draft"], draft=True,
         )  # fmt: skip
         services.add_comment(task, actor=clerk, text=m["comment"])
+        # 对标对表: the unit's indicator, a month entered with a note, a peer figure.
+        indicator = indicators.create_indicator(
+            task, actor=office, name=m["indicator"], measure="%", kind="growth",
+            target=6, year=dt.date.today().year,
+        )  # fmt: skip
+        indicators.enter_actual(indicator, actor=clerk, month=1, value="5", note=m["actual"])
+        indicators.enter_peer_value(indicator, actor=office, month=1, city=f"{side}市", value="5")
         services.issue_notice(task, level="supervise", reason=m["notice"], actor=office)
         services.request_closure(task, actor=lead, note=f"{side}密closure{XSS}")
         m["closure"] = f"{side}密closure{XSS}"
@@ -172,7 +184,9 @@ def sweep_world(units, media_root, settings):
 def _ids() -> list[int]:
     """Every id of every object kind the routes name (they are small, shared numbers)."""
     found: set[int] = set()
-    for model in (Task, ProgressReport, Comment, Notice, ClosureRequest, Milestone, Unit, Plan):
+    for model in (
+        Task, ProgressReport, Comment, Notice, ClosureRequest, Milestone, Unit, Plan, Indicator,
+    ):  # fmt: skip
         found.update(model.objects.values_list("pk", flat=True))
     from django.contrib.auth import get_user_model
 
@@ -285,6 +299,9 @@ def _state(task_ids: list[int] | None = None) -> list[Any]:
         sorted(ProjectPhoto.objects.values_list("pk", "progress_id")),
         rows(Instruction, "content", "status", "task_id", "version"),
         rows(InstructionReply, "text", "status", "version", key="instruction__task_id"),
+        rows(Indicator, "name", "target", "version", "gap_percent"),
+        rows(IndicatorMonth, "actual", "plan", "note", key="indicator__task_id"),
+        rows(PeerValue, "city", "value", key="indicator__task_id"),
     ]
     if task_ids is None:
         state.append(sorted(Unit.objects.values_list("pk", "name", "is_active", "version")))
@@ -296,6 +313,7 @@ FORM = {
     "approve": "1", "accept": "1", "percent": "99", "progress": "越权", "version": "1",
     "lead_unit": "1", "level": "criticism", "template": "standard", "frequency": "monthly",
     "day": "1", "starts_on": "2026-01-01", "name": "越权", "kind": "other",
+    "month": "1", "value": "1", "city": "越权", "target": "1", "tolerance": "0",
 }  # fmt: skip
 
 # Which objects a route's first id names, to aim unit B's writes at unit A's rows only.
@@ -311,6 +329,7 @@ KINDS = {
     "projects/": Project,
     "instructions/replies/": InstructionReply,
     "instructions/": Instruction,
+    "indicators/": Indicator,
 }
 
 

@@ -25,8 +25,9 @@ PAGES = {
         "/projects/",
         "/projects/new/",
         "/projects/import/",
+        "/indicators/",
     ],
-    "clerk": ["/", "/desk/", "/roadmap/", "/projects/"],
+    "clerk": ["/", "/desk/", "/roadmap/", "/projects/", "/indicators/"],
 }
 
 

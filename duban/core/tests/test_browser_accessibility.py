@@ -40,13 +40,14 @@ OFFICE_PAGES = [
     "/battlemap/wall/",
     "/roadmap/",
     "/bulletins/",
+    "/indicators/",
     "/manage/",
     "/manage/users/",
     "/manage/calendar/",
     "/public/{plan}/",
     "/accounts/password/",
 ]
-CLERK_PAGES = ["/", "/desk/", "/tasks/{task}/"]
+CLERK_PAGES = ["/", "/desk/", "/tasks/{task}/", "/indicators/"]
 
 
 def _visit(page, url: str) -> list[str]:

@@ -51,8 +51,19 @@ def test_demo_city_plan_and_logins(client, media_root):
     assert Milestone.objects.filter(task__plan=plan).exists()
     assert tasks.exclude(light="none").count() > tasks.count() // 2
 
+    # 对标对表: the report's targets as indicators, with months entered and peer figures,
+    # some behind their plan and lit for it.
+    from duban.indicators.models import Indicator, IndicatorMonth, PeerValue
+
+    indicators = Indicator.objects.filter(task__plan=plan)
+    assert indicators.count() >= 8
+    assert IndicatorMonth.objects.filter(actual__isnull=False).count() >= indicators.count()
+    assert PeerValue.objects.values("indicator").distinct().count() == 3
+    assert indicators.filter(task__light="red", task__light_reason__contains="指标").exists()
+
     again = load_demo()  # idempotent
     assert again["tasks"] == summary["tasks"] and Plan.objects.count() == 1
+    assert Indicator.objects.count() == indicators.count()
     assert User.objects.count() == 6
 
 

@@ -180,6 +180,8 @@ def test_thresholds_form(office):
         "red_lag_percent": 40,
         "milestone_warning_days": 5,
         "missing_reports_for_red": 2,
+        "indicator_yellow_gap_percent": 5,
+        "indicator_red_gap_percent": 15,
         "reminder_before_days": 3,
         "chase_after_days": 1,
         "supervise_after_days": 5,
