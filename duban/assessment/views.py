@@ -31,9 +31,9 @@ from duban.assessment.forms import (
     PublishForm,
 )
 from duban.assessment.models import RULES, AssessmentRelease, AssessmentScheme, Objection
+from duban.core.pages import forbidden, guarded
 from duban.org.views import office_only
 from duban.plans import access
-from duban.plans.views import forbidden, guarded
 
 
 def _period(data: Any) -> tuple[PeriodForm, Any, Any]:

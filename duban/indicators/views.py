@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from duban.core.models import ConflictError
+from duban.core.pages import guarded
 from duban.indicators import services
 from duban.indicators.forms import (
     ActualForm,
@@ -32,7 +33,6 @@ from duban.org.models import Unit
 from duban.org.views import office_only
 from duban.plans import access
 from duban.plans.models import FrameworkNode
-from duban.plans.views import guarded
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from duban.core import downloads, jobs, uploads
 from duban.core.errors import InputError
 from duban.core.models import ConflictError, Job
+from duban.core.pages import forbidden, guarded, rebind_with_version
 from duban.extract.errors import ExtractError
 from duban.instructions import access, report, services
 from duban.instructions.forms import (
@@ -39,7 +40,6 @@ from duban.instructions.jobs import check_scan, enqueue_scan, recognised_scan
 from duban.instructions.models import Instruction, InstructionReply
 from duban.plans import access as plans_access
 from duban.plans.models import Task
-from duban.plans.views import forbidden, guarded, rebind_with_version
 
 
 def _office(request: HttpRequest) -> HttpResponse | None:

@@ -22,11 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from duban.core.models import ConflictError
+from duban.core.pages import forbidden, guarded, rebind_with_version
 from duban.org import authn, services
 from duban.org.forms import PasswordForm, RoleForm, UnitForm, UserCreateForm
 from duban.org.models import Membership, Unit, User
 from duban.plans import access
-from duban.plans.views import forbidden, guarded, rebind_with_version
 from duban.supervision import services as supervision_services
 from duban.supervision.forms import CalendarDayForm, HolidayNoticeForm, SupervisionSettingsForm
 from duban.supervision.holidays import parse_holiday_notice

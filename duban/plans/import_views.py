@@ -29,9 +29,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from duban.core import jobs, uploads
 from duban.core.models import Job
+from duban.core.pages import forbidden, guarded
 from duban.plans import access, taskbook
 from duban.plans.models import Plan
-from duban.plans.views import forbidden, guarded
 
 SESSION_KEY = "taskbook_uploads"
 JOB_NAME = "import_taskbook"

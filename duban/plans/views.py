@@ -3,29 +3,26 @@
 Views are thin adapters: they fetch the task through :mod:`duban.plans.access` (another
 unit's task is a 404, never a 403), parse a form, call one service and redirect. A stale
 write (the hidden ``version`` no longer matches) answers 409 with the user's text kept in
-the form. The helpers at the top (``guarded``, ``check_version``, ``forbidden``,
-``conflict``) are shared by the desks in ``duban.supervision.desk``.
+the form. The wrapper and helpers every app's pages share (``guarded``, ``forbidden``,
+``check_version``) live in :mod:`duban.core.pages`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import models
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,6 +30,12 @@ from django.views.decorators.http import require_POST
 
 from duban.core import pagecache
 from duban.core.models import AuditEntry, ConflictError
+from duban.core.pages import (
+    check_version,
+    guarded,
+    rebind_with_version,
+    safe_next,
+)
 from duban.org.choices import Role
 from duban.org.models import Unit, User
 from duban.plans import access
@@ -59,69 +62,6 @@ from duban.supervision.models import (
     ProgressReport,
     ReportingSchedule,
 )
-
-# --- shared helpers -------------------------------------------------------------------
-
-
-def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
-    """The 403 page: the user sees the object but may not do this (an audit row says so)."""
-    from duban.core.audit import record_security_event
-
-    record_security_event(
-        "permission_denied", user=request.user, note=f"{request.method} {request.path}"[:500]
-    )
-    return render(
-        request,
-        "plans/403.html",
-        {"message": message or _("您没有权限执行此操作。")},
-        status=403,
-    )
-
-
-def guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Log-in required; NotFound → 404, NotAllowed → 403 page."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except access.NotFound as exc:
-            raise Http404(_("没有找到该任务。")) from exc
-        except access.NotAllowed:
-            return forbidden(request)
-
-    return wrapper
-
-
-def check_version(obj: Any, posted: int | None) -> None:
-    """The form's hidden version against the row's: a mismatch is somebody else's write.
-
-    The services that take no ``expected_version`` are guarded here, so every edit form of
-    the pages has the same conflict behaviour.
-    """
-    if obj is not None and posted is not None and int(posted) != obj.version:
-        raise ConflictError(obj, int(posted), obj.version)
-
-
-def rebind_with_version(data: QueryDict, version: int | None) -> QueryDict:
-    """The user's submitted data with the current version, so a resubmit can succeed."""
-    data = data.copy()
-    data["version"] = "" if version is None else str(version)
-    return data
-
-
-def safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-has_global_role = access.has_global_role  # kept: several views import it from here
-
 
 # --- the history timeline --------------------------------------------------------------
 

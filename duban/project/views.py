@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     from duban.org.choices import Role
     from duban.org.views import missing_calendar_years
-    from duban.plans.views import has_global_role
+    from duban.plans.access import has_global_role
 
     workbench = build_workbench(request.user)
     missing_years = missing_calendar_years() if has_global_role(request.user, Role.OFFICE) else []

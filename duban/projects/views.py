@@ -21,10 +21,10 @@ from duban.core import downloads
 from duban.core.errors import InputError, NotFound
 from duban.core.listing import object_id
 from duban.core.models import ConflictError
+from duban.core.pages import forbidden, guarded
 from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.taskbook import TaskbookError
-from duban.plans.views import forbidden, guarded
 from duban.projects import ledger as ledger_file
 from duban.projects import services
 from duban.projects.forms import (

@@ -27,19 +27,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.core.errors import StorageFull
 from duban.core.models import ConflictError
+from duban.core.pages import check_version, forbidden, guarded, rebind_with_version
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
+from duban.plans.access import has_global_role
 from duban.plans.choices import WORKING_STATUSES
 from duban.plans.forms import ClosureDecisionForm, NoticeReplyForm
 from duban.plans.models import Task
-from duban.plans.views import (
-    check_version,
-    forbidden,
-    guarded,
-    has_global_role,
-    rebind_with_version,
-)
 from duban.supervision import owed, services
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
 from duban.supervision.forms import NoticeIssueForm, ReportForm, ReviewForm

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from duban.core import downloads
+from duban.core.pages import guarded
 from duban.plans import access
-from duban.plans.views import guarded
 from duban.supervision import ical, services
 from duban.supervision.models import Evidence
 
