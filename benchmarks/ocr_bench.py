@@ -6,7 +6,7 @@ Prints figures; it is not a test and asserts nothing. Run from the repository ro
 
 Three short reports that we wrote for this benchmark (a fictional city, 青禾市; nothing
 from the corpus) are set as formal documents in the GB/T 9704 layout by the bulletin code
-(``duban.bulletins.officialdoc``: its HTML and CSS, drawn by WeasyPrint) and drawn as
+(``duban.officialdoc``: its HTML and CSS, drawn by WeasyPrint) and drawn as
 300 dpi page images with pypdfium2, three times: with the body in the PDFs' own fallback
 font (a sans), in a 宋 face and in a 楷 face (Debian's ``fonts-arphic-uming`` and
 ``fonts-arphic-ukai``; a set whose font is missing is skipped with a note). Each page is then degraded the ways scans and phone photos
@@ -192,7 +192,7 @@ REPORTS: list[dict] = [
 
 
 def official_document(report: dict):  # type: ignore[no-untyped-def]
-    from duban.bulletins.officialdoc.content import Heading, OfficialDocument, Paragraph
+    from duban.officialdoc.content import Heading, OfficialDocument, Paragraph
 
     blocks = [Heading(t) if kind == "h" else Paragraph(t) for kind, t in report["blocks"]]
     return OfficialDocument(
@@ -224,7 +224,7 @@ def render(report: dict, faces: dict[str, Path]) -> tuple[bytes, list[Image.Imag
     import pypdfium2 as pdfium
     from weasyprint import HTML
 
-    from duban.bulletins.officialdoc.pdf import render_html
+    from duban.officialdoc.pdf import render_html
 
     fonts = {"title": UMING if UMING.is_file() else MICROHEI, "hei": MICROHEI, **faces}
     pdf_bytes = HTML(string=render_html(official_document(report), fonts)).write_pdf()

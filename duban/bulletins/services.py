@@ -5,7 +5,7 @@
 * :func:`generate_bulletin` stores that ranking in the period's draft :class:`Bulletin`
   with its Word and PDF files, once per period;
 * :func:`build_bulletin_document` and :func:`build_notice_document` turn a bulletin or a
-  supervision notice into an :class:`~duban.bulletins.officialdoc.OfficialDocument`.
+  supervision notice into an :class:`~duban.officialdoc.OfficialDocument`.
 
 The ranking formula (100 points)::
 
@@ -40,7 +40,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.bulletins import officialdoc as od
+from duban import officialdoc as od
 from duban.bulletins.models import Bulletin
 from duban.core import audit
 from duban.org.models import Unit

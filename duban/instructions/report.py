@@ -1,7 +1,7 @@
 """报结: the report back to the leader, as a formal document (GB/T 9704) in Word.
 
 The content is built here (the instruction, the leader's words and the annotation's image,
-each unit's 办理情况); the layout is the bulletins' (``duban.bulletins.officialdoc``), so
+each unit's 办理情况); the layout is the bulletins' (``duban.officialdoc``), so
 the 报结 looks like every other document the office sends. Also the page image helpers:
 the whole page or the marked region of the handwriting, as PNG.
 """
@@ -13,7 +13,7 @@ import io
 from django.conf import settings
 from django.utils import timezone
 
-from duban.bulletins import officialdoc as od
+from duban import officialdoc as od
 from duban.instructions.choices import ReplyStatus
 from duban.instructions.models import Instruction
 

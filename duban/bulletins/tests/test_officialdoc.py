@@ -17,7 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Emu, Pt, RGBColor
 
-from duban.bulletins import officialdoc as od
+from duban import officialdoc as od
 
 MM = 36000  # EMU per millimetre
 

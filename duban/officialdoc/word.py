@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from lxml import etree
 
-from duban.bulletins.officialdoc.content import (
+from duban.officialdoc.content import (
     Block,
     Heading,
     Image,
@@ -31,7 +31,7 @@ from duban.bulletins.officialdoc.content import (
     organ_size_pt,
     signature_indents,
 )
-from duban.bulletins.officialdoc.layout import (
+from duban.officialdoc.layout import (
     BODY_CONDENSE_TWIPS,
     CHAR_PITCH_PT,
     FONT_ALTERNATIVES,

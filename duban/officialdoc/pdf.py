@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import IO
 
-from duban.bulletins.officialdoc import layout
-from duban.bulletins.officialdoc.content import (
+from duban.officialdoc import layout
+from duban.officialdoc.content import (
     Block,
     Heading,
     Image,
@@ -22,7 +22,7 @@ from duban.bulletins.officialdoc.content import (
     organ_size_pt,
     signature_indents,
 )
-from duban.bulletins.officialdoc.layout import (
+from duban.officialdoc.layout import (
     _FONT_SUFFIXES,
     CHAR_PITCH_PT,
     FONT_ROLES,
@@ -71,27 +71,22 @@ def find_pdf_fonts(font_dir: str | os.PathLike[str] | None = None) -> dict[str, 
             )
         chosen = own or fallback
         if chosen is None:
-            from django.utils.translation import gettext as _
-
+            # Said in both languages: this package knows no Django, and whoever reads it
+            # is the person installing the server.
             raise FontNotFoundError(
-                _(
-                    "找不到中文字体，无法生成 PDF。请安装 fonts-wqy-microhei"
-                    "（apt-get install fonts-wqy-microhei），或将字体文件放入 {dir}。"
-                ).format(dir=font_dir or "$DUBAN_HOME/fonts")
+                "找不到中文字体，无法生成 PDF。请安装 fonts-wqy-microhei"
+                "（apt-get install fonts-wqy-microhei），或将字体文件放入 {dir}。"
+                " (No CJK font for the PDF: install fonts-wqy-microhei or put font files"
+                " in {dir}.)".format(dir=font_dir)
             )
         found[role] = chosen
     return found
 
 
-def _default_font_dir() -> Path | None:
-    try:
-        from django.conf import settings
-
-        if settings.configured and getattr(settings, "DUBAN_HOME", None):
-            return Path(settings.DUBAN_HOME) / "fonts"
-    except ImportError:  # pragma: no cover - Django is a dependency; kept for plain use
-        pass
-    return None
+def _default_font_dir() -> Path:
+    """``$DUBAN_HOME/fonts``, read from the environment as the settings read it: this
+    package knows no Django."""
+    return Path(os.environ.get("DUBAN_HOME") or "./var").expanduser().resolve() / "fonts"
 
 
 _CSS = """

@@ -25,15 +25,15 @@ The layout (see ``docs/official-documents.md`` for the reasoning and deviations)
 * 版记 (抄送, 印发机关 and 印发日期) between rules at the foot of the last page.
 
 The parts live in one module each (layout, content, word, pdf, charts); this face keeps every
-name importable from ``duban.bulletins.officialdoc``.
+name importable from ``duban.officialdoc``.
 """
 
 from __future__ import annotations
 
-from duban.bulletins.officialdoc.charts import (  # noqa: F401
+from duban.officialdoc.charts import (  # noqa: F401
     BarChart,
 )
-from duban.bulletins.officialdoc.content import (  # noqa: F401
+from duban.officialdoc.content import (  # noqa: F401
     MAX_IMAGE_HEIGHT_MM,
     Block,
     Heading,
@@ -51,7 +51,7 @@ from duban.bulletins.officialdoc.content import (  # noqa: F401
     signature_indents,
     text_width_chars,
 )
-from duban.bulletins.officialdoc.layout import (  # noqa: F401
+from duban.officialdoc.layout import (  # noqa: F401
     _FONT_SUFFIXES,
     BODY_CONDENSE_TWIPS,
     CHAR_PITCH_PT,
@@ -83,7 +83,7 @@ from duban.bulletins.officialdoc.layout import (  # noqa: F401
     TEXT_WIDTH_MM,
     FontNotFoundError,
 )
-from duban.bulletins.officialdoc.pdf import (  # noqa: F401
+from duban.officialdoc.pdf import (  # noqa: F401
     _CSS,
     _default_font_dir,
     _html_block,
@@ -91,7 +91,7 @@ from duban.bulletins.officialdoc.pdf import (  # noqa: F401
     render_html,
     render_pdf,
 )
-from duban.bulletins.officialdoc.word import (  # noqa: F401
+from duban.officialdoc.word import (  # noqa: F401
     _PPR_ORDER,
     _RPR_ORDER,
     _TBLPR_ORDER,

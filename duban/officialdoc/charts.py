@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
-from duban.bulletins.officialdoc.pdf import (
+from duban.officialdoc.pdf import (
     find_pdf_fonts,
 )
 

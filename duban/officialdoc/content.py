@@ -13,12 +13,12 @@ from typing import Any
 
 from PIL import Image as PILImage
 
-from duban.bulletins.officialdoc.layout import (
+from duban.extract.structure import chinese_number
+from duban.officialdoc.layout import (
     PT_PER_MM,
     SIZE_XIAOCHU,
     TEXT_WIDTH_MM,
 )
-from duban.extract.structure import chinese_number
 
 # -- content ---------------------------------------------------------------------------
 
