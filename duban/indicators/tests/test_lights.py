@@ -117,7 +117,15 @@ def test_indicators_add_no_query_to_the_recompute(indicators, people):
     Indicator.objects.all().delete()
     with CaptureQueriesContext(connection) as without:
         recompute_lights(today=today)
-    assert len(with_indicators.captured_queries) == len(without.captured_queries)
+
+    # Each unit's red tasks of the day are written only when some task is red (the gap
+    # makes one red here): that write is about lights, not indicators.
+    def count(queries):
+        return sum(
+            1 for q in queries.captured_queries if "supervision_unitreddaily" not in q["sql"]
+        )
+
+    assert count(with_indicators) == count(without)
     # The indicator's columns come joined to the task's row, never from a query of their own.
     sqls = [q["sql"] for q in with_indicators.captured_queries]
     assert any('JOIN "indicators_indicator"' in sql for sql in sqls)
