@@ -379,7 +379,7 @@ def light_trend(plan_id: int | None = None) -> list[TrendPoint]:
 def filter_choices(user: Any, nodes: NodeIndex) -> Choices:
     """The filter menus; unit users are offered only their own units and no leaders."""
     plans = list(
-        Plan.objects.exclude(status=PlanStatus.DRAFT)
+        access.visible_plans(user, Plan.objects.exclude(status=PlanStatus.DRAFT))
         .order_by("-year", "-id")
         .values_list("id", "title")
     )

@@ -39,6 +39,7 @@ from duban.plans.views import (
     guarded,
     has_global_role,
     rebind_with_version,
+    safe_next,
 )
 from duban.supervision import owed, services
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
@@ -387,9 +388,16 @@ def review(request: HttpRequest, report_id: int) -> HttpResponse:
             return _render_office(request, 409, conflict=str(exc), review_forms={report.pk: fresh})
         except services.ValidationError as exc:
             form.add_error(None, str(exc))
+    back = safe_next(request, reverse("office-desk") + "#reviews")
     if form.errors:
         if request.htmx:
             return _review_fragment(request, report.pk, form, 400)
+        if not access.is_office(request.user):
+            # A district office reviews on the task page (it has no office desk).
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return HttpResponseRedirect(back)
         return _render_office(request, 400, review_forms={report.pk: form})
     accepted = form.cleaned_data["decision"] == "accept"
     done = (_("已采纳{task}的报告。") if accepted else _("已退回{task}的报告。")).format(
@@ -398,7 +406,7 @@ def review(request: HttpRequest, report_id: int) -> HttpResponse:
     if request.htmx:
         return _review_fragment(request, report.pk, form, 200, done=done)
     messages.success(request, done)
-    return HttpResponseRedirect(reverse("office-desk") + "#reviews")
+    return HttpResponseRedirect(back)
 
 
 @guarded
