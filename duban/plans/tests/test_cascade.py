@@ -422,3 +422,19 @@ def test_the_district_task_page_offers_only_the_districts_units(client, world):
     )
     assert response.status_code == 400
     assert not Task.objects.filter(pk=mine.pk, assignment__isnull=False).exists()
+
+
+def test_the_citys_battle_map_counts_a_cascaded_task_once(world):
+    import datetime as dt
+
+    from duban.battlemap.services import Filters, overview
+
+    office = world["users"]["office"]
+    before = overview(office, Filters(), today=dt.date(2026, 6, 1)).totals.total
+    mine = _district_task(world).plan
+    assert overview(office, Filters(), today=dt.date(2026, 6, 1)).totals.total == before
+    chosen = overview(office, Filters(plan_id=mine.pk), today=dt.date(2026, 6, 1))
+    assert chosen.totals.total == 2
+    # The district office's own battle map keeps its plan.
+    js = overview(world["users"]["js_office"], Filters(), today=dt.date(2026, 6, 1))
+    assert js.totals.total == 3  # the city's task it leads and its plan's two
