@@ -174,6 +174,10 @@ def assign_task(
         if wanted or assignment.co_units.exists():
             assignment.co_units.set(wanted)
         audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
+        # A district on its own instance (区县) gets the task as a signed webhook.
+        from duban.supervision.cascade_remote import announce_assignment
+
+        announce_assignment(task, {lead_unit.pk, *(u.pk for u in wanted)})
     return assignment
 
 

@@ -16,6 +16,7 @@ from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
 from duban.plans.units_api import UnitAdminViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
+from duban.supervision.cascade_api import CascadeInboundView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("plans", PlanViewSet, basename="plan")
@@ -37,6 +38,7 @@ urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("cascade/inbound/", CascadeInboundView.as_view(), name="cascade-inbound"),
     path("", include(router.urls)),
     # Whatever else is asked under /api/ gets the API's JSON 404, never the HTML page.
     re_path(r"^.*$", not_found),

@@ -29,6 +29,7 @@ from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import WORKING_STATUSES, TaskKind, TaskStatus
 from duban.plans.models import Task
+from duban.supervision.cascade_remote import district_progress, push_progress
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
 from duban.supervision.models import (
     ClosureRequest,
@@ -755,49 +756,6 @@ def _carrier(task: Task) -> Task | None:
     return None
 
 
-@in_site_language
-def district_progress(carrier: Task) -> tuple[int, str]:
-    """The district's percent on its city task and a text listing its departments' progress.
-
-    The percent is the district task's accepted progress, or the mean of its sub-tasks'
-    (a closed one counts 100) when that is further along.
-    """
-    parts = [carrier, *Task.objects.filter(parent=carrier).order_by("sort_order", "id")]
-    children = parts[1:]
-    percent = carrier.progress
-    if children:
-        percent = max(percent, round(sum(c.progress for c in children) / len(children)))
-    leads = dict(
-        Task.objects.filter(pk__in=[p.pk for p in parts]).values_list(
-            "pk", "assignment__lead_unit__name"
-        )
-    )
-    latest: dict[int, ProgressReport] = {}
-    for report in (
-        ProgressReport.objects.filter(task__in=[p.pk for p in parts], status=ReportStatus.ACCEPTED)
-        .select_related("unit")
-        .order_by("period_end", "id")
-    ):
-        latest[report.task_id] = report
-    lines = [
-        _("{district}汇总上报：区县任务 {code} 完成 {percent}%。").format(
-            district=carrier.plan.owner_unit, code=carrier.code, percent=percent
-        )
-    ]
-    for part in parts:
-        line = _("{code} {unit}：{percent}%（{status}）").format(
-            code=part.code,
-            unit=leads.get(part.pk) or _("未交办"),
-            percent=part.progress,
-            status=part.get_status_display(),
-        )
-        report = latest.get(part.pk)
-        if report is not None and report.progress.strip():
-            line += " " + report.progress.strip().splitlines()[0][:120]
-        lines.append(line)
-    return percent, "\n".join(lines)
-
-
 def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
     """The district's progress on a city task, filed as the district's report on it.
 
@@ -809,6 +767,7 @@ def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
     other. Nothing is filed once the city has accepted that period's report, or when the
     city task is no longer the district's.
     """
+    push_progress(task)  # a task received from the city's own instance, if it is one
     carrier = _carrier(task)
     if carrier is None:
         return None
