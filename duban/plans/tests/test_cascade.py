@@ -438,3 +438,29 @@ def test_the_citys_battle_map_counts_a_cascaded_task_once(world):
     # The district office's own battle map keeps its plan.
     js = overview(world["users"]["js_office"], Filters(), today=dt.date(2026, 6, 1))
     assert js.totals.total == 3  # the city's task it leads and its plan's two
+
+
+def test_a_district_office_returning_without_a_reason_is_told_and_nothing_changes(
+    client, world, broken_down
+):
+    report = _report(broken_down, world["users"]["js_sw_clerk"], 10)
+    client.force_login(world["users"]["js_office"])
+    back = f"/tasks/{broken_down.pk}/"
+    response = client.post(
+        f"/office/review/{report.pk}/",
+        {"decision": "return", "reason": "", "version": report.version, "next": back},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == back
+    assert "退回报告时请写明原因" in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == "submitted"
+    # Reports on the city's task are the city office's to review, not the district's.
+    city_report = _report(world["tasks"]["js"], world["users"]["js_office"], 5)
+    refused = client.post(
+        f"/office/review/{city_report.pk}/",
+        {"decision": "accept", "reason": "", "version": city_report.version, "next": back},
+    )
+    assert refused.status_code == 403
+    city_report.refresh_from_db()
+    assert city_report.status != "accepted"
