@@ -464,3 +464,18 @@ def test_a_district_office_returning_without_a_reason_is_told_and_nothing_change
     assert refused.status_code == 403
     city_report.refresh_from_db()
     assert city_report.status != "accepted"
+
+
+def test_the_api_lists_a_districts_plan_to_the_city_and_that_district_only(client, world):
+    mine = _district_task(world).plan
+    theirs = cascade_to_district(
+        world["plan"], world["units"]["erqi"], actor=world["users"]["office"]
+    ).plan
+    client.force_login(world["users"]["js_office"])
+    listed = {p["id"]: p for p in client.get("/api/plans/").json()["results"]}
+    assert set(listed) == {world["plan"].pk, mine.pk}
+    assert listed[mine.pk]["owner_unit"] == world["units"]["jinshui"].pk
+    assert listed[mine.pk]["upstream"] == world["plan"].pk
+    assert client.get(f"/api/plans/{theirs.pk}/").status_code == 404
+    client.force_login(world["users"]["office"])
+    assert client.get("/api/plans/").json()["count"] == 3
