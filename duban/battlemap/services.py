@@ -250,6 +250,18 @@ def node_index(plan_id: int | None = None) -> NodeIndex:
     return NodeIndex(names=names, pillar_of=pillar_of, order=order)
 
 
+def city_scope(qs: QuerySet, user: Any, filters: Filters) -> QuerySet:
+    """The city's readers see the city's own plans unless they choose a plan: a district's
+    plan (区县, docs/cascade.md) repeats city tasks whose progress already rolls up, and
+    would count them twice. A district office keeps its own plan in view."""
+    if filters.plan_id or not is_global_reader(user):
+        return qs
+    district_plans = list(
+        Plan.objects.filter(owner_unit__isnull=False).values_list("pk", flat=True)
+    )
+    return qs.exclude(plan_id__in=district_plans) if district_plans else qs
+
+
 def apply_filters(qs: QuerySet, filters: Filters, nodes: NodeIndex | None = None) -> QuerySet:
     if filters.plan_id:
         qs = qs.filter(plan_id=filters.plan_id)
@@ -382,7 +394,7 @@ def light_trend(plan_id: int | None = None) -> list[TrendPoint]:
 def filter_choices(user: Any, nodes: NodeIndex) -> Choices:
     """The filter menus; unit users are offered only their own units and no leaders."""
     plans = list(
-        Plan.objects.exclude(status=PlanStatus.DRAFT)
+        access.visible_plans(user, Plan.objects.exclude(status=PlanStatus.DRAFT))
         .order_by("-year", "-id")
         .values_list("id", "title")
     )
@@ -411,7 +423,7 @@ def filter_choices(user: Any, nodes: NodeIndex) -> Choices:
 def overview(user: Any, filters: Filters, *, today: dt.date, projects: bool = True) -> Overview:
     """Everything the battle map shows, in about ten queries whatever the data's size."""
     nodes = node_index(filters.plan_id)
-    qs = apply_filters(scoped_tasks(user), filters, nodes)
+    qs = apply_filters(city_scope(scoped_tasks(user), user, filters), filters, nodes)
     pillars, totals = by_pillar(qs, nodes)
     reds = red_list(qs)
     # The trend is kept per plan, so it is shown only to those who may see whole plans.
@@ -504,7 +516,7 @@ def roadmap(
     framework nodes and the filter choices.
     """
     nodes = node_index(filters.plan_id)
-    qs = apply_filters(scoped_tasks(user), filters, nodes)
+    qs = apply_filters(city_scope(scoped_tasks(user), user, filters), filters, nodes)
     rows = list(
         qs.order_by("plan_id", "sort_order", "id").values_list(
             "id",

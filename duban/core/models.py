@@ -244,6 +244,8 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("邮件")
         WEBHOOK = "webhook", _("网络钩子")
+        # A district's instance reporting its progress to the city's API (区县).
+        CASCADE = "cascade", _("区县进展回传")
 
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     key = models.CharField(_("幂等键"), max_length=200, unique=True)

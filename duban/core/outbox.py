@@ -34,6 +34,7 @@ Sender = Callable[[OutboxMessage], dict[str, Any]]
 JOB_OF_CHANNEL = {
     OutboxMessage.Channel.EMAIL: "send_email",
     OutboxMessage.Channel.WEBHOOK: "deliver_webhook",
+    OutboxMessage.Channel.CASCADE: "push_cascade_report",
 }
 
 

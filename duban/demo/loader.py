@@ -25,6 +25,8 @@ from duban.plans.services import assign_task, confirm_plan, propose_plan
 from duban.supervision.models import ProgressReport
 
 DEMO_PASSWORD = "duban2026"
+# The demo district's departments (under the first district of city.json).
+DISTRICT_DEPARTMENTS = ("商务局", "发展和改革局")
 
 _KINDS = {k.value for k in UnitKind}
 
@@ -72,11 +74,24 @@ def load_units() -> dict[str, Unit]:
             aliases=list(cu.aliases),
             keywords=list(cu.keywords),
         )
-    for d in spec["districts"]:
+    anchors = {"root": root, "party": party, "government": government, "office": office}
+    for i, d in enumerate(spec["districts"]):
         order += 1
         name, short = (d["name"], d.get("short", "")) if isinstance(d, dict) else (d, "")
-        _unit(name, kind=UnitKind.DISTRICT, parent=root, short=short, order=order)
-    return {"root": root, "party": party, "government": government, "office": office}
+        district = _unit(name, kind=UnitKind.DISTRICT, parent=root, short=short, order=order)
+        if i == 0:
+            # The first district runs its own plan (区县): two departments of its own.
+            anchors["district"] = district
+            label = short or name
+            for n, dept in enumerate(DISTRICT_DEPARTMENTS, start=1):
+                _unit(
+                    f"{name}{dept}",
+                    kind=UnitKind.GOVERNMENT,
+                    parent=district,
+                    short=f"{label}{dept}",
+                    order=order * 100 + n,
+                )
+    return anchors
 
 
 def _demo_users(anchors: dict[str, Unit]) -> list[tuple[str, str]]:
@@ -84,6 +99,7 @@ def _demo_users(anchors: dict[str, Unit]) -> list[tuple[str, str]]:
     spec = city_spec()
     bureau = Unit.objects.get(name=spec["demo_unit"])
     other = Unit.objects.get(name=spec["demo_other_unit"])
+    dept = anchors["district"].children.order_by("sort_order", "id").first()
     people = [
         ("office", "督查室 张督查", anchors["office"], Role.OFFICE),
         ("leader", "分管副市长 李市长", anchors["government"], Role.LEADER),
@@ -91,6 +107,13 @@ def _demo_users(anchors: dict[str, Unit]) -> list[tuple[str, str]]:
         ("clerk", f"{bureau} 联络员 赵明", bureau, Role.CLERK),
         ("clerk2", f"{other} 联络员 钱亮", other, Role.CLERK),
         ("viewer", "人大代表 孙观察", anchors["root"], Role.VIEWER),
+        (
+            "district",
+            f"{anchors['district']}督查室 周督查",
+            anchors["district"],
+            Role.DISTRICT_OFFICE,
+        ),
+        ("districtclerk", f"{dept} 联络员 吴倩", dept, Role.CLERK),
     ]
     listed = []
     for username, label, unit, role in people:
@@ -125,9 +148,15 @@ def load_demo(*, lifelike: bool = True) -> dict[str, Any]:
             )
             plan = propose_plan(document, title=spec["plan_title"], actor=office_user)
             confirm_plan(plan, actor=office_user)
-            for task in plan.tasks.all():
+            spared = {spec["demo_unit"], spec["demo_other_unit"]}
+            shared = 0
+            for task in plan.tasks.order_by("sort_order", "id"):
                 lead = _first_unit(task.lead_suggestions) or anchors["government"]
-                assign_task(task, lead_unit=lead, actor=office_user)
+                # Two tasks the district carries out too: the city office can cascade
+                # the plan to it (分解到区县) and watch its progress roll up.
+                co = [anchors["district"]] if shared < 2 and lead.name not in spared else []
+                shared += bool(co)
+                assign_task(task, lead_unit=lead, co_units=co, actor=office_user)
             if lifelike:
                 _bring_to_life(plan, office_user, document.doc_date or timezone.localdate())
                 _indicators(plan, office_user)

@@ -75,9 +75,9 @@ def find_pdf_fonts(font_dir: str | os.PathLike[str] | None = None) -> dict[str, 
             # is the person installing the server.
             raise FontNotFoundError(
                 "找不到中文字体，无法生成 PDF。请安装 fonts-wqy-microhei"
-                "（apt-get install fonts-wqy-microhei），或将字体文件放入 {dir}。"
+                f"（apt-get install fonts-wqy-microhei），或将字体文件放入 {font_dir}。"
                 " (No CJK font for the PDF: install fonts-wqy-microhei or put font files"
-                " in {dir}.)".format(dir=font_dir)
+                f" in {font_dir}.)"
             )
         found[role] = chosen
     return found

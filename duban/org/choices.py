@@ -20,3 +20,6 @@ class Role(models.TextChoices):
     UNIT_LEADER = "unit_leader", _("单位负责人")
     CLERK = "clerk", _("联络员")
     VIEWER = "viewer", _("只读用户")
+    # Held on a district unit (区县): the office for the district's own plans, and the
+    # district's leader on the city's tasks assigned to it (duban/plans/access.py).
+    DISTRICT_OFFICE = "district_office", _("区县督查室")

@@ -121,7 +121,7 @@ class Membership(AuditedModel):
     unit = models.ForeignKey(
         Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="memberships"
     )
-    role = models.CharField(_("角色"), max_length=12, choices=Role.choices)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
 
     class Meta:
         verbose_name = _("角色任职")

@@ -11,7 +11,11 @@ Roles (``org.choices.Role``):
 - unit_leader (单位负责人): own unit's tasks; approves the unit's reports; as lead unit,
   splits the task and requests closure;
 - clerk (联络员): own unit's tasks; drafts and submits reports, answers notices;
-- viewer (只读): reads everything, changes nothing.
+- viewer (只读): reads everything, changes nothing;
+- district_office (区县督查室), held on a district unit: the office for the plans its
+  district owns (``Plan.owner_unit``, the city's tasks cascaded to it), and the district's
+  unit leader on the city's tasks assigned to the district. Nothing else: another
+  district's plan is *not found*, like another unit's task.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class Grants:
 
     global_roles: frozenset[str]
     unit_roles: dict[int, frozenset[str]]
+    # Districts whose own plans this user runs as their office (区县督查室).
+    district_units: frozenset[int] = frozenset()
 
     @property
     def unit_ids(self) -> set[int]:
@@ -75,14 +81,25 @@ def grants(user: Any) -> Grants:
         return cached
     global_roles: set[str] = set()
     unit_roles: dict[int, set[str]] = {}
+    districts: set[int] = set()
     for unit_id, role in user.memberships.values_list("unit_id", "role"):
         if role in (Role.OFFICE, Role.LEADER, Role.VIEWER):
             global_roles.add(role)
+        elif role == Role.DISTRICT_OFFICE:
+            # On the city's tasks the district office speaks for its district as its
+            # leader does; the role stays in ``unit_roles`` so :func:`audience` tells it
+            # from a plain unit leader.
+            districts.add(unit_id)
+            unit_roles.setdefault(unit_id, set()).update({role, Role.UNIT_LEADER})
         else:
             unit_roles.setdefault(unit_id, set()).add(role)
     if user.is_superuser:
         global_roles.add(Role.OFFICE)
-    result = Grants(frozenset(global_roles), {k: frozenset(v) for k, v in unit_roles.items()})
+    result = Grants(
+        frozenset(global_roles),
+        {k: frozenset(v) for k, v in unit_roles.items()},
+        frozenset(districts),
+    )
     user._duban_grants = result
     return result
 
@@ -109,9 +126,48 @@ def visible_tasks(user: Any, queryset: QuerySet | None = None) -> QuerySet:
     if not g.unit_ids:
         return qs.none()
     units = g.unit_ids
-    return qs.filter(
-        Q(assignment__lead_unit_id__in=units) | Q(assignment__co_units__in=units)
-    ).distinct()
+    own = Q(assignment__lead_unit_id__in=units) | Q(assignment__co_units__in=units)
+    if g.district_units:
+        own |= Q(plan__owner_unit_id__in=g.district_units)
+    return qs.filter(own).distinct()
+
+
+def runs_plan(user: Any, plan: Any) -> bool:
+    """Is ``user`` the office for ``plan``: the city office for every plan, a district
+    office (区县督查室) for its district's own plans."""
+    g = grants(user)
+    if Role.OFFICE in g.global_roles:
+        return True
+    return plan is not None and plan.owner_unit_id in g.district_units
+
+
+def _runs_plan_of(g: Grants, task: Any) -> bool:
+    """A district office's office powers over a task of its district's plan (a query for
+    the plan only when the user is a district office and the plan is not loaded)."""
+    return bool(g.district_units) and task.plan.owner_unit_id in g.district_units
+
+
+def visible_plans(user: Any, queryset: QuerySet | None = None) -> QuerySet:
+    """The plans whose names this user may see: the city's plans for everyone with a
+    role, a district's plan for the city-wide readers and that district's office only."""
+    from duban.plans.models import Plan
+
+    qs = queryset if queryset is not None else Plan.objects.all()
+    g = grants(user)
+    if g.global_roles:
+        return qs
+    return qs.filter(Q(owner_unit__isnull=True) | Q(owner_unit_id__in=g.district_units))
+
+
+def runnable_plans(user: Any, queryset: QuerySet | None = None) -> QuerySet:
+    """The plans this user runs as their office (:func:`runs_plan`)."""
+    from duban.plans.models import Plan
+
+    qs = queryset if queryset is not None else Plan.objects.all()
+    g = grants(user)
+    if Role.OFFICE in g.global_roles:
+        return qs
+    return qs.filter(owner_unit_id__in=g.district_units)
 
 
 def _sees_drafts_of(user: Any) -> tuple[bool, set[int]]:
@@ -171,8 +227,9 @@ def can(user: Any, action: str, task: Any, *, unit_id: int | None = None) -> boo
         raise ValueError(f"unknown action {action!r}")
     g = grants(user)
     roles, _scope = RULES.get(action, (frozenset(), "any"))
-    # The office may do everything, including acting for a unit (a report sent by fax).
-    if Role.OFFICE in g.global_roles or g.global_roles & roles:
+    # The office may do everything, including acting for a unit (a report sent by fax);
+    # a district office likewise in its district's own plan.
+    if Role.OFFICE in g.global_roles or g.global_roles & roles or _runs_plan_of(g, task):
         return True
     unit_roles, scope = UNIT_RULES.get(action, (frozenset(), "own"))
     if not unit_roles:
@@ -269,7 +326,7 @@ def acting_unit(user: Any, task: Any, action: str) -> int:
     """The unit a unit user acts for on this task (the lead unit first)."""
     g = grants(user)
     lead, co = task_units(task)
-    if Role.OFFICE in g.global_roles and lead is not None:
+    if (Role.OFFICE in g.global_roles or _runs_plan_of(g, task)) and lead is not None:
         return lead
     for unit in [lead, *sorted(co)]:
         if unit is not None and g.unit_roles.get(unit, frozenset()) & UNIT_RULES[action][0]:

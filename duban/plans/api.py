@@ -43,8 +43,11 @@ from duban.supervision.api import ReportSerializer
 class PlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Plan
-        fields = ["id", "title", "year", "status", "confirmed_at", "is_public", "version"]
-        read_only_fields = ["status", "confirmed_at", "version"]
+        fields = [
+            *("id", "title", "year", "status", "confirmed_at", "is_public"),
+            *("owner_unit", "upstream", "version"),
+        ]
+        read_only_fields = ["status", "confirmed_at", "owner_unit", "upstream", "version"]
 
 
 class ConfirmationSerializer(PlanSerializer):
@@ -326,7 +329,8 @@ class PlanViewSet(ApiListMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = {"updated": "updated_at", "year": "year", "title": "title"}
 
     def get_queryset(self):
-        return self.order(Plan.objects.all())
+        # Another district's plan (区县) is not found, as on the plan page.
+        return self.order(access.visible_plans(self.request.user, Plan.objects.all()))
 
     @extend_schema(parameters=[ORDERING_PARAM, PAGE_SIZE_PARAM])
     def list(self, request: Request, *args, **kwargs) -> Response:

@@ -36,6 +36,24 @@ class Plan(AuditedModel):
         related_name="+",
     )
     is_public = models.BooleanField(_("公开进展"), default=False)
+    # A district's plan (区县): the city's tasks assigned to the district, broken down by
+    # the district's own office (duban/plans/cascade.py). Null: the city's own plan.
+    owner_unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name=_("所属区县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_plans",
+    )
+    upstream = models.ForeignKey(
+        "self",
+        verbose_name=_("上级方案"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="district_plans",
+    )
 
     class Meta:
         verbose_name = _("任务分解方案")
@@ -136,6 +154,16 @@ class Task(AuditedModel):
     # plan line crossing a threshold): the nightly recompute skips the task until then.
     light_valid_until = models.DateField(_("亮灯有效至"), null=True, blank=True, db_index=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    # In a district's plan: the city's task this one carries out; its progress rolls up
+    # to that task as the district's report (duban/supervision/rollup.py).
+    upstream = models.ForeignKey(
+        "self",
+        verbose_name=_("上级任务（市级）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="downstream",
+    )
 
     class Meta:
         verbose_name = _("任务")

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from duban.core import audit
+from duban.core.errors import InputError
 from duban.documents.models import Document
 from duban.org.models import Unit
 from duban.plans import access
+from duban.plans.cascade import unit_family
 from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
 
@@ -149,6 +151,12 @@ def assign_task(
 ) -> Assignment:
     """交办: one lead unit, any co-units (never the lead itself), the leader in charge."""
     access.require_actor(actor, "assign", task)
+    co_units = list(co_units)
+    if task.plan.owner_unit_id is not None:
+        # A district assigns its plan within the district (区县 → its departments).
+        family = unit_family(task.plan.owner_unit)
+        if lead_unit.pk not in family or any(u.pk not in family for u in co_units):
+            raise InputError("区县方案的任务只能交办给本区县及其部门。")
     with audit.acting_as(actor):
         now = timezone.now()
         assignment = Assignment.objects.filter(task=task).first()
@@ -166,6 +174,10 @@ def assign_task(
         if wanted or assignment.co_units.exists():
             assignment.co_units.set(wanted)
         audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
+        # A district on its own instance (区县) gets the task as a signed webhook.
+        from duban.supervision.cascade_remote import announce_assignment
+
+        announce_assignment(task, {lead_unit.pk, *(u.pk for u in wanted)})
     return assignment
 
 

@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from duban.plans import views
+from duban.plans import plan_views, views
 
 urlpatterns = [
+    path("plans/<int:pk>/", plan_views.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/cascade/", plan_views.plan_cascade, name="plan-cascade"),
     path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task-edit"),
     path("tasks/<int:pk>/assign/", views.task_assign, name="task-assign"),

@@ -39,6 +39,7 @@ from duban.core.pages import (
 from duban.org.choices import Role
 from duban.org.models import Unit, User
 from duban.plans import access
+from duban.plans.cascade import assignable_units, breakdown
 from duban.plans.choices import WORKING_STATUSES, TaskKind
 from duban.plans.forms import (
     AssignForm,
@@ -330,6 +331,9 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
             and may("report", unit_id=assignment.lead_unit_id),
             "approve_closure": may("approve_closure"),
             "issue_notice": may("issue_notice") and assignment is not None,
+            # A district office has no office desk: it reviews its departments' reports
+            # on the task page of its own plan.
+            "review_here": task.plan.owner_unit_id is not None and may("review_report"),
         },
         "conflict": bound.pop("conflict", None),
     }
@@ -344,21 +348,9 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
                 "version": task.version,
             }
         )
+    ctx["cascade"] = _cascade_context(user, task)
     if office:
-        # Only what the lists show: a province has hundreds of units, and their keyword
-        # lists (JSON) are not needed to name them.
-        units = [
-            _UnitName(*row)
-            for row in pagecache.memo(
-                "active-units",
-                lambda: [
-                    (u.pk, u.name, str(u))
-                    for u in Unit.objects.filter(is_active=True)
-                    .order_by("sort_order", "id")
-                    .only("id", "name", "short_name")
-                ],
-            )
-        ]
+        units = _assignable_names(task)
         leaders = User.objects.filter(memberships__role=Role.LEADER).distinct().order_by("id")
         ctx["assign_form"] = bound.get("assign_form") or AssignForm(
             units=units,
@@ -445,6 +437,51 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         },
     )
     return ctx
+
+
+def _assignable_names(task: Task) -> list[_UnitName]:
+    """The units the assignment form offers: a district's departments in its own plan."""
+    if task.plan.owner_unit_id is not None:
+        return [
+            _UnitName(u.pk, u.name, str(u))
+            for u in assignable_units(task.plan).order_by("sort_order", "id")
+        ]
+    # Only what the lists show: a province has hundreds of units, and their keyword lists
+    # (JSON) are not needed to name them.
+    return [
+        _UnitName(*row)
+        for row in pagecache.memo(
+            "active-units",
+            lambda: [
+                (u.pk, u.name, str(u))
+                for u in Unit.objects.filter(is_active=True)
+                .order_by("sort_order", "id")
+                .only("id", "name", "short_name")
+            ],
+        )
+    ]
+
+
+def _cascade_context(user: Any, task: Task) -> dict[str, Any]:
+    """The district cascade on a task page: on a city task, each district's breakdown and
+    the district's latest rolled-up report; on a district task, its city task."""
+    upstream = None
+    if task.upstream_id is not None:
+        upstream = access.visible_tasks(user).filter(pk=task.upstream_id).first()
+    rows = []
+    if task.plan.owner_unit_id is None:
+        for mine in breakdown(task):
+            if not access.runs_plan(user, mine.plan):
+                continue  # another district's part: not shown, as its plan is not
+            district = mine.plan.owner_unit
+            rolled = (
+                access.visible_reports(user, ProgressReport.objects.filter(task=task))
+                .filter(unit=district)
+                .order_by("-period_end")
+                .first()
+            )
+            rows.append({"task": mine, "district": district, "report": rolled})
+    return {"upstream": upstream, "districts": rows}
 
 
 def _today() -> dt.date:
@@ -545,7 +582,7 @@ def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
     from duban.plans.services import assign_task
 
     task = _load_task(request.user, pk, "assign")
-    units = list(Unit.objects.filter(is_active=True).order_by("sort_order", "id"))
+    units = list(assignable_units(task.plan).order_by("sort_order", "id"))
     leaders = list(User.objects.filter(memberships__role=Role.LEADER).distinct())
 
     def make(data: Any) -> AssignForm:

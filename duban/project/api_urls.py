@@ -19,6 +19,7 @@ from duban.plans.audit_api import AuditViewSet
 from duban.plans.units_api import UnitAdminViewSet
 from duban.projects.api import ProjectViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
+from duban.supervision.cascade_api import CascadeInboundView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("plans", PlanViewSet, basename="plan")
@@ -43,6 +44,7 @@ urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("cascade/inbound/", CascadeInboundView.as_view(), name="cascade-inbound"),
     path("", include(router.urls)),
     # Whatever else is asked under /api/ gets the API's JSON 404, never the HTML page.
     re_path(r"^.*$", not_found),

@@ -177,6 +177,14 @@ DUBAN_API_RATE_TOKEN = os.environ.get("DUBAN_API_RATE_TOKEN", "120/minute")
 DUBAN_API_RATE_IP = os.environ.get("DUBAN_API_RATE_IP", "300/minute")
 # How long an Idempotency-Key keeps its first answer (duban/core/idempotency.py).
 DUBAN_IDEMPOTENCY_HOURS = int(os.environ.get("DUBAN_IDEMPOTENCY_HOURS", "24"))
+# The district cascade between two instances (docs/cascade.md). On a district's instance:
+# the secret the city signs its task.cascaded webhooks with, how far a delivery's
+# timestamp may be from now, and the city's address and the district clerk's API token
+# that progress is reported back with.
+DUBAN_CASCADE_SECRET = os.environ.get("DUBAN_CASCADE_SECRET", "")
+DUBAN_CASCADE_MAX_SKEW = int(os.environ.get("DUBAN_CASCADE_MAX_SKEW", "300"))
+DUBAN_CASCADE_CITY_URL = os.environ.get("DUBAN_CASCADE_CITY_URL", "").rstrip("/")
+DUBAN_CASCADE_CITY_TOKEN = os.environ.get("DUBAN_CASCADE_CITY_TOKEN", "")
 # Rendered page bodies, per server process, keyed by the state they show (core/pagecache.py).
 # 0 seconds turns the cache off; the entry count bounds its memory (a task page is 20-60 KB).
 DUBAN_PAGE_CACHE_SECONDS = int(os.environ.get("DUBAN_PAGE_CACHE_SECONDS", "600"))

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from duban import __version__
-from duban.plans.access import visible_tasks
+from duban.plans.access import visible_plans, visible_tasks
 from duban.plans.models import Plan, Task
 from duban.supervision.workbench import build_workbench
 
@@ -18,7 +18,9 @@ from duban.supervision.workbench import build_workbench
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships.select_related("unit")
-    plans = Plan.objects.annotate(task_count=Count("tasks")).order_by("-year", "-id")[:20]
+    plans = visible_plans(
+        request.user, Plan.objects.annotate(task_count=Count("tasks")).order_by("-year", "-id")
+    )[:20]
     # Counted over the tasks this user may see: a clerk's workbench shows the unit's lights,
     # not the whole city's.
     lights = dict(

@@ -303,11 +303,26 @@ class WebhookSerializer(serializers.ModelSerializer):
             "secret",
             "has_secret",
             "units",
+            "district",
             "is_active",
             "version",
         ]
         read_only_fields = ["version"]
-        extra_kwargs = {"units": {"required": False}}
+        extra_kwargs = {"units": {"required": False}, "district": {"required": False}}
+
+    def validate(self, attrs: dict) -> dict:
+        """A district's own instance (区县) takes generic, signed JSON only."""
+        district = attrs.get("district", getattr(self.instance, "district", None))
+        if district is not None:
+            kind = attrs.get("kind", getattr(self.instance, "kind", None))
+            secret = attrs.get("secret", getattr(self.instance, "secret", ""))
+            if district.kind != "district":
+                raise serializers.ValidationError({"district": gettext("所选单位不是区县。")})
+            if kind != WebhookEndpoint.Kind.GENERIC or not secret:
+                raise serializers.ValidationError(
+                    {"district": gettext("区县对接须使用通用 JSON 类型并设置签名密钥。")}
+                )
+        return attrs
 
     def get_has_secret(self, obj: WebhookEndpoint) -> bool:
         return bool(obj.secret)

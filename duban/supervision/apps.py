@@ -9,4 +9,4 @@ class SupervisionConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers this app's background jobs (recompute_lights, run_chasing, send_email, deliver_webhook) with the queue.
-        from duban.supervision import jobs, notify  # noqa: F401
+        from duban.supervision import cascade_remote, jobs, notify  # noqa: F401

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.core.errors import StorageFull
 from duban.core.models import ConflictError
-from duban.core.pages import check_version, forbidden, guarded, rebind_with_version
+from duban.core.pages import check_version, forbidden, guarded, rebind_with_version, safe_next
 from duban.org.choices import Role
 from duban.org.models import Unit
 from duban.plans import access
@@ -382,9 +382,16 @@ def review(request: HttpRequest, report_id: int) -> HttpResponse:
             return _render_office(request, 409, conflict=str(exc), review_forms={report.pk: fresh})
         except services.ValidationError as exc:
             form.add_error(None, str(exc))
+    back = safe_next(request, reverse("office-desk") + "#reviews")
     if form.errors:
         if request.htmx:
             return _review_fragment(request, report.pk, form, 400)
+        if not access.is_office(request.user):
+            # A district office reviews on the task page (it has no office desk).
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return HttpResponseRedirect(back)
         return _render_office(request, 400, review_forms={report.pk: form})
     accepted = form.cleaned_data["decision"] == "accept"
     done = (_("已采纳{task}的报告。") if accepted else _("已退回{task}的报告。")).format(
@@ -393,7 +400,7 @@ def review(request: HttpRequest, report_id: int) -> HttpResponse:
     if request.htmx:
         return _review_fragment(request, report.pk, form, 200, done=done)
     messages.success(request, done)
-    return HttpResponseRedirect(reverse("office-desk") + "#reviews")
+    return HttpResponseRedirect(back)
 
 
 @guarded

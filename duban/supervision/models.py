@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.core.models import AuditedModel
@@ -404,6 +405,16 @@ class WebhookEndpoint(AuditedModel):
         help_text=_("留空表示推送全部单位的通知。"),
     )
     is_active = models.BooleanField(_("启用"), default=True)
+    # A district running its own duban (区县, docs/cascade.md): tasks assigned to this unit
+    # are sent here as ``task.cascaded`` events, and notices are not.
+    district = models.ForeignKey(
+        "org.Unit",
+        verbose_name=_("远程区县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cascade_endpoints",
+    )
 
     audit_exclude = ("updated_at", "version", "secret")
 
@@ -438,3 +449,38 @@ class LightRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.tasks}/{self.changed}"
+
+
+class RemoteTask(AuditedModel):
+    """On a district's own instance: a task received from the city's instance.
+
+    Its progress is pushed back to ``city_task_id`` on the city's API
+    (duban/supervision/cascade_remote.py).
+    """
+
+    task = models.OneToOneField(
+        "plans.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="remote"
+    )
+    city_plan_id = models.PositiveIntegerField(_("市级方案编号"))
+    city_task_id = models.PositiveIntegerField(_("市级任务编号"), unique=True)
+    district_name = models.CharField(_("区县"), max_length=100)
+
+    class Meta:
+        verbose_name = _("市级交办任务")
+        verbose_name_plural = _("市级交办任务")
+
+    def __str__(self) -> str:
+        return f"{self.task} ← {self.city_task_id}"
+
+
+class CascadeInbound(models.Model):
+    """An accepted ``task.cascaded`` delivery by its ``Idempotency-Key``: a repeat gets the
+    first answer and changes nothing."""
+
+    key = models.CharField(max_length=200, unique=True)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -133,7 +133,9 @@ def notify_notice(notice: Notice) -> dict[str, int]:
             )
             mails += 1
     hooks = 0
-    endpoints = WebhookEndpoint.objects.filter(is_active=True).prefetch_related("units")
+    # A district's own instance (``district`` set) takes cascaded tasks, not notices.
+    endpoints = WebhookEndpoint.objects.filter(is_active=True, district__isnull=True)
+    endpoints = endpoints.prefetch_related("units")
     for endpoint in endpoints:
         scoped = {unit.pk for unit in endpoint.units.all()}
         if scoped and notice.unit_id not in scoped:

@@ -29,6 +29,7 @@ from duban.org.models import Unit
 from duban.plans import access
 from duban.plans.choices import WORKING_STATUSES, TaskKind, TaskStatus
 from duban.plans.models import Task
+from duban.supervision.cascade_remote import district_progress, push_progress
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
 from duban.supervision.models import (
     ClosureRequest,
@@ -267,6 +268,7 @@ def review_report(
                     task.status = TaskStatus.IN_PROGRESS
                 task.save()
             audit.record_event(report, "report_accepted")
+            roll_up_to_city(task, actor=actor)
         else:
             report.status = ReportStatus.RETURNED
             report.return_reason = reason
@@ -470,6 +472,8 @@ def decide_closure(
         task.save()
         audit.record_event(task, "task_closed" if approve else "closure_returned", note=note)
         _refresh_light(task)
+        if approve:
+            roll_up_to_city(task, actor=actor)
     return closure
 
 
@@ -745,3 +749,88 @@ def chase_late_units(*, actor: Any, today: dt.date | None = None) -> dict[str, i
         counts["sent" if created else "skipped"] += 1
     counts["units"] = len(units)
     return counts
+
+
+# -- the district cascade's roll-up (区县 → 市) -------------------------------------------
+
+
+def _carrier(task: Task) -> Task | None:
+    """The district task linked to a city task that ``task`` is, or is part of."""
+    seen: set[int] = set()
+    node: Task | None = task
+    while node is not None and node.pk not in seen:
+        if node.upstream_id is not None:
+            return node
+        seen.add(node.pk)
+        node = node.parent
+    return None
+
+
+def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
+    """The district's progress on a city task, filed as the district's report on it.
+
+    Called when a district task's progress changes (a department's report accepted by the
+    district office, a sub-task closed). One report per period of the city task's
+    schedule: a second change in the same period updates it; an unchanged one writes
+    nothing. The report is the district's own word (status ``unit_approved``), so the
+    city office accepts or returns it, and lights, chasing and bulletins count it like any
+    other. Nothing is filed once the city has accepted that period's report, or when the
+    city task is no longer the district's.
+    """
+    push_progress(task)  # a task received from the city's own instance, if it is one
+    carrier = _carrier(task)
+    if carrier is None:
+        return None
+    # Read afresh: the caller's copy may predate the change being rolled up.
+    carrier = Task.objects.select_related("plan__owner_unit").get(pk=carrier.pk)
+    if carrier.plan.owner_unit_id is None:
+        return None
+    district = carrier.plan.owner_unit
+    city_task = Task.objects.select_for_update().get(pk=carrier.upstream_id)
+    lead, co = access.task_units(city_task)
+    if district.pk != lead and district.pk not in co:
+        audit.record_event(carrier, "rollup_skipped", note="not the district's task")
+        return None
+    if city_task.status == TaskStatus.CLOSED:
+        return None
+    percent, text = district_progress(carrier)
+    period = report_period(city_task, None)
+    report = (
+        ProgressReport.objects.select_for_update()
+        .filter(task=city_task, unit=district, period_end=period.period_end)
+        .first()
+    )
+    if report is not None and report.status == ReportStatus.ACCEPTED:
+        audit.record_event(carrier, "rollup_skipped", note="period already accepted")
+        return report
+    if (
+        report is not None
+        and report.status == ReportStatus.UNIT_APPROVED
+        and (report.percent, report.progress) == (percent, text)
+    ):
+        return report
+    with audit.acting_as(actor):
+        if report is None:
+            report = ProgressReport(
+                task=city_task,
+                unit=district,
+                period_start=period.period_start,
+                period_end=period.period_end,
+                due_date=period.due_date,
+            )
+        now = timezone.now()
+        report.percent = percent
+        report.progress = text
+        report.status = ReportStatus.UNIT_APPROVED
+        report.submitted_at = now
+        report.submitted_by = actor
+        report.is_late = timezone.localdate(now) > report.due_date
+        report.return_reason = ""
+        report.save()
+        audit.record_event(
+            report,
+            "report_rolled_up",
+            data={"district_task": carrier.pk, "percent": percent},
+        )
+    _refresh_light(Task.objects.get(pk=city_task.pk))
+    return report

@@ -18,7 +18,7 @@ def test_demo_city_plan_and_logins(client, media_root):
     assert Unit.objects.filter(kind="district").count() == 6
     assert Unit.objects.exclude(kind__in=["district", "root"]).count() >= 40
     assert {u for u, _label in summary["users"]} == {
-        "office", "leader", "unitlead", "clerk", "clerk2", "viewer",
+        "office", "leader", "unitlead", "clerk", "clerk2", "viewer", "district", "districtclerk",
     }  # fmt: skip
 
     plan = Plan.objects.get()
@@ -64,7 +64,7 @@ def test_demo_city_plan_and_logins(client, media_root):
     again = load_demo()  # idempotent
     assert again["tasks"] == summary["tasks"] and Plan.objects.count() == 1
     assert Indicator.objects.count() == indicators.count()
-    assert User.objects.count() == 6
+    assert User.objects.count() == 8
 
 
 @pytest.mark.django_db
@@ -101,3 +101,20 @@ def test_province_demo_size_must_be_three_positive_numbers():
         assert result.exit_code == 2, (bad, result.output)
         assert "--size" in result.output
     assert not Plan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_district_has_its_office_departments_and_two_tasks_to_cascade(media_root):
+    from duban.plans.cascade import cascade_to_district
+
+    load_demo(lifelike=False)
+    district_office = User.objects.get(username="district")
+    district = Unit.objects.get(memberships__user=district_office)
+    assert district.kind == "district" and district.children.count() == 2
+    clerk = User.objects.get(username="districtclerk")
+    assert clerk.memberships.get().unit.parent == district
+    plan = Plan.objects.get()
+    assert access.visible_tasks(district_office).count() == 2
+    done = cascade_to_district(plan, district, actor=User.objects.get(username="office"))
+    assert done.created == 2
+    assert access.visible_tasks(district_office).count() == 4

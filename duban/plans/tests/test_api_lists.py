@@ -237,7 +237,8 @@ def _grow(plan, units, n: int) -> None:
         ("/api/closures/", {"ordering": "code"}, 3, 3),
         # count, page
         ("/api/units/", {"ordering": "name"}, 2, 2),
-        ("/api/plans/", {"ordering": "-year"}, 2, 2),
+        # grants (a district's plan is shown to its district only), count, page
+        ("/api/plans/", {"ordering": "-year"}, 3, 3),
     ],
 )
 def test_list_query_counts_are_fixed(

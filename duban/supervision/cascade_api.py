@@ -1,0 +1,140 @@
+"""``POST /api/cascade/inbound/``: a district's instance receives the city's tasks (区县).
+
+No user logs in here: the city's instance signs each delivery (notify.py's scheme) with the
+secret both sides share, ``DUBAN_CASCADE_SECRET``. A delivery must carry
+
+- ``X-Duban-Timestamp``: seconds since the epoch, at most ``DUBAN_CASCADE_MAX_SKEW``
+  (300) seconds from this server's clock;
+- ``X-Duban-Signature``: ``sha256=`` HMAC-SHA256 of ``"<timestamp>.<body>"``;
+- ``Idempotency-Key``: a repeated key gets the first answer and changes nothing.
+
+So a captured delivery cannot be replayed later (the timestamp) nor twice within the
+window (the key). Errors: 401 for a missing or wrong signature (or no secret configured),
+400 for a stale timestamp, a missing key or a body that is not a ``task.cascaded`` event.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from duban.core.api import error
+from duban.core.errors import InputError
+from duban.supervision import cascade_remote
+from duban.supervision.notify import sign
+
+
+class _RawJSON(BaseParser):
+    """The body is verified as sent, byte for byte, before it is parsed."""
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        return stream.read()
+
+
+class CascadeInboundSerializer(serializers.Serializer):
+    event = serializers.CharField(help_text="task.cascaded")
+    district = serializers.DictField(help_text="{id, name} in the city's instance")
+    plan = serializers.DictField(help_text="{id, title, year} in the city's instance")
+    task = serializers.DictField(
+        help_text="{id, code, text, kind, start_date, deadline, deadline_text, "
+        "target_value, measures}"
+    )
+    report_to = serializers.CharField(help_text="the city's report route for this task")
+
+
+class CascadeReceivedSerializer(serializers.Serializer):
+    task = serializers.IntegerField()
+    plan = serializers.IntegerField()
+    created = serializers.BooleanField()
+
+
+HEADERS = [
+    OpenApiParameter("X-Duban-Timestamp", str, OpenApiParameter.HEADER, required=True),
+    OpenApiParameter("X-Duban-Signature", str, OpenApiParameter.HEADER, required=True),
+    OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True),
+]
+
+
+class CascadeInboundView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes = [_RawJSON]
+
+    @extend_schema(
+        operation_id="cascade_inbound",
+        request=CascadeInboundSerializer,
+        parameters=HEADERS,
+        responses={
+            201: CascadeReceivedSerializer,
+            200: CascadeReceivedSerializer,
+            400: OpenApiResponse(description="stale timestamp, no key, not a task.cascaded"),
+            401: OpenApiResponse(description="missing or wrong signature"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        secret = settings.DUBAN_CASCADE_SECRET
+        if not secret:
+            return error(
+                "not_configured", _("本实例未设置区县对接密钥（DUBAN_CASCADE_SECRET）。"), 401
+            )
+        body = request.data if isinstance(request.data, bytes) else b""
+        stamp = request.headers.get("X-Duban-Timestamp", "")
+        given = request.headers.get("X-Duban-Signature", "")
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not given:
+            return error("bad_signature", _("缺少签名（X-Duban-Signature）。"), 401)
+        if not stamp.isdigit():
+            return error("bad_timestamp", _("缺少或无效的 X-Duban-Timestamp。"), 400)
+        if not hmac.compare_digest(sign(secret, stamp, body), given):
+            return error("bad_signature", _("签名不正确。"), 401)
+        skew = settings.DUBAN_CASCADE_MAX_SKEW
+        if abs(time.time() - int(stamp)) > skew:
+            return error(
+                "stale_timestamp",
+                _("时间戳与本机时间相差超过 {n} 秒，拒收（防重放）。").format(n=skew),
+                400,
+            )
+        if not key or len(key) > 200:
+            return error(
+                "no_idempotency_key", _("缺少 Idempotency-Key（不超过 200 个字符）。"), 400
+            )
+        first = cascade_remote.inbound_answer(key)
+        if first is not None:
+            return Response(
+                first.body, status=first.status, headers={"Idempotent-Replayed": "true"}
+            )
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return error("invalid", _("请求体不是有效的 JSON。"), 400)
+        try:
+            with transaction.atomic():
+                answer = cascade_remote.receive_cascaded_task(payload)
+                code = 201 if answer["created"] else 200
+                cascade_remote.remember_inbound(key, code, answer)
+        except InputError as exc:
+            return error("invalid", str(exc), 400)
+        except IntegrityError:
+            first = cascade_remote.inbound_answer(key)
+            if first is None:
+                raise
+            return Response(
+                first.body, status=first.status, headers={"Idempotent-Replayed": "true"}
+            )
+        return Response(answer, status=status.HTTP_201_CREATED if code == 201 else 200)

@@ -1,0 +1,293 @@
+"""The district cascade between two instances (区县 running its own duban).
+
+City side: when a task is assigned to a unit that has a district endpoint
+(``WebhookEndpoint.district``), :func:`announce_assignment` puts a ``task.cascaded``
+message in the outbox; the webhook job signs and delivers it like any webhook
+(``X-Duban-Timestamp``, ``X-Duban-Signature``, ``Idempotency-Key``; see notify.py).
+
+District side: ``POST /api/cascade/inbound/`` (duban/supervision/cascade_api.py) checks the
+signature with ``DUBAN_CASCADE_SECRET``, refuses stale timestamps and answers a repeated
+key with its first answer, then :func:`receive_cascaded_task` creates or updates the task
+in the district's plan. When that task's progress changes, :func:`push_progress` puts a
+report in the outbox, and the ``push_cascade_report`` job posts it to the city's
+``/api/tasks/<id>/report/`` with the district clerk's API token
+(``DUBAN_CASCADE_CITY_URL``, ``DUBAN_CASCADE_CITY_TOKEN``), the outbox key as its
+``Idempotency-Key``. Within one instance the roll-up is direct
+(``services.roll_up_to_city``); both share :func:`district_progress`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban.core import audit
+from duban.core import outbox as outbox_module
+from duban.core.errors import InputError
+from duban.core.jobs import job
+from duban.core.language import in_site_language
+from duban.core.models import OutboxMessage
+from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
+from duban.plans.models import Plan, Task
+from duban.supervision.choices import ReportStatus
+from duban.supervision.models import CascadeInbound, ProgressReport, RemoteTask, WebhookEndpoint
+
+PUSH_TIMEOUT = 10
+EVENT = "task.cascaded"
+
+
+# -- the district's progress, as text --------------------------------------------------------
+
+
+@in_site_language
+def district_progress(carrier: Task, *, district: Any = None) -> tuple[int, str]:
+    """The district's percent on its city task and a text listing its departments' progress.
+
+    The percent is the district task's accepted progress, or the mean of its sub-tasks'
+    (a closed one counts 100) when that is further along.
+    """
+    parts = [carrier, *Task.objects.filter(parent=carrier).order_by("sort_order", "id")]
+    children = parts[1:]
+    percent = carrier.progress
+    if children:
+        percent = max(percent, round(sum(c.progress for c in children) / len(children)))
+    leads = dict(
+        Task.objects.filter(pk__in=[p.pk for p in parts]).values_list(
+            "pk", "assignment__lead_unit__name"
+        )
+    )
+    latest: dict[int, ProgressReport] = {}
+    for report in (
+        ProgressReport.objects.filter(task__in=[p.pk for p in parts], status=ReportStatus.ACCEPTED)
+        .select_related("unit")
+        .order_by("period_end", "id")
+    ):
+        latest[report.task_id] = report
+    lines = [
+        _("{district}汇总上报：区县任务 {code} 完成 {percent}%。").format(
+            district=district or carrier.plan.owner_unit, code=carrier.code, percent=percent
+        )
+    ]
+    for part in parts:
+        line = _("{code} {unit}：{percent}%（{status}）").format(
+            code=part.code,
+            unit=leads.get(part.pk) or _("未交办"),
+            percent=part.progress,
+            status=part.get_status_display(),
+        )
+        report = latest.get(part.pk)
+        if report is not None and report.progress.strip():
+            line += " " + report.progress.strip().splitlines()[0][:120]
+        lines.append(line)
+    return percent, "\n".join(lines)
+
+
+# -- city side: announce -----------------------------------------------------------------------
+
+
+def cascaded_payload(task: Task, district: Any) -> dict[str, Any]:
+    """The ``task.cascaded`` body: stable keys, the city's ids."""
+    plan = task.plan
+    return {
+        "event": EVENT,
+        "district": {"id": district.pk, "name": district.name},
+        "plan": {"id": plan.pk, "title": plan.title, "year": plan.year},
+        "task": {
+            "id": task.pk,
+            "code": task.code,
+            "text": task.text,
+            "kind": task.kind,
+            "start_date": task.start_date.isoformat() if task.start_date else None,
+            "deadline": task.deadline.isoformat() if task.deadline else None,
+            "deadline_text": task.deadline_text,
+            "target_value": task.target_value,
+            "measures": task.measures,
+        },
+        "report_to": f"/api/tasks/{task.pk}/report/",
+    }
+
+
+def announce_assignment(task: Task, unit_ids: set[int]) -> int:
+    """Queue ``task.cascaded`` for each remote district among the task's units (lead and
+    co-units, ``unit_ids``); one query when there is none.
+
+    The key carries a digest of the body: assigning again with the same content queues
+    nothing; an edited task is sent again.
+    """
+    units = unit_ids
+    sent = 0
+    for endpoint in WebhookEndpoint.objects.filter(
+        is_active=True, district_id__in=units
+    ).select_related("district"):
+        payload = cascaded_payload(task, endpoint.district)
+        digest = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()[:16]
+        _message, created = outbox_module.add(
+            OutboxMessage.Channel.WEBHOOK,
+            f"cascade:{task.pk}:hook:{endpoint.pk}:{digest}",
+            {"endpoint": endpoint.pk, "payload": payload},
+        )
+        sent += created
+    return sent
+
+
+# -- district side: receive --------------------------------------------------------------------
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InputError(_("日期格式不正确：{value}").format(value=value)) from exc
+
+
+@transaction.atomic
+def receive_cascaded_task(payload: dict[str, Any]) -> dict[str, Any]:
+    """Create or update the city's task in this (the district's) instance; the answer."""
+    if not isinstance(payload, dict) or payload.get("event") != EVENT:
+        raise InputError(_("不支持的事件类型，应为 task.cascaded。"))
+    task_in, plan_in = payload.get("task"), payload.get("plan")
+    district = payload.get("district") or {}
+    if not isinstance(task_in, dict) or not isinstance(plan_in, dict):
+        raise InputError(_("缺少 task 或 plan。"))
+    try:
+        city_task_id, city_plan_id = int(task_in["id"]), int(plan_in["id"])
+        text = str(task_in["text"]).strip()
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(_("task.id、task.text 和 plan.id 必须提供。")) from exc
+    if not text:
+        raise InputError(_("task.text 不能为空。"))
+    values = {
+        "code": str(task_in.get("code") or "")[:30],
+        "text": text,
+        "kind": task_in.get("kind") if task_in.get("kind") in TaskKind.values else TaskKind.TASK,
+        "start_date": _date(task_in.get("start_date")),
+        "deadline": _date(task_in.get("deadline")),
+        "deadline_text": str(task_in.get("deadline_text") or "")[:100],
+        "target_value": str(task_in.get("target_value") or "")[:50],
+        "measures": str(task_in.get("measures") or ""),
+    }
+    link = RemoteTask.objects.select_related("task").filter(city_task_id=city_task_id).first()
+    with audit.acting_as(None):
+        if link is not None:
+            task = link.task
+            for key, value in values.items():
+                setattr(task, key, value)
+            task.save()
+            audit.record_event(task, "cascade_updated", data={"city_task": city_task_id})
+            return {"task": task.pk, "plan": task.plan_id, "created": False}
+        sibling = RemoteTask.objects.filter(city_plan_id=city_plan_id).select_related("task")
+        plan = sibling.first().task.plan if sibling.exists() else None
+        if plan is None:
+            plan = Plan.objects.create(
+                title=_("{title}（市级交办）").format(title=plan_in.get("title") or "")[:200],
+                year=plan_in.get("year") if isinstance(plan_in.get("year"), int) else None,
+                status=PlanStatus.CONFIRMED,
+                confirmed_at=timezone.now(),
+            )
+        task = Task.objects.create(
+            plan=plan, status=TaskStatus.CONFIRMED, sort_order=plan.tasks.count() + 1, **values
+        )
+        RemoteTask.objects.create(
+            task=task,
+            city_plan_id=city_plan_id,
+            city_task_id=city_task_id,
+            district_name=str(district.get("name") or "")[:100],
+        )
+        audit.record_event(task, "cascade_received", data={"city_task": city_task_id})
+    return {"task": task.pk, "plan": plan.pk, "created": True}
+
+
+def remember_inbound(key: str, status: int, body: dict[str, Any]) -> None:
+    CascadeInbound.objects.create(key=key, status=status, body=body)
+
+
+def inbound_answer(key: str) -> CascadeInbound | None:
+    return CascadeInbound.objects.filter(key=key).first()
+
+
+# -- district side: push progress back ------------------------------------------------------
+
+
+def _remote_carrier(task: Task) -> tuple[Task, RemoteTask] | None:
+    seen: set[int] = set()
+    node: Task | None = task
+    while node is not None and node.pk not in seen:
+        link = RemoteTask.objects.filter(task=node).first()
+        if link is not None:
+            return node, link
+        seen.add(node.pk)
+        node = node.parent
+    return None
+
+
+def push_progress(task: Task) -> OutboxMessage | None:
+    """Queue the district's progress on a task received from the city, if it is one.
+
+    The key names the city task, the day and the content: the same progress is sent once,
+    a change the same day is sent again (the city's report for the period is updated).
+    """
+    found = _remote_carrier(task)
+    if found is None:
+        return None
+    carrier, link = found
+    carrier = Task.objects.get(pk=carrier.pk)
+    percent, text = district_progress(carrier, district=link.district_name or _("区县"))
+    body = {"percent": percent, "progress": text}
+    digest = hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()[:16]
+    day = timezone.localdate().isoformat()
+    message, _created = outbox_module.add(
+        OutboxMessage.Channel.CASCADE,
+        f"cascade-push:{link.city_task_id}:{day}:{digest}",
+        {"city_task": link.city_task_id, "body": body},
+    )
+    audit.record_event(carrier, "cascade_progress_queued", data={"percent": percent})
+    return message
+
+
+class PushError(Exception):
+    """The city did not take the report; the job queue retries."""
+
+
+@job("push_cascade_report", atomic=False)
+def push_cascade_report_job(outbox: int) -> dict[str, Any]:
+    return outbox_module.deliver(outbox, _push)
+
+
+def _push(message: OutboxMessage) -> dict[str, Any]:
+    base, token = settings.DUBAN_CASCADE_CITY_URL, settings.DUBAN_CASCADE_CITY_TOKEN
+    if not base or not token:
+        raise PushError("DUBAN_CASCADE_CITY_URL / DUBAN_CASCADE_CITY_TOKEN not set")
+    url = f"{base}/api/tasks/{message.payload['city_task']}/report/"
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(message.payload["body"], ensure_ascii=False).encode("utf-8"),
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Authorization": f"Token {token}",
+            "Idempotency-Key": message.key,
+            "User-Agent": "duban-cascade/1",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=PUSH_TIMEOUT) as response:
+            answer = json.loads(response.read(20000) or b"{}")
+            return {"status": response.status, "report": answer.get("id")}
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(500).decode("utf-8", "replace")
+        raise PushError(f"{url}: HTTP {exc.code}: {detail}") from exc
+    except OSError as exc:
+        raise PushError(f"{url}: {exc}") from exc

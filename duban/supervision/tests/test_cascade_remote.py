@@ -1,0 +1,179 @@
+"""The cascade between two instances, each side on its own: the city announces a task to a
+remote district over a signed webhook; the district's inbound endpoint checks signature,
+timestamp and key; the district queues its progress for the city's API. The two real
+servers talking to each other are in test_cascade_two_instances.py."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from duban.core.models import OutboxMessage
+from duban.org.models import Unit
+from duban.org.services import create_user
+from duban.plans.models import Plan, Task
+from duban.plans.services import assign_task
+from duban.supervision.models import CascadeInbound, RemoteTask, WebhookEndpoint
+from duban.supervision.notify import sign
+from duban.supervision.services import review_report, submit_report
+
+SECRET = "shared-cascade-secret"
+
+
+def _payload(task_id=101, text="推进老旧小区改造", plan_id=7):
+    return {
+        "event": "task.cascaded",
+        "district": {"id": 5, "name": "金水区"},
+        "plan": {"id": plan_id, "title": "2026年工作要点", "year": 2026},
+        "task": {"id": task_id, "code": "2.1", "text": text, "kind": "task",
+                 "deadline": "2026-12-31", "deadline_text": "年底前"},
+        "report_to": f"/api/tasks/{task_id}/report/",
+    }  # fmt: skip
+
+
+def _post(client, payload, *, key="k-1", stamp=None, secret=SECRET, raw=None):
+    body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
+    stamp = str(int(time.time()) if stamp is None else stamp)
+    headers = {"HTTP_X_DUBAN_TIMESTAMP": stamp, "HTTP_X_DUBAN_SIGNATURE": sign(secret, stamp, body)}
+    if key:
+        headers["HTTP_IDEMPOTENCY_KEY"] = key
+    return client.post(
+        "/api/cascade/inbound/", data=body, content_type="application/json", **headers
+    )
+
+
+@pytest.fixture
+def district_instance(db, settings):
+    settings.DUBAN_CASCADE_SECRET = SECRET
+    return settings
+
+
+def test_a_signed_delivery_creates_the_task_once(client, district_instance):
+    first = _post(client, _payload())
+    assert first.status_code == 201, first.content
+    task = Task.objects.get(pk=first.json()["task"])
+    assert task.text == "推进老旧小区改造" and str(task.deadline) == "2026-12-31"
+    assert task.remote.city_task_id == 101 and "市级交办" in task.plan.title
+    again = _post(client, _payload())  # the same key: the first answer, nothing new
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Task.objects.count() == 1
+    edited = _post(client, _payload(text="推进老旧小区改造提升"), key="k-2")
+    assert edited.status_code == 200 and edited.json()["created"] is False
+    task.refresh_from_db()
+    assert task.text == "推进老旧小区改造提升" and Task.objects.count() == 1
+    # A second task of the same city plan joins the same local plan.
+    other = _post(client, _payload(task_id=102, text="新增停车位"), key="k-3")
+    assert Task.objects.get(pk=other.json()["task"]).plan == task.plan
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "message"),
+    [
+        ("wrong_secret", 401, "签名不正确"),
+        ("stale", 400, "防重放"),
+        ("no_key", 400, "Idempotency-Key"),
+        ("not_json", 400, "JSON"),
+        ("wrong_event", 400, "task.cascaded"),
+        ("no_text", 400, "task.text"),
+        ("bad_date", 400, "日期格式"),
+    ],
+)
+def test_bad_deliveries_say_why_and_write_nothing(client, district_instance, case, status, message):
+    payload, kw = _payload(), {}
+    if case == "wrong_secret":
+        kw["secret"] = "guessed"
+    elif case == "stale":
+        kw["stamp"] = int(time.time()) - 3600
+    elif case == "no_key":
+        kw["key"] = ""
+    elif case == "not_json":
+        kw["raw"] = b"<xml/>"
+    elif case == "wrong_event":
+        payload["event"] = "notice.issued"
+    elif case == "no_text":
+        payload["task"]["text"] = "  "
+    elif case == "bad_date":
+        payload["task"]["deadline"] = "明年"
+    response = _post(client, payload, **kw)
+    assert response.status_code == status
+    assert message in response.json()["error"]["message"]
+    assert not Task.objects.exists() and not CascadeInbound.objects.exists()
+
+
+def test_an_unsigned_delivery_or_an_unconfigured_instance_is_401(client, settings, db):
+    settings.DUBAN_CASCADE_SECRET = ""
+    assert _post(client, _payload()).status_code == 401
+    settings.DUBAN_CASCADE_SECRET = SECRET
+    body = json.dumps(_payload()).encode()
+    response = client.post(
+        "/api/cascade/inbound/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_DUBAN_TIMESTAMP=str(int(time.time())),
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert response.status_code == 401 and "缺少签名" in response.json()["error"]["message"]
+    assert not Task.objects.exists()
+
+
+def test_the_city_announces_a_task_assigned_to_a_remote_district(db, units, office_user):
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    endpoint = WebhookEndpoint.objects.create(
+        name="金水区督办", kind="generic", url="http://127.0.0.1:9/api/cascade/inbound/",
+        secret=SECRET, district=district,
+    )  # fmt: skip
+    plan = Plan.objects.create(title="2026年工作要点", year=2026)
+    task = Task.objects.create(plan=plan, code="1.1", text="推进老旧小区改造")
+    other = Task.objects.create(plan=plan, code="1.2", text="市级自办")
+    assign_task(other, lead_unit=units["sw"], actor=office_user)
+    assert not OutboxMessage.objects.exists()  # not a district's task
+    assign_task(task, lead_unit=units["sw"], co_units=[district], actor=office_user)
+    message = OutboxMessage.objects.get()
+    assert message.payload["endpoint"] == endpoint.pk
+    assert message.payload["payload"]["task"]["id"] == task.pk
+    assert message.payload["payload"]["report_to"] == f"/api/tasks/{task.pk}/report/"
+    assign_task(task, lead_unit=units["sw"], co_units=[district], actor=office_user)
+    assert OutboxMessage.objects.count() == 1  # the same content is not sent twice
+
+
+def test_a_notice_is_not_sent_to_a_district_endpoint(db, units, office_user, task):
+    from duban.supervision.services import issue_notice
+
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    WebhookEndpoint.objects.create(
+        name="金水区督办", kind="generic", url="http://127.0.0.1:9/", secret=SECRET,
+        district=district,
+    )  # fmt: skip
+    WebhookEndpoint.objects.create(name="群机器人", kind="generic", url="http://127.0.0.1:9/")
+    assign_task(task, lead_unit=units["sw"], actor=office_user)
+    issue_notice(task, level="reminder", reason="请加快进度。", actor=office_user)
+    hooks = [m.payload for m in OutboxMessage.objects.filter(channel="webhook")]
+    assert [h["payload"]["event"] for h in hooks] == ["notice.issued"]
+
+
+def test_an_accepted_report_on_a_received_task_is_queued_for_the_city(
+    client, district_instance, units, office_user
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    created = _post(client, _payload()).json()
+    task = Task.objects.get(pk=created["task"])
+    assign_task(task, lead_unit=units["sw"], actor=office_user)
+    clerk = create_user("sw_clerk", password="x", unit=units["sw"], role="clerk")
+    today = timezone.localdate()
+    report = submit_report(
+        task, actor=clerk, period_start=today - dt.timedelta(days=6), period_end=today,
+        due_date=today, percent=35, progress="完成入户调查",
+    )  # fmt: skip
+    assert not OutboxMessage.objects.filter(channel="cascade").exists()
+    review_report(report, actor=office_user, accept=True)
+    pushed = OutboxMessage.objects.get(channel="cascade")
+    assert pushed.payload["city_task"] == 101
+    assert pushed.payload["body"]["percent"] == 35
+    assert "金水区" in pushed.payload["body"]["progress"]
+    assert "完成入户调查" in pushed.payload["body"]["progress"]
+    assert RemoteTask.objects.get().task == task
