@@ -919,9 +919,17 @@ def _record_daily(plan_ids: list[int], today: dt.date) -> None:
 
 
 def _record_unit_reds(today: dt.date) -> None:
-    """Today's red tasks per lead unit, replacing an earlier run's (one read, one write)."""
+    """Today's red tasks per lead unit, replacing an earlier run's (one read, one write).
+
+    Only the city's own plans: a district's plan repeats city tasks, which would count twice.
+    """
     tallies = (
-        Task.objects.filter(light=RED, status__in=WORKING_STATUSES, assignment__isnull=False)
+        Task.objects.filter(
+            light=RED,
+            status__in=WORKING_STATUSES,
+            assignment__isnull=False,
+            plan__owner_unit__isnull=True,
+        )
         .order_by()
         .values_list("assignment__lead_unit_id")
         .annotate(n=Count("pk"))

@@ -479,3 +479,43 @@ def test_the_api_lists_a_districts_plan_to_the_city_and_that_district_only(clien
     assert client.get(f"/api/plans/{theirs.pk}/").status_code == 404
     client.force_login(world["users"]["office"])
     assert client.get("/api/plans/").json()["count"] == 3
+
+
+def test_the_citys_assessment_counts_its_own_plans_not_a_districts_breakdown(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from duban.assessment.models import AssessmentScheme
+    from duban.assessment.services import score_units
+    from duban.supervision.lights import recompute_lights
+    from duban.supervision.models import UnitRedDaily
+    from duban.supervision.services import issue_notice
+
+    district_plan = cascade_to_district(
+        world["plan"], world["units"]["jinshui"], actor=world["users"]["office"]
+    )
+    js_task = district_plan.plan.tasks.get(upstream=world["tasks"]["js"])
+    assign_task(js_task, lead_unit=world["units"]["js_sw"], actor=world["users"]["js_office"])
+    issue_notice(js_task, level="supervise", reason="区里督办", actor=world["users"]["js_office"])
+    Task.objects.filter(pk__in=[js_task.pk, world["tasks"]["city"].pk]).update(
+        status=TaskStatus.IN_PROGRESS,
+        deadline=dt.date(2020, 1, 1),
+        start_date=dt.date(2019, 1, 1),
+    )
+    recompute_lights()
+    assert Task.objects.get(pk=js_task.pk).light == "red"
+    today = timezone.localdate()
+    scores = {
+        s.unit.name: s
+        for s in score_units(
+            AssessmentScheme.current(), start=today - dt.timedelta(days=30), end=today
+        )
+    }
+    # The district's department answers to the district; the city scores its own units.
+    assert "金水区商务局" not in scores
+    assert {"金水区", "二七区", "市商务局"} <= set(scores)
+    red = {line.rule: line for line in scores["市商务局"].lines}["deduct_red_task"]
+    assert red.items == ["1.4"]
+    assert not UnitRedDaily.objects.filter(unit=world["units"]["js_sw"]).exists()
+    assert UnitRedDaily.objects.filter(unit=world["units"]["city_dept"]).exists()
