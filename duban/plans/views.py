@@ -84,6 +84,18 @@ EVENT_LABELS = {
     "task_closed": gettext_lazy("销号办结"),
     "closure_returned": gettext_lazy("退回销号申请"),
     "instruction_linked": gettext_lazy("关联领导批示"),
+    "task_accepted": gettext_lazy("采纳建议任务"),
+    "task_rejected": gettext_lazy("不予立项"),
+    "tasks_merged": gettext_lazy("合并任务"),
+    "task_split": gettext_lazy("分解任务"),
+    "task_added": gettext_lazy("新增任务"),
+    "lead_chosen": gettext_lazy("确定牵头单位"),
+    "report_rolled_up": gettext_lazy("区县进展汇总上报"),
+    "rollup_skipped": gettext_lazy("区县进展未汇总"),
+    "cascade_received": gettext_lazy("接收市级交办任务"),
+    "cascade_updated": gettext_lazy("市级任务更新"),
+    "cascade_progress_queued": gettext_lazy("区县进展待推送"),
+    "plan_cascaded": gettext_lazy("分解到区县"),
 }
 ACTION_LABELS = {
     "create": gettext_lazy("新建"),

@@ -276,6 +276,12 @@ def test_an_accepted_department_report_rolls_up_to_the_city_task(world, broken_d
     assert rolled.percent == 40
     assert "金水区商务局：40%" in rolled.progress and "完成重点企业摸排" in rolled.progress
     assert AuditEntry.objects.filter(event="report_rolled_up", object_id=str(rolled.pk)).exists()
+    from django.test import Client
+
+    office = Client()
+    office.force_login(users["office"])
+    history = office.get(f"/tasks/{city.pk}/").content.decode().split('id="history"')[-1]
+    assert "区县进展汇总上报" in history and "report_rolled_up" not in history
     # A second acceptance in the same period updates the one report.
     second = submit_report(
         broken_down,
