@@ -206,6 +206,27 @@ def if_match_version(request: Request) -> int | None:
     return int(text)
 
 
+def version_to_write(request: Request, sent: int | None, current: int) -> int:
+    """The version an edit was loaded at, from ``If-Match`` or the body's ``version``.
+
+    Every PATCH follows the same rule: the header and the body must agree when both come;
+    a stale header is a 412 (the integrator's cache is old), while a stale body version
+    goes on to the service, which answers 409 with the current version; neither is a 400.
+    """
+    from duban.core.errors import InputError, PreconditionFailed
+
+    expected = if_match_version(request)
+    if expected is not None:
+        if sent is not None and sent != expected:
+            raise InputError(_("If-Match 与请求中的 version 不一致。"))
+        if expected != current:
+            raise PreconditionFailed(current)
+        return expected
+    if sent is None:
+        raise InputError(_("请在 If-Match 头或 version 字段中给出读取时的版本。"))
+    return sent
+
+
 def object_id(raw: Any) -> int:
     """A path's object id as an int; anything else (``abc``, ``1.5``, beyond bigint) is the
     API's 404, never a 500 from the database."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -18,16 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from duban.core import idempotency
-from duban.core.errors import InputError, PreconditionFailed
 from duban.core.listing import (
     IF_MATCH,
     MAX_ID,
     PAGE_SIZE_PARAM,
     ApiListMixin,
     checked_params,
-    if_match_version,
     light_rank,
     object_id,
+    version_to_write,
 )
 from duban.indicators import services
 from duban.indicators.choices import IndicatorKind, Qualifier
@@ -281,15 +279,7 @@ class IndicatorViewSet(
         data = IndicatorUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        expected = if_match_version(request)
-        if expected is not None:
-            if values.get("version", expected) != expected:
-                raise InputError(gettext("If-Match 与请求中的 version 不一致。"))
-            if expected != indicator.version:
-                raise PreconditionFailed(indicator.version)
-            values["version"] = expected
-        elif "version" not in values:
-            raise InputError(gettext("请在 If-Match 头或 version 字段中给出读取时的版本。"))
+        values["version"] = version_to_write(request, values.get("version"), indicator.version)
         services.update_indicator(indicator, actor=request.user, **values)
         fresh = services.with_months(Indicator.objects.filter(pk=indicator.pk)).get()
         return Response(IndicatorDetailSerializer(fresh).data)

@@ -26,15 +26,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from duban.core import idempotency
-from duban.core.errors import InputError, NotFound, PreconditionFailed
+from duban.core.errors import InputError, NotFound
 from duban.core.listing import (
     IF_MATCH,
     MAX_ID,
     PAGE_SIZE_PARAM,
     ApiListMixin,
     checked_params,
-    if_match_version,
     object_id,
+    version_to_write,
 )
 from duban.documents.api import JobSerializer
 from duban.extract.errors import ExtractError
@@ -319,15 +319,7 @@ class InstructionViewSet(
         data = InstructionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        expected = if_match_version(request)
-        if expected is not None:
-            if values.get("version", expected) != expected:
-                raise InputError(_("If-Match 与请求中的 version 不一致。"))
-            if expected != instruction.version:
-                raise PreconditionFailed(instruction.version)
-            values["version"] = expected
-        elif "version" not in values:
-            raise InputError(_("请在 If-Match 头或 version 字段中给出读取时的版本。"))
+        values["version"] = version_to_write(request, values.get("version"), instruction.version)
         try:
             services.update_instruction(instruction, actor=request.user, **values)
         except services.ValidationError as exc:

@@ -20,15 +20,15 @@ from rest_framework.response import Response
 
 from duban.core import idempotency
 from duban.core.api import TextSerializer
-from duban.core.errors import InputError, PreconditionFailed
+from duban.core.errors import InputError
 from duban.core.listing import (
     IF_MATCH,
     MAX_ID,
     PAGE_SIZE_PARAM,
     ApiListMixin,
     checked_params,
-    if_match_version,
     light_rank,
+    version_to_write,
 )
 from duban.core.models import AuditEntry
 from duban.org.models import Unit
@@ -672,15 +672,7 @@ class TaskViewSet(
         data = TaskUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        expected = if_match_version(request)
-        if expected is not None:
-            if values.get("version", expected) != expected:
-                raise InputError(gettext("If-Match 与请求中的 version 不一致。"))
-            if expected != task.version:
-                raise PreconditionFailed(task.version)
-            values["version"] = expected
-        elif "version" not in values:
-            raise InputError(gettext("请在 If-Match 头或 version 字段中给出读取时的版本。"))
+        values["version"] = version_to_write(request, values.get("version"), task.version)
         services.update_task(task, actor=request.user, **values)
         return Response(TaskSerializer(task).data)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -19,15 +18,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from duban.core import idempotency
-from duban.core.errors import InputError, PreconditionFailed
+from duban.core.errors import InputError
 from duban.core.listing import (
     IF_MATCH,
     MAX_ID,
     PAGE_SIZE_PARAM,
     ApiListMixin,
     checked_params,
-    if_match_version,
     object_id,
+    version_to_write,
 )
 from duban.org.models import Unit
 from duban.plans.models import Task
@@ -278,20 +277,12 @@ class ProjectViewSet(
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        expected = if_match_version(request)
-        sent = values.pop("version", None)
-        if expected is not None:
-            if sent is not None and sent != expected:
-                raise InputError(gettext("If-Match 与请求中的 version 不一致。"))
-            if expected != project.version:
-                raise PreconditionFailed(project.version)
-        elif sent is None:
-            raise InputError(gettext("请在 If-Match 头或 version 字段中给出读取时的版本。"))
+        expected = version_to_write(request, values.pop("version", None), project.version)
         try:
             services.update_project(
                 project,
                 actor=request.user,
-                expected_version=expected if expected is not None else sent,
+                expected_version=expected,
                 **values,
             )
         except services.ValidationError as exc:
