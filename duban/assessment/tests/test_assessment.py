@@ -139,6 +139,8 @@ def test_what_if_shows_the_new_ranking_and_saves_nothing(year):
     c = client_for(year, "office")
     page = c.get("/assessment/", Q1)
     assert page.status_code == 200
+    assert "<title>考核 · duban</title>" in page.content.decode()
+    assert page.content.decode().count('id="publish"') == 1
     data = {**Q1, **_scheme_data(), "deduct_supervise": "20", "whatif": "1"}
     r = c.post("/assessment/", data)
     assert r.status_code == 200
