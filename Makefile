@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DUBAN_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint format eval bench docs messages lock clean screenshots
+.PHONY: demo test test-setup test-run lint format eval bench docs messages lock clean screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "duban needs Python 3.11+"'
@@ -31,9 +31,18 @@ format: $(STAMP)
 
 test: $(STAMP) lint
 	scripts/system-deps.sh test
-	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage check --fail-level WARNING
-	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/duban manage makemigrations --check --dry-run
-	DUBAN_HOME=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-run
+
+# The checks and the suite alone, in TEST_HOME: CI runs the SQLite and the PostgreSQL pass
+# side by side with two homes (.ci/run), after one `make test-setup`.
+TEST_HOME ?= $(CURDIR)/var/test
+test-setup: $(STAMP) lint
+	scripts/system-deps.sh test
+
+test-run:
+	DUBAN_HOME=$(TEST_HOME) $(BIN)/duban manage check --fail-level WARNING
+	DUBAN_HOME=$(TEST_HOME) $(BIN)/duban manage makemigrations --check --dry-run
+	DUBAN_HOME=$(TEST_HOME) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Retake the README's screenshots (docs/screenshots/) with the browser tests.
 screenshots: $(STAMP)
