@@ -52,21 +52,20 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _catalog_lookup
 
 from duban.core.language import in_site_language
-from duban.plans.choices import WORKING_STATUSES, Light, TaskStatus
+from duban.plans.choices import Light, TaskStatus
 from duban.plans.models import Milestone, Task
+from duban.supervision import daily
 from duban.supervision.choices import ReportStatus
 from duban.supervision.models import (
-    LightDaily,
     ProgressReport,
     ReportingSchedule,
     SupervisionSettings,
-    UnitRedDaily,
 )
 from duban.supervision.periods import build_periods
 from duban.supervision.workdays import ONE_DAY, WorkCalendar, load_calendar
@@ -869,9 +868,9 @@ def _recompute_lights(
         if not full:  # today's counts cover every plan, not only those looked at
             plan_ids.update(Task.objects.values_list("plan_id", flat=True).distinct())
     if record_daily and plan_ids:
-        _record_daily(sorted(plan_ids), today)
+        daily.record_plan_lights(sorted(plan_ids), today)
     if record_daily and every_task:
-        _record_unit_reds(today)
+        daily.record_unit_reds(today)
     warning = calendar.coverage().warning
     if warning:
         counts["calendar_warning"] = warning
@@ -892,53 +891,6 @@ def _chunks(tasks_qs: QuerySet | None, today: dt.date, size: int, ids: list[int]
             return
         last_pk = rows[-1].pk
         yield rows
-
-
-def _record_daily(plan_ids: list[int], today: dt.date) -> None:
-    """Refresh today's per-plan counts (one read and one upsert per 900 plans)."""
-    for i in range(0, len(plan_ids), 900):
-        chunk = plan_ids[i : i + 900]
-        tallies = {pk: LightDaily(date=today, plan_id=pk) for pk in chunk}
-        for plan_id, light, status, n in (
-            Task.objects.filter(plan_id__in=chunk)
-            .order_by()
-            .values_list("plan_id", "light", "status")
-            .annotate(n=Count("pk"))
-        ):
-            row = tallies[plan_id]
-            if status == TaskStatus.CLOSED:
-                row.closed += n
-            elif light in (GREEN, YELLOW, RED):
-                setattr(row, light, getattr(row, light) + n)
-        LightDaily.objects.bulk_create(
-            tallies.values(),
-            update_conflicts=True,
-            unique_fields=["date", "plan"],
-            update_fields=["green", "yellow", "red", "closed"],
-        )
-
-
-def _record_unit_reds(today: dt.date) -> None:
-    """Today's red tasks per lead unit, replacing an earlier run's (one read, one write).
-
-    Only the city's own plans: a district's plan repeats city tasks, which would count twice.
-    """
-    tallies = (
-        Task.objects.filter(
-            light=RED,
-            status__in=WORKING_STATUSES,
-            assignment__isnull=False,
-            plan__owner_unit__isnull=True,
-        )
-        .order_by()
-        .values_list("assignment__lead_unit_id")
-        .annotate(n=Count("pk"))
-    )
-    with transaction.atomic():
-        UnitRedDaily.objects.filter(date=today).delete()
-        UnitRedDaily.objects.bulk_create(
-            [UnitRedDaily(date=today, unit_id=unit_id, red=n) for unit_id, n in tallies if unit_id]
-        )
 
 
 @in_site_language
