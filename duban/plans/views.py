@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.core import pagecache
 from duban.core.models import AuditEntry, ConflictError
@@ -254,6 +254,21 @@ class _UnitName(NamedTuple):
         return self.label
 
 
+def _fresh_assign_form(task: Task, assignment: Assignment | None) -> AssignForm:
+    """The assignment form filled with the task's current assignment, if any."""
+    return AssignForm(
+        units=_assignable_names(task),
+        suggestions=task.lead_suggestions or [],
+        leaders=User.objects.filter(memberships__role=Role.LEADER).distinct().order_by("id"),
+        initial={
+            "lead_unit": assignment.lead_unit_id if assignment else None,
+            "co_units": [u.pk for u in assignment.co_units.all()] if assignment else [],
+            "leader": assignment.leader_in_charge_id if assignment else None,
+            "version": assignment.version if assignment else None,
+        },
+    )
+
+
 def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, Any]:
     user = request.user
     task = (
@@ -362,19 +377,13 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         )
     ctx["cascade"] = _cascade_context(user, task)
     if office:
-        units = _assignable_names(task)
-        leaders = User.objects.filter(memberships__role=Role.LEADER).distinct().order_by("id")
-        ctx["assign_form"] = bound.get("assign_form") or AssignForm(
-            units=units,
-            suggestions=task.lead_suggestions or [],
-            leaders=leaders,
-            initial={
-                "lead_unit": assignment.lead_unit_id if assignment else None,
-                "co_units": [u.pk for u in assignment.co_units.all()] if assignment else [],
-                "leader": assignment.leader_in_charge_id if assignment else None,
-                "version": assignment.version if assignment else None,
-            },
-        )
+        if bound.get("assign_form") is not None or assignment is None:
+            ctx["assign_form"] = bound.get("assign_form") or _fresh_assign_form(task, assignment)
+        else:
+            # Reassigning is rare and its form lists every unit twice (three fifths of the
+            # page at 300 units): the page carries a link and the form comes on demand.
+            ctx["assign_deferred"] = True
+        ctx["assign_open"] = bound.pop("assign_open", False)
     if ctx["can"]["schedule"]:
         ctx["milestone_form"] = bound.get("milestone_form") or MilestoneScheduleForm(
             initial={
@@ -589,11 +598,19 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @guarded
-@require_POST
+@require_http_methods(["GET", "POST"])
 def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the (re)assignment form, alone for htmx or on the task page; POST: assign."""
     from duban.plans.services import assign_task
 
     task = _load_task(request.user, pk, "assign")
+    if request.method == "GET":
+        assignment = Assignment.objects.prefetch_related("co_units").filter(task=task).first()
+        form = _fresh_assign_form(task, assignment)
+        form.auto_id = "assign_%s"
+        if request.htmx:
+            return render(request, "plans/_assign_form.html", {"task": task, "assign_form": form})
+        return render_task(request, task, assign_form=form, assign_open=True)
     units = list(assignable_units(task.plan).order_by("sort_order", "id"))
     leaders = list(User.objects.filter(memberships__role=Role.LEADER).distinct())
 

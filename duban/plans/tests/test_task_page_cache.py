@@ -101,7 +101,7 @@ def test_the_nightly_recompute_bypasses_the_audit_log_and_still_shows(
 def test_people_with_other_grants_never_get_the_offices_copy(client, assigned, units, office_user):
     client.force_login(office_user)
     office_body = _page(client, assigned)
-    assert f'action="/tasks/{assigned.pk}/assign/"' in office_body
+    assert f'"/tasks/{assigned.pk}/assign/"' in office_body
     co_clerk = create_user("sw-clerk", password="pw-clerk-2", unit=units["sw"], role="clerk")
     lead_clerk = create_user("fgw-clerk", password="pw-clerk-3", unit=units["fgw"], role="clerk")
     submit_report(
@@ -120,7 +120,7 @@ def test_people_with_other_grants_never_get_the_offices_copy(client, assigned, u
     other.force_login(co_clerk)
     co_body = _page(other, assigned)
     assert "牵头单位尚未提交的草稿内容" not in co_body
-    assert f'action="/tasks/{assigned.pk}/assign/"' not in co_body
+    assert f'"/tasks/{assigned.pk}/assign/"' not in co_body
 
 
 @pytest.mark.django_db
@@ -148,12 +148,12 @@ def test_two_office_users_share_one_copy_and_each_posts_with_their_own_token(
 def test_a_new_role_changes_what_the_page_offers(client, assigned, units):
     viewer = create_user("watcher", password="pw-view-1", unit=units["office"], role="viewer")
     client.force_login(viewer)
-    assert f'action="/tasks/{assigned.pk}/assign/"' not in _page(client, assigned)
+    assert f'"/tasks/{assigned.pk}/assign/"' not in _page(client, assigned)
     from duban.org.models import Membership
 
     Membership.objects.create(user=viewer, unit=units["office"], role="office")
     client.force_login(viewer)  # a fresh request: grants are read once per request
-    assert f'action="/tasks/{assigned.pk}/assign/"' in _page(client, assigned)
+    assert f'"/tasks/{assigned.pk}/assign/"' in _page(client, assigned)
 
 
 @pytest.mark.django_db

@@ -106,11 +106,44 @@ def test_office_sees_the_whole_task_page(world):
     assert f'<mark id="span-{task.pk}">加快建设城市数据中心</mark>' in html
     assert "坚持稳中求进" in html  # the sentence in context
     assert "牵头单位" in html and "市商务局" in html and "市财政局" in html
-    # The engine's suggestion comes first in the lead unit list.
-    select = html[html.index('id="assign_lead_unit"') :]
-    assert select.index("市财政局（3）") < select.index("全部单位")
+    # The reassignment form is fetched on demand, not carried by every page.
+    assert 'id="assign_lead_unit"' not in html
+    assert f'hx-get="/tasks/{task.pk}/assign/"' in html
     for form in ("task-assign", "task-milestones", "task-reporting", "task-notice", "task-edit"):
         assert f"/tasks/{task.pk}/{form.split('-')[1]}/" in html
+
+
+def test_the_reassignment_form_comes_on_demand(world):
+    task = world["task"]
+    office = client_for(world, "office")
+    fragment = office.get(url(task, "assign/"), HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert "<html" not in html and 'name="csrfmiddlewaretoken"' in html
+    # The engine's suggestion comes first in the lead unit list; the current lead is chosen.
+    select = html[html.index('id="assign_lead_unit"') :]
+    assert select.index("市财政局（3）") < select.index("全部单位")
+    lead = task.assignment.lead_unit_id
+    assert f'<option value="{lead}" selected>' in html
+    # Without htmx (a link opened in a new tab): the whole task page, the form open.
+    page = office.get(url(task, "assign/")).content.decode()
+    assert "<html" in page and 'id="assign_lead_unit"' in page
+    assert "<details open>\n    <summary>重新交办" in page
+    # Whoever may not assign gets what they get for the POST.
+    for name in ("clerk", "unitlead", "leader"):
+        assert client_for(world, name).get(url(task, "assign/")).status_code in (403, 404)
+    assert client_for(world, "clerk2").get(url(task, "assign/")).status_code == 404
+
+
+def test_an_unassigned_task_carries_its_assignment_form(world):
+    from duban.plans.models import Assignment
+
+    task = world["task"]
+    Assignment.objects.filter(task=task).delete()
+    html = client_for(world, "office").get(url(task)).content.decode()
+    assert (
+        'id="assign_lead_unit"' in html and "hx-get=" not in html.split('id="assignment"')[1][:2000]
+    )
 
 
 @pytest.mark.parametrize("name", ["clerk", "unitlead", "coclerk", "leader", "viewer"])

@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from duban.conftest import SCREENSHOTS, login
+from duban.conftest import SCREENSHOTS, assert_accessible, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,6 +55,13 @@ def test_a_reporting_cycle_from_schedule_to_notice(page, browser, live_server, t
     assert task.code in page.get_by_role("heading", level=1).inner_text()
     light_before = page.locator(".task-head .light").get_attribute("data-light")
     assert light_before == "none"
+    # Reassigning comes on demand: the form (every unit, twice) is fetched when opened.
+    assert page.locator("#assign_lead_unit").count() == 0
+    page.locator("summary", has_text="重新交办").click()
+    lead_select = page.locator("#assign_lead_unit")
+    lead_select.wait_for()
+    assert lead_select.input_value() == str(task.assignment.lead_unit_id)
+    assert_accessible(page)
     page.locator("summary", has_text="设定报送计划").click()
     page.get_by_label("报送频次").select_option("weekly")
     page.locator("#reporting_day").fill(str(report_day))
