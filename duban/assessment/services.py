@@ -59,7 +59,7 @@ from duban.supervision.models import (
 SENT = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
 
 
-def CITY_TASK(prefix: str) -> Q:
+def _city_plans(prefix: str) -> Q:
     """Tasks of the city's own plans. A district's plan (区县, ``Plan.owner_unit``) repeats
     city tasks that roll up into the city's, and its departments answer to the district:
     the city's 考核 counts neither."""
@@ -127,7 +127,7 @@ def _facts(start: dt.date, end: dt.date) -> tuple[Facts, Early, RedDays]:
     red_days: RedDays = defaultdict(list)
     since, until = _aware(start), _aware(end, end=True)
     for unit_id, code, deadline, decided_at in ClosureRequest.objects.filter(
-        CITY_TASK("task__"),
+        _city_plans("task__"),
         status=ClosureRequest.Status.APPROVED,
         decided_at__gte=since,
         decided_at__lt=until,
@@ -139,7 +139,7 @@ def _facts(start: dt.date, end: dt.date) -> tuple[Facts, Early, RedDays]:
             if deadline is not None:
                 early[unit_id].append((label, (deadline - closed).days))
     reports = ProgressReport.objects.filter(
-        CITY_TASK("task__"), due_date__gte=start, due_date__lte=end
+        _city_plans("task__"), due_date__gte=start, due_date__lte=end
     )
     # Named by task and period end: one report per task, unit and period.
     for unit_id, code, end_of in reports.filter(status__in=SENT, is_late=True).values_list(
@@ -164,7 +164,7 @@ def _facts(start: dt.date, end: dt.date) -> tuple[Facts, Early, RedDays]:
     returned_reports = {
         pk: (unit_id, code, period_end)
         for pk, unit_id, code, period_end in ProgressReport.objects.filter(
-            CITY_TASK("task__"), pk__in=set(returned)
+            _city_plans("task__"), pk__in=set(returned)
         ).values_list("pk", "unit_id", "task__code", "period_end")
     }
     for pk in returned:
@@ -172,12 +172,12 @@ def _facts(start: dt.date, end: dt.date) -> tuple[Facts, Early, RedDays]:
             unit_id, code, period_end = returned_reports[pk]
             facts[unit_id]["deduct_returned_report"].append(f"{code} {period_end.isoformat()}")
     for unit_id, code in Task.objects.filter(
-        CITY_TASK(""), light=Light.RED, status__in=WORKING_STATUSES
+        _city_plans(""), light=Light.RED, status__in=WORKING_STATUSES
     ).values_list("assignment__lead_unit_id", "code"):
         if unit_id is not None:
             facts[unit_id]["deduct_red_task"].append(code)
     for unit_id, code, level, created in Notice.objects.filter(
-        CITY_TASK("task__"),
+        _city_plans("task__"),
         level__in=(NoticeLevel.SUPERVISE, NoticeLevel.CRITICISM),
         created_at__gte=since,
         created_at__lt=until,
@@ -185,7 +185,7 @@ def _facts(start: dt.date, end: dt.date) -> tuple[Facts, Early, RedDays]:
         rule = "deduct_supervise" if level == NoticeLevel.SUPERVISE else "deduct_criticism"
         facts[unit_id][rule].append(f"{code} {timezone.localdate(created).isoformat()}")
     for unit_id, code, created in Comment.objects.filter(
-        CITY_TASK("task__"), praise=True, created_at__gte=since, created_at__lt=until
+        _city_plans("task__"), praise=True, created_at__gte=since, created_at__lt=until
     ).values_list("task__assignment__lead_unit_id", "task__code", "created_at"):
         if unit_id is not None:
             facts[unit_id]["bonus_praise"].append(
@@ -210,7 +210,7 @@ def score_units(scheme: AssessmentScheme, *, start: dt.date, end: dt.date) -> li
         raise ValidationError(_("考核期结束日期不能早于开始日期。"))
     facts, early_closures, red_days = _facts(start, end)
     unit_ids = set(
-        Assignment.objects.filter(CITY_TASK("task__")).values_list("lead_unit_id", flat=True)
+        Assignment.objects.filter(_city_plans("task__")).values_list("lead_unit_id", flat=True)
     ) | set(facts)
     units = Unit.objects.in_bulk(unit_ids)
     labels = rule_labels()

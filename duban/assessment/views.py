@@ -225,8 +225,9 @@ def release_detail(
         mine = {r.pk for r in own}
         objections = [o for o in objections if o.result_id in mine]
     decision_forms = decision_forms or {}
+    unit_of_result = {r.pk: r.unit for r in results}
     for objection in objections:
-        objection.unit = next(r.unit for r in results if r.pk == objection.result_id)
+        objection.unit = unit_of_result[objection.result_id]
         if office and (
             objection.status == Objection.Status.PENDING or objection.pk in decision_forms
         ):
