@@ -208,8 +208,10 @@ class _Recent:
     it saves is the file's open, read and decompression on each hit of a busy page.
     """
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, budget: int) -> None:
+        # Bounded by characters held, not by count: a task page is 20 KB, a roadmap 2 MB.
+        self.budget = budget
+        self.held = 0
         self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -219,25 +221,34 @@ class _Recent:
             if item is None:
                 return None
             if item[0] < time.monotonic():
-                del self._items[cache_key]
+                self._drop(cache_key)
                 return None
             self._items.move_to_end(cache_key)
             return item[1]
 
     def put(self, cache_key: str, value: str, seconds: float) -> None:
+        if len(value) > self.budget // 4:
+            return  # one huge page would push out everything else
         with self._lock:
+            if cache_key in self._items:
+                self._drop(cache_key)
             self._items[cache_key] = (time.monotonic() + seconds, value)
-            self._items.move_to_end(cache_key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self.held += len(value)
+            while self.held > self.budget:
+                self._drop(next(iter(self._items)))
+
+    def _drop(self, cache_key: str) -> None:
+        self.held -= len(self._items.pop(cache_key)[1])
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.held = 0
 
 
-# About 64 task pages of 50 KB: a few MB per server process.
-_recent = _Recent(64)
+# Eight million characters: about 16 MB per server process, some 400 task pages (a day's
+# browsing of an office), or a few roadmaps.
+_recent = _Recent(8_000_000)
 
 
 def clear() -> None:

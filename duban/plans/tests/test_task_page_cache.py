@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from duban.core import pagecache
 from duban.org.services import create_user
 from duban.plans.models import Task
 from duban.plans.services import assign_task
@@ -261,3 +262,21 @@ def test_the_language_has_its_own_copy(client, assigned, office_user):
     english = _page(client, assigned)
     assert '<html lang="en">' in english
     assert "Workbench" in english
+
+
+def test_the_in_process_copies_are_bounded_by_size_and_keep_the_recent():
+    recent = pagecache._Recent(200)
+    recent.put("a", "x" * 40, 60)
+    recent.put("b", "y" * 40, 60)
+    recent.put("a", "x" * 40, 60)  # served again: counted once, now the more recent
+    assert recent.held == 80
+    recent.put("c", "z" * 50, 60)
+    recent.put("d", "w" * 50, 60)
+    recent.put("e", "v" * 30, 60)  # over the budget: the least recent ("b") goes
+    assert recent.get("b") is None and recent.get("a") == "x" * 40 and recent.held == 170
+    recent.put("huge", "h" * 51, 60)  # over a quarter of the budget: never held
+    assert recent.get("huge") is None and recent.held == 170
+    recent.put("old", "o", -1)  # expired copies are dropped when asked for
+    assert recent.get("old") is None and recent.held == 170
+    recent.clear()
+    assert recent.held == 0 and recent.get("a") is None
