@@ -22,9 +22,9 @@ from duban.core import idempotency
 from duban.core.errors import NotFound
 from duban.core.listing import PAGE_SIZE_PARAM, ApiListMixin, object_id
 from duban.core.models import Job
-from duban.documents.jobs import enqueue_upload
 from duban.documents.models import Document, light
 from duban.plans import access
+from duban.plans.jobs import enqueue_upload
 from duban.plans.models import Plan
 
 CATALOGS = ["", "city", "province", "national", "office", "none"]

@@ -6,7 +6,4 @@ class DocumentsConfig(AppConfig):
     name = "duban.documents"
     label = "documents"
     verbose_name = _("文件")
-
-    def ready(self) -> None:
-        # Registers this app's background jobs (extract_document) with the queue.
-        from duban.documents import jobs  # noqa: F401
+    # No job of its own: ``extract_document`` ends in a plan, so it is plans' (plans/jobs.py).

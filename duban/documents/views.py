@@ -31,7 +31,6 @@ from duban.core.models import ConflictError, Job
 from duban.documents import services as document_services
 from duban.documents.forms import CatalogForm, UploadForm
 from duban.documents.highlight import Span, render_source
-from duban.documents.jobs import enqueue_upload
 from duban.documents.models import Document, light, text_slice
 from duban.documents.regions import find_region, region_png
 from duban.extract.errors import ErrorCode, ExtractError
@@ -41,6 +40,7 @@ from duban.org.models import Unit
 from duban.plans import access
 from duban.plans import review as services
 from duban.plans.choices import PlanStatus, TaskStatus
+from duban.plans.jobs import enqueue_upload
 from duban.plans.models import FrameworkNode, Plan, Task
 
 _is_office = access.is_office
@@ -192,7 +192,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel an upload still being read (a long scan): nothing is stored, the file is gone.
 
     A waiting job is simply marked cancelled; a running one stops at its next page and
-    deletes the upload itself (see ``documents/jobs.py``).
+    deletes the upload itself (see ``plans/jobs.py``).
     """
     if not _is_office(request.user):
         raise Http404

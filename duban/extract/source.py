@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from duban.extract.errors import ErrorCode, ExtractError
+from duban.extract.zipguard import ZipLimits, zip_problem
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -162,33 +163,35 @@ def _check_zip(
     ``kind`` names the format in the message; ``bad`` is the format's own error code, used
     for an encrypted archive (E008 stays the code of every bomb).
     """
-    infos = zf.infolist()
-    if len(infos) > DOCX_MAX_MEMBERS:
+    limits = ZipLimits(
+        max_members=DOCX_MAX_MEMBERS,
+        max_ratio=DOCX_MAX_RATIO,
+        ratio_min_size=DOCX_RATIO_MIN_SIZE,
+        max_total=DOCX_MAX_TOTAL_FACTOR * max_bytes,
+    )
+    problem = zip_problem(zf, limits)
+    if problem is None:
+        return
+    if problem.kind == "members":
         raise _err(
             ErrorCode.E008_ZIP_BOMB,
-            f"{kind}结构异常：包含 {len(infos)} 个部件，已拒绝",
+            f"{kind}结构异常：包含 {problem.count} 个部件，已拒绝",
             "too many zip members",
         )
-    total = 0
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise _err(
-                bad,
-                f"{kind}已加密，请去掉密码后再导入",
-                f"encrypted {kind_en}; remove the password",
-            )
-        total += info.file_size
-        if info.file_size > DOCX_RATIO_MIN_SIZE and info.file_size > DOCX_MAX_RATIO * max(
-            1, info.compress_size
-        ):
-            raise _err(
-                ErrorCode.E008_ZIP_BOMB,
-                f"{kind}解压后异常膨胀（{info.filename} 压缩比超过 {DOCX_MAX_RATIO}:1），已拒绝",
-                "zip bomb suspected",
-            )
-    if total > DOCX_MAX_TOTAL_FACTOR * max_bytes:
+    if problem.kind == "encrypted":
+        raise _err(
+            bad,
+            f"{kind}已加密，请去掉密码后再导入",
+            f"encrypted {kind_en}; remove the password",
+        )
+    if problem.kind == "ratio":
         raise _err(
             ErrorCode.E008_ZIP_BOMB,
-            f"{kind}解压后过大（{_mb(total)}），已拒绝",
-            "uncompressed size too large",
+            f"{kind}解压后异常膨胀（{problem.member} 压缩比超过 {DOCX_MAX_RATIO}:1），已拒绝",
+            "zip bomb suspected",
         )
+    raise _err(
+        ErrorCode.E008_ZIP_BOMB,
+        f"{kind}解压后过大（{_mb(problem.total)}），已拒绝",
+        "uncompressed size too large",
+    )

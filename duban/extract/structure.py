@@ -143,6 +143,17 @@ def cn_number(s: str) -> int | None:
     return None
 
 
+def cn_year(s: str) -> int | None:
+    """「2026」 or 「二〇二六」 (digit by digit, the zero as 〇, ○ or 零) → 2026; ``None``
+    when ``s`` is neither. The one reader of years written in Chinese numerals (dates
+    here, deadlines in :mod:`duban.extract.times`)."""
+    if s.isdigit():
+        return int(s)
+    if not s or any(c not in _YEAR_DIGITS for c in s):
+        return None
+    return int("".join(str(_YEAR_DIGITS[c]) for c in s))
+
+
 def _first_sentence(s: str) -> str:
     """The heading part of 「（一）标题。正文……」: up to the first 。 (without it)."""
     i = s.find("。")
@@ -194,13 +205,12 @@ def reads_as_review(text: str, *, min_past: int = 2, share: float = 0.6) -> bool
 def ymd(groups: tuple[str, str, str]) -> tuple[int, int, int] | None:
     """(y, m, d) from the three groups of a date match, digits or Chinese numerals."""
     y, m, d = groups
-    if not y.isdigit():
-        y = "".join(str(_YEAR_DIGITS.get(c, "")) for c in y)
+    yy = cn_year(y)
     mm = int(m) if m.isdigit() else cn_number(m)
     dd = int(d) if d.isdigit() else cn_number(d)
-    if not y.isdigit() or mm is None or dd is None:
+    if yy is None or mm is None or dd is None:
         return None
-    return int(y), mm, dd
+    return yy, mm, dd
 
 
 def structure(doc: ParsedDocument) -> ParsedDocument:

@@ -19,7 +19,7 @@ import re
 from datetime import date
 
 from duban.extract.model import Deadline, ParsedDocument
-from duban.extract.structure import cn_number
+from duban.extract.structure import cn_number, cn_year
 
 _CN = "一二两三四五六七八九十"
 _EXPR = re.compile(
@@ -37,17 +37,12 @@ _HINT = re.compile("[五月季年期]")  # every expression holds one of these
 _PLAN_START = 1966  # 「三五」 began in 1966; each later plan follows five years on
 
 
-_YEAR_DIGITS = {
-    "〇": "0",
-    "○": "0",
-    "零": "0",
-    **{c: str(i) for i, c in enumerate("一二三四五六七八九", 1)},
-}
-
-
 def _year(s: str) -> int:
-    """「2026」 or 「二〇二六」 → 2026."""
-    return int(s) if s.isdigit() else int("".join(_YEAR_DIGITS[c] for c in s))
+    """「2026」 or 「二〇二六」 → 2026 (the pattern admits nothing else)."""
+    year = cn_year(s)
+    if year is None:
+        raise ValueError(f"not a year: {s!r}")
+    return year
 
 
 def _num(s: str) -> int | None:
@@ -124,7 +119,7 @@ def _resolve_match(m: re.Match[str], base: date) -> tuple[date, date] | None:
         return date(y, mo, 1), end
     if g["yq"]:
         y = int(g["y2"]) if g["y2"] else by
-        q = "一二三四".find(g["q"]) + 1 if g["q"] in "一二三四" else int(g["q"])
+        q = cn_number(g["q"])  # 一 … 四 or 1 … 4, as the pattern admits
         start, end = date(y, 3 * q - 2, 1), _last_day(y, 3 * q)
         if before and base <= end:
             return base, end

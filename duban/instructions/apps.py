@@ -22,3 +22,10 @@ class InstructionsConfig(AppConfig):
         from duban.instructions.services import chase_overdue
 
         return chase_overdue(today=today, calendar=calendar, limits=limits)
+
+    def workbench(self, user: Any, *, today: dt.date) -> list[Any]:
+        """This app's items on the workbench (instructions coming due);
+        ``supervision.workbench.build_workbench`` asks every app that has one."""
+        from duban.instructions.workbench import workbench_items
+
+        return workbench_items(user, today=today)

@@ -3,7 +3,7 @@
 The page (the office's upload form) checks the file at once (:func:`check_scan`: a broken
 or hostile image is refused with one Chinese sentence and nothing is stored), keeps the
 bytes in the upload store (duban/core/uploads.py) and enqueues the job, which the worker
-runs (or the request itself with ``DUBAN_INLINE_JOBS``), as ``duban/documents/jobs.py``
+runs (or the request itself with ``DUBAN_INLINE_JOBS``), as ``duban/plans/jobs.py``
 does for reports.
 
 The job recognises the first page with the project's OCR (``duban.extract.ocr``, about 3 s

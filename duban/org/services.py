@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 
 from duban.org.choices import Role
 from duban.org.models import Membership, Unit, User
+from duban.org.unitnames import EXACT, match_unit
 
 
 def find_unit(name: str) -> Unit | None:
-    """A unit by full name, short name or alias (exact), or ``None``."""
-    name = name.strip()
-    unit = Unit.objects.filter(Q(name=name) | Q(short_name=name)).first()
-    if unit is not None:
-        return unit
-    for candidate in Unit.objects.exclude(aliases=[]).only("id", "aliases"):
-        if name in (candidate.aliases or []):
-            return Unit.objects.get(pk=candidate.pk)
-    return None
+    """A unit, active or not, by full name, short name or alias (exact), or ``None``."""
+    return match_unit(name, mode=EXACT, units=Unit.objects.all())
 
 
 @transaction.atomic

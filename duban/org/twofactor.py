@@ -1,9 +1,9 @@
 """Two-factor log-in (TOTP, RFC 6238) for the office and administrators.
 
 The office and the admin site can change everything, so a stolen password alone must not
-open them. With ``DUBAN_REQUIRE_2FA`` on (the default), a user with the office role, staff
-or superuser status who has logged in with a password is sent to ``/accounts/2fa/``:
-the first time to enrol (a QR code drawn here as SVG, no network needed, plus the key
+open them. With ``DUBAN_REQUIRE_2FA`` on (the default), a user with office powers (the
+office role, or a district's office, 区县督查室, which runs its district's plans), staff or
+superuser status who has logged in with a password is sent to ``/accounts/2fa/``: the first time to enrol (a QR code drawn here as SVG, no network needed, plus the key
 to type by hand), afterwards to enter the six-digit code. Other roles may enrol too.
 Keys are django-otp ``TOTPDevice`` rows; failed codes slow down (django-otp's throttling)
 and are audited. The office can reset a user's key from the user page (lost phone).
@@ -29,17 +29,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from duban.core.audit import record_security_event
 from duban.org.authn import OPEN_PREFIXES
+from duban.org.grants import grants
 
 
 def needs_two_factor(user: Any) -> bool:
-    """Office role, staff or superuser: the accounts two-factor is required for."""
+    """Office powers (the city's office or a district's, 区县督查室), staff or superuser:
+    the accounts two-factor is required for."""
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser or user.is_staff:
         return True
-    from duban.plans.access import is_office
-
-    return is_office(user)
+    return grants(user).has_office_powers
 
 
 def required() -> bool:

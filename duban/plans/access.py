@@ -21,13 +21,13 @@ Roles (``org.choices.Role``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from duban.core.errors import NotAllowed, NotFound
 from duban.org.choices import Role
+from duban.org.grants import Grants, grants  # read in org, where two-factor needs them
 
 # action → roles that may perform it, and whether the unit must be the task's lead
 # (``lead``), any of its units (``own``) or any task (``any``).
@@ -56,52 +56,6 @@ UNIT_RULES: dict[str, tuple[frozenset[str], str]] = {
     "request_closure": (frozenset({Role.UNIT_LEADER}), "lead"),
 }
 ACTIONS = sorted(set(RULES) | set(UNIT_RULES))
-
-
-@dataclass(frozen=True)
-class Grants:
-    """A user's roles: global ones (office, leader, viewer) and per-unit ones."""
-
-    global_roles: frozenset[str]
-    unit_roles: dict[int, frozenset[str]]
-    # Districts whose own plans this user runs as their office (区县督查室).
-    district_units: frozenset[int] = frozenset()
-
-    @property
-    def unit_ids(self) -> set[int]:
-        return set(self.unit_roles)
-
-
-def grants(user: Any) -> Grants:
-    """The user's roles, cached on the user object for the request."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return Grants(frozenset(), {})
-    cached = getattr(user, "_duban_grants", None)
-    if cached is not None:
-        return cached
-    global_roles: set[str] = set()
-    unit_roles: dict[int, set[str]] = {}
-    districts: set[int] = set()
-    for unit_id, role in user.memberships.values_list("unit_id", "role"):
-        if role in (Role.OFFICE, Role.LEADER, Role.VIEWER):
-            global_roles.add(role)
-        elif role == Role.DISTRICT_OFFICE:
-            # On the city's tasks the district office speaks for its district as its
-            # leader does; the role stays in ``unit_roles`` so :func:`audience` tells it
-            # from a plain unit leader.
-            districts.add(unit_id)
-            unit_roles.setdefault(unit_id, set()).update({role, Role.UNIT_LEADER})
-        else:
-            unit_roles.setdefault(unit_id, set()).add(role)
-    if user.is_superuser:
-        global_roles.add(Role.OFFICE)
-    result = Grants(
-        frozenset(global_roles),
-        {k: frozenset(v) for k, v in unit_roles.items()},
-        frozenset(districts),
-    )
-    user._duban_grants = result
-    return result
 
 
 def audience(user: Any) -> str:
@@ -168,39 +122,6 @@ def runnable_plans(user: Any, queryset: QuerySet | None = None) -> QuerySet:
     if Role.OFFICE in g.global_roles:
         return qs
     return qs.filter(owner_unit_id__in=g.district_units)
-
-
-def _sees_drafts_of(user: Any) -> tuple[bool, set[int]]:
-    g = grants(user)
-    return Role.OFFICE in g.global_roles, g.unit_ids
-
-
-def visible_reports(user: Any, queryset: QuerySet | None = None) -> QuerySet:
-    """The progress reports this user may see: on visible tasks, and no other unit's draft.
-
-    A draft belongs to its unit until it is submitted; only that unit's people and the
-    office (which may file for any unit) see it. Pages, downloads and the API all filter
-    through here (issue 14: a co-unit read the lead unit's draft and its evidence).
-    """
-    from duban.supervision.choices import ReportStatus
-    from duban.supervision.models import ProgressReport
-
-    qs = queryset if queryset is not None else ProgressReport.objects.all()
-    qs = qs.filter(task__in=visible_tasks(user).values("pk"))
-    office, units = _sees_drafts_of(user)
-    if office:
-        return qs
-    return qs.exclude(Q(status=ReportStatus.DRAFT) & ~Q(unit_id__in=units))
-
-
-def may_see_report(user: Any, report: Any) -> bool:
-    """:func:`visible_reports` for one loaded report (its task must be visible too)."""
-    from duban.supervision.choices import ReportStatus
-
-    office, units = _sees_drafts_of(user)
-    if not can(user, "view", report.task):
-        return False
-    return office or report.status != ReportStatus.DRAFT or report.unit_id in units
 
 
 def assignment_of(task: Any) -> Any:

@@ -8,5 +8,6 @@ class PlansConfig(AppConfig):
     verbose_name = _("任务分解")
 
     def ready(self) -> None:
-        # Registers this app's background jobs (import_taskbook) with the queue.
-        from duban.plans import taskbook  # noqa: F401
+        # Registers this app's background jobs (import_taskbook, extract_document) with the
+        # queue.
+        from duban.plans import jobs, taskbook  # noqa: F401

@@ -22,6 +22,8 @@ class TaskStatus(models.TextChoices):
 #: Tasks being worked on: confirmed, not yet asking for closure; reports are owed on them.
 #: The one definition (the desk, the workbench, the services and the report sheets use it).
 WORKING_STATUSES = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
+#: Tasks nobody is responsible for (yet): the engine's proposals and the rejected ones.
+NOT_CONFIRMED_STATUSES = (TaskStatus.PROPOSED, TaskStatus.REJECTED)
 #: Every task of a confirmed plan, done or not: what the battle map counts.
 COUNTED_STATUSES = (*WORKING_STATUSES, TaskStatus.CLOSURE_REQUESTED, TaskStatus.CLOSED)
 

@@ -20,7 +20,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from duban.documents.models import Document
 from duban.extract.errors import ExtractError
 from duban.extract.units import is_bundle
 from duban.org.models import Unit
+from duban.org.unitnames import EXACT, UnitNames
 from duban.plans import access
 from duban.plans.choices import TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Plan, Task
@@ -360,20 +361,12 @@ def chosen_lead_id(task: Task) -> int | None:
     return choice.get("id")
 
 
-class UnitIndex:
-    """Every unit by full name, short name and alias: one query for a whole plan."""
-
-    def __init__(self, units: Iterable[Unit] | None = None) -> None:
-        self.by_id: dict[int, Unit] = {}
-        self.by_name: dict[str, Unit] = {}
-        for unit in units if units is not None else Unit.objects.filter(is_active=True):
-            self.by_id[unit.pk] = unit
-            for name in [*(unit.aliases or []), unit.short_name, unit.name]:
-                if name:
-                    self.by_name[name] = unit  # the full name, written last, wins
+class UnitIndex(UnitNames):
+    """Every unit by full name, short name and alias, matched exactly (the engine's
+    suggestions are the catalog's own names): one query for a whole plan."""
 
     def resolve(self, name: str) -> Unit | None:
-        return self.by_name.get((name or "").strip())
+        return self.match(name, mode=EXACT)
 
     def lead_for(self, task: Task) -> Unit | None:
         """The chosen lead, else the first engine suggestion that names a known unit.

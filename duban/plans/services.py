@@ -19,7 +19,7 @@ from duban.core import audit
 from duban.core.errors import InputError
 from duban.documents.models import Document
 from duban.org.models import Unit
-from duban.plans import access
+from duban.plans import access, signals
 from duban.plans.cascade import unit_family
 from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
@@ -174,10 +174,10 @@ def assign_task(
         if wanted or assignment.co_units.exists():
             assignment.co_units.set(wanted)
         audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
-        # A district on its own instance (区县) gets the task as a signed webhook.
-        from duban.supervision.cascade_remote import announce_assignment
-
-        announce_assignment(task, {lead_unit.pk, *(u.pk for u in wanted)})
+        # Supervision sends it to a district on its own instance (区县) as a webhook.
+        signals.task_assigned.send(
+            Task, task=task, unit_ids={lead_unit.pk, *(u.pk for u in wanted)}
+        )
     return assignment
 
 
@@ -280,9 +280,8 @@ def complete_milestone(
             note=milestone.name,
             data={"milestone": milestone.pk},
         )
-    from duban.supervision.lights import recompute_task_light
-
-    recompute_task_light(Task.objects.get(pk=task.pk))
+    # Supervision recomputes the light (duban/supervision/receivers.py).
+    signals.milestone_changed.send(Task, task=task)
     return milestone
 
 

@@ -53,6 +53,7 @@ from duban.plans.forms import (
 )
 from duban.plans.models import Assignment, Milestone, Task
 from duban.plans.review import learn_from_lead
+from duban.supervision import access as report_access
 from duban.supervision.choices import NoticeLevel, NoticeStatus
 from duban.supervision.forms import NoticeIssueForm
 from duban.supervision.models import (
@@ -287,7 +288,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
     milestones = list(Milestone.objects.filter(task=task))
     evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("id"))
     reports = list(
-        access.visible_reports(user, ProgressReport.objects.filter(task=task))
+        report_access.visible_reports(user, ProgressReport.objects.filter(task=task))
         .select_related("unit", "submitted_by")
         .prefetch_related(evidence)
         .order_by("-period_end", "unit__sort_order")
@@ -496,7 +497,7 @@ def _cascade_context(user: Any, task: Task) -> dict[str, Any]:
                 continue  # another district's part: not shown, as its plan is not
             district = mine.plan.owner_unit
             rolled = (
-                access.visible_reports(user, ProgressReport.objects.filter(task=task))
+                report_access.visible_reports(user, ProgressReport.objects.filter(task=task))
                 .filter(unit=district)
                 .order_by("-period_end")
                 .first()

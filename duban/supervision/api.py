@@ -25,6 +25,7 @@ from duban.core.listing import (
 )
 from duban.plans import access
 from duban.plans.choices import Light
+from duban.supervision import access as report_access
 from duban.supervision import services
 from duban.supervision.choices import NoticeLevel, NoticeStatus, ReportStatus
 from duban.supervision.models import ClosureRequest, Notice, ProgressReport, WebhookEndpoint
@@ -120,8 +121,9 @@ class ReportViewSet(
 
     def get_queryset(self):
         qs = ProgressReport.objects.select_related("unit")
-        # The page's rule (plans/access.py): reports on visible tasks, no other unit's draft.
-        qs = access.visible_reports(self.request.user, qs)
+        # The page's rule (supervision/access.py): reports on visible tasks, no other
+        # unit's draft.
+        qs = report_access.visible_reports(self.request.user, qs)
         if self.action != "list":
             return qs
         f = checked_params(ReportFilterSerializer, self.request)

@@ -8,5 +8,6 @@ class SupervisionConfig(AppConfig):
     verbose_name = _("督查督办")
 
     def ready(self) -> None:
-        # Registers this app's background jobs (recompute_lights, run_chasing, send_email, deliver_webhook) with the queue.
-        from duban.supervision import cascade_remote, jobs, notify  # noqa: F401
+        # Registers this app's background jobs (recompute_lights, run_chasing, send_email,
+        # deliver_webhook) with the queue, and its receivers of plans' signals.
+        from duban.supervision import cascade_remote, jobs, notify, receivers  # noqa: F401

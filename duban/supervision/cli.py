@@ -118,14 +118,11 @@ def import_reports_command(
 
 def _find_unit(name: str) -> Any:
     from duban.org.models import Unit
+    from duban.org.unitnames import EXACT, LOOSE, match_unit
 
     name = name.strip()
-    unit = Unit.objects.filter(name=name).first() or Unit.objects.filter(short_name=name).first()
-    if unit is None:
-        # Aliases and loose spellings, by the same resolver the task book importer uses.
-        from duban.plans.taskbook import UnitResolver
-
-        unit = UnitResolver().resolve(name)
+    # Any unit by its exact name, else an active one spelled loosely, as in a task book.
+    unit = match_unit(name, mode=EXACT, units=Unit.objects.all()) or match_unit(name, mode=LOOSE)
     if unit is None:
         click.echo(f"错误：找不到单位“{name}”。", err=True)
         sys.exit(2)

@@ -67,7 +67,7 @@ from duban.supervision.models import (
     ReportingSchedule,
     SupervisionSettings,
 )
-from duban.supervision.periods import build_periods
+from duban.supervision.periods import DUE_LAG, build_periods
 from duban.supervision.workdays import ONE_DAY, WorkCalendar, load_calendar
 
 _TRANSLATED: dict[tuple[str | None, str], str] = {}
@@ -490,7 +490,7 @@ class _FactLoader:
     def due_periods(self, frequency: str, day: int, starts_on: dt.date, end: dt.date):
         """(period_end, due_date) of the periods due before today, oldest first, and the
         due date of the next one if it falls within a month (cached by schedule)."""
-        end = min(end, self.today + dt.timedelta(days=31))  # due dates trail report days
+        end = min(end, self.today + DUE_LAG)  # due dates trail report days
         key = (frequency, day, starts_on, end)
         found = self._period_cache.get(key)
         if found is None:

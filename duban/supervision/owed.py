@@ -30,7 +30,7 @@ from duban.supervision.models import (
     ReportingSchedule,
     SupervisionSettings,
 )
-from duban.supervision.periods import Period, schedule_periods
+from duban.supervision.periods import Period, periods_due_by
 from duban.supervision.workdays import load_calendar
 
 UNIT_ROLES = frozenset({Role.UNIT_LEADER, Role.CLERK})
@@ -136,17 +136,10 @@ def unit_sections(user: Any, *, today: dt.date | None = None) -> list[dict[str, 
             if role == "co" and not schedule.co_units_report:
                 continue
             try:
-                periods = schedule_periods(
-                    schedule,
-                    calendar=calendar,
-                    until=horizon + dt.timedelta(days=31),
-                    end=task.deadline,
-                )
+                periods = periods_due_by(schedule, horizon, calendar=calendar, end=task.deadline)
             except ValueError:
                 continue
             for period in periods:
-                if period.due_date > horizon:
-                    break
                 status = sent_status.get((task.pk, uid, period.period_end), "")
                 if status in SENT:
                     continue

@@ -27,6 +27,11 @@ from typing import Any, NamedTuple
 from duban.supervision.choices import Frequency
 from duban.supervision.workdays import ONE_DAY, WorkCalendar, load_calendar
 
+#: How far a due date may trail its report day: the rest days in between (the National Day
+#: week and its 调休 move a report due on 1 October to the 9th). Periods up to this much
+#: past a day include every one due by that day.
+DUE_LAG = dt.timedelta(days=31)
+
 
 class Period(NamedTuple):
     period_start: dt.date
@@ -126,6 +131,23 @@ def schedule_periods(
     )
 
 
+def periods_due_by(
+    schedule: Any,
+    day: dt.date,
+    *,
+    calendar: WorkCalendar | None = None,
+    end: dt.date | None = None,
+) -> list[Period]:
+    """The periods whose report is due on or before ``day``, oldest first: the one rule
+    the desk (what a unit owes), the chasing ladder and the demo use.
+
+    Due dates never go backwards from one period to the next, so this is a prefix of the
+    schedule's periods. Raises ``ValueError`` as :func:`schedule_periods` does.
+    """
+    periods = schedule_periods(schedule, calendar=calendar, until=day + DUE_LAG, end=end)
+    return [p for p in periods if p.due_date <= day]
+
+
 def due_periods(
     schedule: Any, today: dt.date, *, calendar: WorkCalendar | None = None
 ) -> list[Period]:
@@ -134,7 +156,4 @@ def due_periods(
     A report due today is listed (it is expected today); it becomes *missing* only from the
     next day on.
     """
-    calendar = calendar or load_calendar()
-    # A due date can be a few days after its report day (holidays), so look a little beyond.
-    periods = schedule_periods(schedule, calendar=calendar, until=today + dt.timedelta(days=31))
-    return [p for p in periods if p.due_date <= today]
+    return periods_due_by(schedule, today, calendar=calendar or load_calendar())

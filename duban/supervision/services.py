@@ -534,7 +534,7 @@ def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
     督办 notice once per red spell. Every notice is keyed by its event, so reruns add nothing.
     """
     from duban.supervision.models import ReportingSchedule
-    from duban.supervision.periods import schedule_periods
+    from duban.supervision.periods import periods_due_by
     from duban.supervision.workdays import load_calendar
 
     today = today or _today()
@@ -556,9 +556,7 @@ def run_chasing(*, today: dt.date | None = None) -> dict[str, int]:
         task = schedule.task
         lead_id = task.assignment.lead_unit_id
         try:
-            periods = schedule_periods(
-                schedule, calendar=calendar, until=horizon + dt.timedelta(days=31)
-            )
+            periods = periods_due_by(schedule, horizon, calendar=calendar)
         except ValueError:
             continue
         for period in periods:

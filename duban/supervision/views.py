@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from duban.core import downloads
 from duban.core.pages import guarded
 from duban.plans import access
+from duban.supervision import access as report_access
 from duban.supervision import ical, services
 from duban.supervision.models import Evidence
 
@@ -56,7 +57,7 @@ def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404
     if evidence.report is not None:
         # A draft's evidence is the draft's: hidden like the draft itself.
-        if not access.may_see_report(request.user, evidence.report):
+        if not report_access.may_see_report(request.user, evidence.report):
             raise Http404
     else:
         try:

@@ -6,8 +6,10 @@ the selected reports, and 催办 every unit with a late report; both go through
 :mod:`duban.supervision.services`. Everything is counted over what the user may see
 (:mod:`duban.plans.access`), with a fixed number of queries whatever the city's size.
 
-「领导批示即将到期」 counts the open leaders' instructions whose reply-by date falls
-within seven days (duban/instructions), one query, linked to their filtered list.
+The apps above supervision add their own items: each ``AppConfig`` with a ``workbench``
+hook (``workbench(user, today=…)`` returning :class:`WorkItem` rows) is asked, so this
+module imports none of them. 「领导批示即将到期」 comes that way from duban/instructions
+(one query over the instructions the user may see), as the chasing ladder's steps do.
 
 「本周将亮红灯」 is a forecast: the light rules evaluated on next Monday
 (:func:`~duban.supervision.lights.forecast_lights`) for the tasks that can turn red by
@@ -21,12 +23,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.instructions.services import DUE_SOON_DAYS, coming_due
 from duban.org.choices import Role
 from duban.plans import access
 from duban.plans.choices import WORKING_STATUSES, Light
@@ -238,18 +240,11 @@ def build_workbench(user: Any, *, today: dt.date | None = None) -> Workbench:
             WorkItem("returned", _("被退回待重报的报告"), returned, desk_url, _("去重报"))
         )
 
-    if is_office or is_leader or unit_roles:
-        # 领导批示 coming due: one count over the instructions the user may see (a unit's
-        # people: those their unit leads or co-handles), linked to the filtered list.
-        wb.items.append(
-            WorkItem(
-                "instructions",
-                _("{n} 天内到期的领导批示").format(n=DUE_SOON_DAYS),
-                coming_due(user, today=today),
-                reverse("instructions") + "?due=week",
-                _("去办理"),
-            )
-        )
+    # The apps above add their own items (the leaders' instructions coming due).
+    for config in apps.get_app_configs():
+        hook = getattr(config, "workbench", None)
+        if hook is not None:
+            wb.items.extend(hook(user, today=today))
     if is_office or is_leader or g.global_roles or unit_roles:
         wb.red_soon = _red_soon(user, today)
         wb.items.append(

@@ -2,7 +2,7 @@
 
 The probe's co-unit saw the lead unit's draft (status and text) on the task page and
 downloaded its evidence, while the API answered 404 for the same report. Page, download
-and API now share ``access.visible_reports``.
+and API now share ``supervision.access.visible_reports``.
 """
 
 # ruff: noqa: F811 - the shared fixtures are imported by name and used as arguments

@@ -121,13 +121,25 @@ def test_one_place_for_each_rule_that_once_drifted():
     assert holders('"零一二三四五六七八九"') == set()
     # Where uploads wait for the worker, and how their names are checked.
     assert holders('"uploads"') == {"duban/core/uploads.py"}
+    # Reading a year written digit by digit (二〇二六).
+    assert holders("_YEAR_DIGITS = ") == {"duban/extract/structure.py"}
+    # The zip-bomb guard of .docx, .ofd and .xlsx: one reading of the zip's directory.
+    assert holders(".flag_bits & 0x1") == {"duban/extract/zipguard.py"}
+    # Unit names as written → org units, exact or loose (the engine's rules stay in
+    # extract; the org's units meet them in one place).
+    engine = {p for p in holders("resolve_unit_name(") if not p.startswith("duban/extract/")}
+    assert engine == {"duban/org/unitnames.py"}
+    assert holders("short_name=name") == set()
+    # How far past a day to look for the periods due by it.
+    assert holders("days=31)") <= {"duban/supervision/periods.py", "duban/supervision/lights.py"}
 
 
 def test_the_office_gate_is_written_once():
     """Permission gates live in plans/access.py (issue "The house", point 4): pages and
     services ask it (is_office, reads_everything, may_report_for) instead of testing roles
-    themselves."""
+    themselves. The grants it reads are in org/grants.py, where two-factor asks whether a
+    user has office powers."""
     sources = _sources()
     for needle in ("Role.OFFICE in ", "Role.OFFICE not in ", "global_roles & "):
         holders = {path for path, text in sources.items() if needle in text}
-        assert holders <= {"duban/plans/access.py"}, (needle, holders)
+        assert holders <= {"duban/plans/access.py", "duban/org/grants.py"}, (needle, holders)

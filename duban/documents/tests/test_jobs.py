@@ -27,7 +27,7 @@ def test_a_new_token_keeps_only_a_plain_suffix():
 
 
 def test_a_job_whose_upload_is_gone_says_so(db, settings, tmp_path):
-    from duban.documents.jobs import extract_document_job
+    from duban.plans.jobs import extract_document_job
 
     settings.MEDIA_ROOT = tmp_path
     result = extract_document_job(upload="0" * 32 + ".txt", filename="report.txt")
@@ -36,8 +36,8 @@ def test_a_job_whose_upload_is_gone_says_so(db, settings, tmp_path):
 
 def test_a_job_for_a_vanished_plan_creates_nothing(db, settings, tmp_path):
     from duban.core import uploads
-    from duban.documents.jobs import extract_document_job
     from duban.documents.models import Document
+    from duban.plans.jobs import extract_document_job
 
     settings.MEDIA_ROOT = tmp_path
     token = uploads.new_token(".txt")

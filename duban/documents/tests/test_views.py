@@ -217,7 +217,7 @@ def test_a_waiting_scan_shows_its_progress_and_can_be_cancelled(office_client, m
 def test_a_scan_cancelled_between_two_pages_stores_nothing(
     office_client, media_root, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from duban.documents import jobs as document_jobs
+    from duban.plans import jobs as document_jobs
 
     upload(office_client, "扫描件.tif", scan_pages(3), date="2027-01-15")
     job = Job.objects.get(name="extract_document")

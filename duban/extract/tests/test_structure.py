@@ -6,7 +6,7 @@ import pytest
 
 from duban.extract.model import ParsedDocument
 from duban.extract.normalize import normalize
-from duban.extract.structure import cn_number, part_kind, structure
+from duban.extract.structure import cn_number, cn_year, part_kind, structure
 
 
 def parse(raw: str) -> ParsedDocument:
@@ -110,6 +110,23 @@ def test_part_kind(title: str, kind: str) -> None:
 )
 def test_cn_number(s: str, n: int | None) -> None:
     assert cn_number(s) == n
+
+
+@pytest.mark.parametrize(
+    ("s", "year"),
+    [
+        ("2026", 2026),
+        ("二〇二六", 2026),
+        ("二○二八", 2028),  # the zero as a circle
+        ("二零三零", 2030),
+        ("一九九九", 1999),
+        ("二十", None),  # a number, not a year written digit by digit
+        ("二〇二六年", None),
+        ("", None),
+    ],
+)
+def test_cn_year_is_the_one_reader_of_years(s: str, year: int | None) -> None:
+    assert cn_year(s) == year
 
 
 def test_appendix_after_the_speech_is_not_a_part() -> None:

@@ -86,6 +86,24 @@ def test_a_clerk_is_not_asked(client, units, required):
     assert client.get("/desk/").status_code == 200
 
 
+def test_a_district_office_is_asked_as_the_office_is(client, units, required):
+    # 区县督查室 runs its district's plans with the office's powers: a password alone is
+    # not enough there either. The district's plain clerk is still not asked.
+    from duban.org.models import Unit
+
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    create_user("js_office", password=PASSWORD, unit=district, role="district_office")
+    create_user("js_clerk", password=PASSWORD, unit=district, role="clerk")
+    log_in(client, "js_office")
+    response = client.get("/desk/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/")
+    api = client.get("/api/tasks/")
+    assert api.status_code == 403 and api.json()["error"]["code"] == "otp_required"
+    clerk = Client()
+    log_in(clerk, "js_clerk")
+    assert clerk.get("/desk/").status_code == 200
+
+
 def test_an_offsite_next_is_ignored(client, units, required):
     user = create_user("office", password=PASSWORD, unit=units["office"], role="office")
     device = TOTPDevice.objects.create(user=user, name="duban", confirmed=True)

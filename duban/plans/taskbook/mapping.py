@@ -8,10 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from duban.extract import times
-from duban.extract.units import Catalog as _Catalog
-from duban.extract.units import Unit as _CatalogUnit
-from duban.extract.units import resolve_unit_name
 from duban.org.models import Unit, User
+from duban.org.unitnames import LOOSE, UnitNames
 from duban.plans.taskbook.common import (
     COLUMN_BY_KEY,
     COLUMNS,
@@ -306,39 +304,14 @@ def split_units(text: str) -> list[str]:
     return out
 
 
-class UnitResolver:
-    """Unit names as written → org units, with the extraction engine's loose matching.
-
-    The org's active units are turned into an engine catalog once per import, so the same
-    rules that read 「市发改委」 in a report read it in a spreadsheet. Results are cached
-    per spelling: a 5,000-row book names the same few dozen units over and over.
-    """
-
-    def __init__(self) -> None:
-        units = list(Unit.objects.filter(is_active=True).order_by("sort_order", "id"))
-        self._by_name = {u.name: u for u in units}
-        self._catalog = _Catalog(
-            [
-                _CatalogUnit(
-                    name=u.name,
-                    short=u.short_name or u.name,
-                    aliases=[a for a in (u.aliases or []) if isinstance(a, str) and a.strip()],
-                    kind="other",
-                )
-                for u in units
-            ]
-        )
-        self._cache: dict[str, Unit | None] = {}
+class UnitResolver(UnitNames):
+    """Unit names as written in a spreadsheet → org units, matched loosely (the engine's
+    rules, as for a report: 「市发改委」 reads the same in both): :mod:`duban.org.unitnames`.
+    One per import; answers are kept per spelling, since a 5,000-row book names the same
+    few dozen units over and over."""
 
     def resolve(self, name: str) -> Unit | None:
-        if name in self._cache:
-            return self._cache[name]
-        found = resolve_unit_name(name, self._catalog)
-        if found is None and name.endswith("等") and len(name) > 2:
-            found = resolve_unit_name(name[:-1], self._catalog)
-        unit = self._by_name.get(found.name) if found is not None else None
-        self._cache[name] = unit
-        return unit
+        return self.match(name, mode=LOOSE)
 
 
 _LEADER_TITLES = re.compile(r"(?:同志|常务副市长|副市长|市长|副书记|书记|副主任|主任|秘书长)$")

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext
 
+from duban.extract.zipguard import ZipLimits, zip_problem
 from duban.plans.taskbook.common import (
     JSON_FORMAT,
     MAX_COLUMNS,
@@ -153,23 +154,26 @@ def _check_zip(zf: zipfile.ZipFile) -> None:
         if "ppt/presentation.xml" in names:
             raise TaskbookError("这是 PowerPoint 演示文稿，不是 Excel 工作簿。")
         raise TaskbookError("这是一个压缩包，不是 Excel 工作簿（缺少 xl/workbook.xml）。")
-    if len(infos) > ZIP_MAX_MEMBERS:
-        raise TaskbookError(f"工作簿结构异常（包含 {len(infos)} 个部件），已拒绝导入。")
-    total = 0
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise TaskbookError("工作簿设置了密码，无法读取；请取消密码并另存为 .xlsx 后再导入。")
-        total += info.file_size
-        if info.file_size > ZIP_RATIO_MIN_SIZE and info.file_size > ZIP_MAX_RATIO * max(
-            1, info.compress_size
-        ):
-            raise TaskbookError(
-                f"工作簿解压后异常膨胀（{info.filename} 压缩比超过 {ZIP_MAX_RATIO}:1），疑似恶意文件，已拒绝导入。"
-            )
-    if total > ZIP_MAX_TOTAL_FACTOR * _max_bytes():
+    limits = ZipLimits(
+        max_members=ZIP_MAX_MEMBERS,
+        max_ratio=ZIP_MAX_RATIO,
+        ratio_min_size=ZIP_RATIO_MIN_SIZE,
+        max_total=ZIP_MAX_TOTAL_FACTOR * _max_bytes(),
+    )
+    problem = zip_problem(zf, limits)
+    if problem is None:
+        return
+    if problem.kind == "members":
+        raise TaskbookError(f"工作簿结构异常（包含 {problem.count} 个部件），已拒绝导入。")
+    if problem.kind == "encrypted":
+        raise TaskbookError("工作簿设置了密码，无法读取；请取消密码并另存为 .xlsx 后再导入。")
+    if problem.kind == "ratio":
         raise TaskbookError(
-            f"工作簿解压后过大（{_mb(total)}），已拒绝导入；请删去无关工作表后再导入。"
+            f"工作簿解压后异常膨胀（{problem.member} 压缩比超过 {ZIP_MAX_RATIO}:1），疑似恶意文件，已拒绝导入。"
         )
+    raise TaskbookError(
+        f"工作簿解压后过大（{_mb(problem.total)}），已拒绝导入；请删去无关工作表后再导入。"
+    )
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")

@@ -8,7 +8,13 @@ import pytest
 
 from duban.plans.models import Task
 from duban.supervision.models import ReportingSchedule
-from duban.supervision.periods import Period, build_periods, due_periods, schedule_periods
+from duban.supervision.periods import (
+    Period,
+    build_periods,
+    due_periods,
+    periods_due_by,
+    schedule_periods,
+)
 from duban.supervision.workdays import WorkCalendar
 
 D = dt.date.fromisoformat
@@ -205,3 +211,24 @@ def test_due_periods_load_the_office_calendar(plan):
     assert due_periods(schedule, D("2025-11-25"))[-1].due_date == D("2025-11-25")
     CalendarDay.objects.create(date=D("2025-11-25"), is_workday=False)
     assert due_periods(schedule, D("2025-11-25")) == []
+
+
+@pytest.mark.django_db
+def test_periods_due_by_a_day_reach_past_it_for_due_dates_moved_by_holidays(plan):
+    # The desk's "due now and soon" and the chasing ladder's reminders both ask this.
+    task = Task.objects.create(plan=plan, code="1", text="x", deadline=D("2026-06-30"))
+    schedule = ReportingSchedule.objects.create(
+        task=task, frequency="monthly", day=1, starts_on=D("2025-08-01")
+    )
+    cal = WorkCalendar()
+    ends = lambda day, **kw: [  # noqa: E731
+        p.period_end for p in periods_due_by(schedule, D(day), calendar=cal, **kw)
+    ]
+    # The report of 1 October is due on the 9th (the National Day week and its 调休).
+    assert ends("2025-10-08") == [D("2025-08-01"), D("2025-09-01")]
+    assert ends("2025-10-09") == [D("2025-08-01"), D("2025-09-01"), D("2025-10-01")]
+    # ``end`` stands for the task's deadline when the caller has it already.
+    assert ends("2025-10-09", end=D("2025-09-30")) == [D("2025-08-01"), D("2025-09-01")]
+    assert periods_due_by(schedule, D("2025-11-03"), calendar=cal) == due_periods(
+        schedule, D("2025-11-03"), calendar=cal
+    )

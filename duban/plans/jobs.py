@@ -1,5 +1,9 @@
 """The ``extract_document`` job: read an uploaded report, store it, propose its tasks.
 
+It lives in plans, not documents, because it ends in a plan: documents (the files and
+what the engine learned from them) sit below plans, whose tasks point at their source
+document, and never import plans.
+
 The upload page keeps the raw bytes (duban/core/uploads.py) and enqueues this job;
 the worker (or the request itself when ``DUBAN_INLINE_JOBS`` is on) runs it. The job only
 calls services: ``ingest_document`` and then ``propose_plan`` (a new plan) or
