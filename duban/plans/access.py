@@ -196,10 +196,7 @@ def reads_everything(user: Any) -> bool:
 
 def may_report_for(user: Any, unit_id: int) -> bool:
     """Files reports for ``unit_id``: its leader or clerk, or the office (paper reports)."""
-    g = grants(user)
-    if Role.OFFICE in g.global_roles:
-        return True
-    return bool(g.unit_roles.get(unit_id, frozenset()) & {Role.UNIT_LEADER, Role.CLERK})
+    return Role.OFFICE in grants(user).global_roles or speaks_for_unit(user, unit_id)
 
 
 def speaks_for_unit(user: Any, unit_id: int) -> bool:
