@@ -10,7 +10,10 @@ secret both sides share, ``DUBAN_CASCADE_SECRET``. A delivery must carry
 
 So a captured delivery cannot be replayed later (the timestamp) nor twice within the
 window (the key). Errors: 401 for a missing or wrong signature (or no secret configured),
-400 for a stale timestamp, a missing key or a body that is not a ``task.cascaded`` event.
+400 for a stale timestamp, a missing key or a body that is not a ``task.cascaded`` or
+``task.withdrawn`` event. ``task.withdrawn`` (the city took the task away) cancels the
+received task and its sub-tasks; it answers 200, ``withdrawn`` false for a task this
+instance never received.
 """
 
 from __future__ import annotations
@@ -47,20 +50,26 @@ class _RawJSON(BaseParser):
 
 
 class CascadeInboundSerializer(serializers.Serializer):
-    event = serializers.CharField(help_text="task.cascaded")
+    event = serializers.CharField(help_text="task.cascaded or task.withdrawn")
     district = serializers.DictField(help_text="{id, name} in the city's instance")
-    plan = serializers.DictField(help_text="{id, title, year} in the city's instance")
+    plan = serializers.DictField(
+        required=False, help_text="{id, title, year} in the city's instance (task.cascaded)"
+    )
     task = serializers.DictField(
         help_text="{id, code, text, kind, start_date, deadline, deadline_text, "
         "target_value, measures}"
     )
-    report_to = serializers.CharField(help_text="the city's report route for this task")
+    report_to = serializers.CharField(
+        required=False, help_text="the city's report route for this task (task.cascaded)"
+    )
+    reason = serializers.CharField(required=False, help_text="why (task.withdrawn)")
 
 
 class CascadeReceivedSerializer(serializers.Serializer):
-    task = serializers.IntegerField()
-    plan = serializers.IntegerField()
+    task = serializers.IntegerField(allow_null=True)
+    plan = serializers.IntegerField(allow_null=True)
     created = serializers.BooleanField()
+    withdrawn = serializers.BooleanField()
 
 
 HEADERS = [
@@ -82,7 +91,9 @@ class CascadeInboundView(APIView):
         responses={
             201: CascadeReceivedSerializer,
             200: CascadeReceivedSerializer,
-            400: OpenApiResponse(description="stale timestamp, no key, not a task.cascaded"),
+            400: OpenApiResponse(
+                description="stale timestamp, no key, not a task.cascaded or task.withdrawn"
+            ),
             401: OpenApiResponse(description="missing or wrong signature"),
         },
         auth=[],
@@ -125,7 +136,7 @@ class CascadeInboundView(APIView):
             return error("invalid", _("请求体不是有效的 JSON。"), 400)
         try:
             with transaction.atomic():
-                answer = cascade_remote.receive_cascaded_task(payload)
+                answer = cascade_remote.receive(payload)
                 code = 201 if answer["created"] else 200
                 cascade_remote.remember_inbound(key, code, answer)
         except InputError as exc:

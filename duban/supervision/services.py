@@ -181,6 +181,8 @@ def submit_report(
     else:
         access.require(actor, "report", task)
         unit_id = access.acting_unit(actor, task, "report")
+    if task.status == TaskStatus.CANCELLED:
+        raise ValidationError(_("任务已撤销，不再报送。"))
     if not 0 <= int(percent) <= 100:
         raise ValidationError(_("完成进度应在 0 到 100 之间。"))
     if not progress.strip() and not draft:
@@ -783,8 +785,8 @@ def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
         return None
     # Read afresh: the caller's copy may predate the change being rolled up.
     carrier = Task.objects.select_related("plan__owner_unit").get(pk=carrier.pk)
-    if carrier.plan.owner_unit_id is None:
-        return None
+    if carrier.plan.owner_unit_id is None or carrier.status == TaskStatus.CANCELLED:
+        return None  # not a district's, or withdrawn by the city
     district = carrier.plan.owner_unit
     city_task = Task.objects.select_for_update().get(pk=carrier.upstream_id)
     lead, co = access.task_units(city_task)
