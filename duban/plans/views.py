@@ -96,6 +96,10 @@ EVENT_LABELS = {
     "cascade_updated": gettext_lazy("市级任务更新"),
     "cascade_progress_queued": gettext_lazy("区县进展待推送"),
     "plan_cascaded": gettext_lazy("分解到区县"),
+    "report_received_remote": gettext_lazy("区县系统远程报送"),
+    "task_cancelled": gettext_lazy("撤销任务"),
+    "cascade_withdrawn": gettext_lazy("市级任务撤回"),
+    "cascade_restored": gettext_lazy("市级任务恢复交办"),
 }
 ACTION_LABELS = {
     "create": gettext_lazy("新建"),

@@ -19,7 +19,7 @@ from duban.plans.audit_api import AuditViewSet
 from duban.plans.units_api import UnitAdminViewSet
 from duban.projects.api import ProjectViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
-from duban.supervision.cascade_api import CascadeInboundView
+from duban.supervision.cascade_api import CascadeInboundView, CascadeProgressView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("plans", PlanViewSet, basename="plan")
@@ -45,6 +45,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("cascade/inbound/", CascadeInboundView.as_view(), name="cascade-inbound"),
+    path("cascade/progress/", CascadeProgressView.as_view(), name="cascade-progress"),
     path("", include(router.urls)),
     # Whatever else is asked under /api/ gets the API's JSON 404, never the HTML page.
     re_path(r"^.*$", not_found),

@@ -10,9 +10,11 @@ signature with ``DUBAN_CASCADE_SECRET``, refuses stale timestamps and answers a 
 key with its first answer, then :func:`receive_cascaded_task` creates or updates the task
 in the district's plan. When that task's progress changes, :func:`push_progress` puts a
 report in the outbox, and the ``push_cascade_report`` job posts it to the city's
-``/api/tasks/<id>/report/`` with the district clerk's API token
-(``DUBAN_CASCADE_CITY_URL``, ``DUBAN_CASCADE_CITY_TOKEN``), the outbox key as its
-``Idempotency-Key``. Within one instance the roll-up is direct
+``/api/cascade/progress/`` with an API token of the district unit at the city
+(``DUBAN_CASCADE_CITY_URL``, ``DUBAN_CASCADE_CITY_TOKEN``), signed with
+``DUBAN_CASCADE_SECRET``, the outbox key as its ``Idempotency-Key``: the city files it
+as the district's report (cascade_api.py). The city's ``task.withdrawn`` cancels the
+task here and stops the pushes. Within one instance the roll-up is direct
 (``services.roll_up_to_city``); both share :func:`district_progress`.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -42,6 +45,7 @@ from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
 from duban.plans.models import Plan, Task
 from duban.supervision.choices import ReportStatus
 from duban.supervision.models import CascadeInbound, ProgressReport, RemoteTask, WebhookEndpoint
+from duban.supervision.notify import sign
 
 PUSH_TIMEOUT = 10
 EVENT = "task.cascaded"
@@ -352,16 +356,27 @@ def push_cascade_report_job(outbox: int) -> dict[str, Any]:
 
 def _push(message: OutboxMessage) -> dict[str, Any]:
     base, token = settings.DUBAN_CASCADE_CITY_URL, settings.DUBAN_CASCADE_CITY_TOKEN
-    if not base or not token:
-        raise PushError("DUBAN_CASCADE_CITY_URL / DUBAN_CASCADE_CITY_TOKEN not set")
-    url = f"{base}/api/tasks/{message.payload['city_task']}/report/"
+    secret = settings.DUBAN_CASCADE_SECRET
+    if not base or not token or not secret:
+        raise PushError(
+            "DUBAN_CASCADE_CITY_URL / DUBAN_CASCADE_CITY_TOKEN / DUBAN_CASCADE_SECRET not set"
+        )
+    url = f"{base}/api/cascade/progress/"
+    body = json.dumps(
+        {"city_task": message.payload["city_task"], **message.payload["body"]},
+        ensure_ascii=False,
+    ).encode("utf-8")
+    stamp = str(int(time.time()))
     request = urllib.request.Request(
         url,
-        data=json.dumps(message.payload["body"], ensure_ascii=False).encode("utf-8"),
+        data=body,
         headers={
             "Content-Type": "application/json; charset=utf-8",
             "Authorization": f"Token {token}",
             "Idempotency-Key": message.key,
+            "X-Duban-Timestamp": stamp,
+            # The district's own proof beside the token: the secret it shares with the city.
+            "X-Duban-Signature": sign(secret, stamp, body),
             "User-Agent": "duban-cascade/1",
         },
         method="POST",
