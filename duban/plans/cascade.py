@@ -238,13 +238,14 @@ def withdraw_from_districts(
     return withdrawn
 
 
-def after_assignment(task: Task, *, units: list[Unit], before: set[int], actor: Any) -> None:
-    """What a (re-)assignment means for the districts, in the assignment's transaction.
+def after_assignment(task: Task, *, units: list[Unit], before: set[int], actor: Any) -> set[int]:
+    """What a (re-)assignment means for this instance's districts, in the assignment's
+    transaction; the unit ids the task lost (for the remote districts' announcement).
 
     ``units`` are the task's units now (lead first), ``before`` the ids it had. A district
-    dropped from the task has its copy withdrawn; remote districts are told (new or
-    dropped). Nothing is read when no unit was dropped and none is a district, so the
-    hot path (a task book of thousands of rows assigned at once) pays no query here.
+    dropped from the task has its copy withdrawn. Nothing is read when no unit was
+    dropped, so the hot path (a task book of thousands of rows assigned at once) pays no
+    query here.
     """
     now = {u.pk for u in units}
     removed = before - now
@@ -252,6 +253,4 @@ def after_assignment(task: Task, *, units: list[Unit], before: set[int], actor: 
         withdraw_from_districts(
             task, keep=now, actor=actor, reason=_("市级任务已改派，不再由本区县承办。")
         )
-    from duban.supervision.cascade_remote import announce_assignment
-
-    announce_assignment(task, units, removed=removed)
+    return removed

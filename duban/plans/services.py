@@ -181,7 +181,11 @@ def assign_task(
         audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
         # A district dropped from the task has its copy withdrawn; a district on its own
         # instance (区县) is told with a signed webhook.
-        cascade.after_assignment(task, units=[lead_unit, *wanted], before=before, actor=actor)
+        units = [lead_unit, *wanted]
+        removed = cascade.after_assignment(task, units=units, before=before, actor=actor)
+        from duban.supervision.cascade_remote import announce_assignment
+
+        announce_assignment(task, units, removed=removed)
     return assignment
 
 
