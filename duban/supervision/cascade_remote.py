@@ -134,7 +134,23 @@ def _queue(task: Task, endpoint: WebhookEndpoint, payload: dict[str, Any], key: 
     return created
 
 
-def announce_assignment(task: Task, units: Iterable[Any], *, removed: Iterable[int] = ()) -> int:
+def district_endpoints(unit_ids: Iterable[int]) -> dict[int, WebhookEndpoint]:
+    """The active cascade endpoints of these units, by district (one query)."""
+    return {
+        e.district_id: e
+        for e in WebhookEndpoint.objects.filter(
+            is_active=True, district_id__in=set(unit_ids)
+        ).select_related("district")
+    }
+
+
+def announce_assignment(
+    task: Task,
+    units: Iterable[Any],
+    *,
+    removed: Iterable[int] = (),
+    endpoints: dict[int, WebhookEndpoint] | None = None,
+) -> int:
     """Queue ``task.cascaded`` for each remote district among the task's units (``units``,
     Unit rows: lead and co-units), and ``task.withdrawn`` for each one dropped from them
     (``removed``, ids).
@@ -143,16 +159,20 @@ def announce_assignment(task: Task, units: Iterable[Any], *, removed: Iterable[i
     is on the rows the caller already holds. The key carries a digest of the body and of
     the withdrawals so far: assigning again with the same content queues nothing, an
     edited task is sent again, and so is a task given back to a district it was taken
-    from.
+    from. ``endpoints`` (:func:`district_endpoints`), when the caller announces many tasks
+    at once (a task book's import), saves the look-up per task.
     """
     districts = {u.pk for u in units if u.kind == UnitKind.DISTRICT}
     removed = set(removed) - districts
     if not districts and not removed:
         return 0
     sent = 0
-    for endpoint in WebhookEndpoint.objects.filter(
-        is_active=True, district_id__in=districts | removed
-    ).select_related("district"):
+    if endpoints is None:
+        endpoints = district_endpoints(districts | removed)
+    for unit_id in sorted(districts | removed):
+        endpoint = endpoints.get(unit_id)
+        if endpoint is None:
+            continue
         if endpoint.district_id in removed:
             sent += _withdraw(task, endpoint, _("市级任务已改派，不再由本区县承办。"))
             continue

@@ -136,6 +136,7 @@ def commit_import(
             audit.write_all(entries)
             if on_progress is not None:
                 on_progress(min(start + BULK_BATCH, total), total)
+        _announce_to_remote_districts(preview.tasks, tasks)
         audit.record_event(
             plan,
             "taskbook_imported",
@@ -149,3 +150,26 @@ def commit_import(
         faults.pause("taskbook.commit")  # fault tests: every row written, none committed
     preview.committed = True
     return plan
+
+
+def _announce_to_remote_districts(drafts: list[Any], tasks: list[Task]) -> None:
+    """A district running its own duban gets the book's tasks assigned to it as
+    ``task.cascaded`` webhooks, as :func:`~duban.plans.services.assign_task` sends them:
+    one look-up for the whole book, and none unless a district is among its units."""
+    from duban.org.choices import UnitKind
+    from duban.supervision.cascade_remote import announce_assignment, district_endpoints
+
+    rows = [
+        (t, [d.lead_unit, *d.co_units])
+        for t, d in zip(tasks, drafts, strict=True)
+        if d.lead_unit is not None
+    ]
+    districts = {u.pk for _t, units in rows for u in units if u.kind == UnitKind.DISTRICT}
+    if not districts:
+        return
+    endpoints = district_endpoints(districts)
+    if not endpoints:
+        return
+    for task, units in rows:
+        if any(u.pk in endpoints for u in units):
+            announce_assignment(task, units, endpoints=endpoints)

@@ -295,3 +295,38 @@ def test_assigning_to_plain_units_never_looks_for_district_endpoints(db, units, 
     # The whole cost, savepoints included: the first assignment reads the actor's roles
     # and the assignment, writes it and two audit rows; a second reads the co-units too.
     assert (len(plain.captured_queries), len(again.captured_queries)) == (9, 11)
+
+
+def test_a_task_book_announces_its_remote_districts_tasks_with_one_look_up(
+    db, units, office_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from duban.plans import taskbook
+    from duban.plans.taskbook import commit_import, plan_import
+
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    WebhookEndpoint.objects.create(
+        name="金水区督办", kind="generic", url="http://127.0.0.1:9/api/cascade/inbound/",
+        secret=SECRET, district=district,
+    )  # fmt: skip
+    rows = [("1.1", "市商务局", []), ("1.2", "金水区", []), ("1.3", "市商务局", ["金水区"])]
+    book = json.dumps(
+        {
+            "format": taskbook.JSON_FORMAT, "version": taskbook.JSON_VERSION,
+            "title": "2026年工作要点", "year": 2026,
+            "tasks": [
+                {"code": c, "text": f"任务{c}", "lead_unit": lead, "co_units": co,
+                 "deadline": "2026-12-31"}
+                for c, lead, co in rows
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()  # fmt: skip
+    preview = plan_import(book, filename="book.json")
+    with CaptureQueriesContext(connection) as queries:
+        plan = commit_import(preview, actor=office_user)
+    sent = sorted(Task.objects.get(pk=task_id).code for _event, task_id in _hooks())
+    assert sent == ["1.2", "1.3"] and plan.tasks.count() == 3
+    assert len(_endpoint_queries(queries.captured_queries)) == 1
