@@ -297,9 +297,7 @@ def test_assigning_to_plain_units_never_looks_for_district_endpoints(db, units, 
     assert (len(plain.captured_queries), len(again.captured_queries)) == (9, 11)
 
 
-def test_a_task_book_announces_its_remote_districts_tasks_with_one_look_up(
-    db, units, office_user
-):
+def test_a_task_book_announces_its_remote_districts_tasks_with_one_look_up(db, units, office_user):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
