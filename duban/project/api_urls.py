@@ -17,7 +17,7 @@ from duban.instructions.api import InstructionViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
 from duban.plans.units_api import UnitAdminViewSet
-from duban.projects.api import ProjectViewSet
+from duban.projects.api import ProjectPhotoViewSet, ProjectViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
 from duban.supervision.cascade_api import CascadeInboundView, CascadeProgressView
 
@@ -37,6 +37,7 @@ router.register("assessments/releases", AssessmentReleaseViewSet, basename="asse
 router.register("assessments/objections", ObjectionViewSet, basename="assessment-objection")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("project-photos", ProjectPhotoViewSet, basename="project-photo")
 router.register("instructions", InstructionViewSet, basename="instruction")
 router.register("indicators", IndicatorViewSet, basename="indicator")
 
