@@ -128,6 +128,18 @@ def _key(task: Task, endpoint: WebhookEndpoint, kind: str) -> str:
 
 
 def _queue(task: Task, endpoint: WebhookEndpoint, payload: dict[str, Any], key: str) -> bool:
+    # The latest word wins: a task.cascaded still waiting (its delivery failing, say) when
+    # the task is withdrawn is never sent, nor a waiting withdrawal once the task is given
+    # back, so a late retry cannot undo the newer event at the district. Marked sent, with
+    # why, so the worker passes over them (core.outbox.deliver).
+    prefix = _key(task, endpoint, "")
+    withdrawn = _key(task, endpoint, "withdrawn:")
+    waiting = OutboxMessage.objects.filter(key__startswith=prefix, sent_at__isnull=True)
+    if payload["event"] == WITHDRAWN:
+        waiting = waiting.exclude(key__startswith=withdrawn)
+    else:
+        waiting = waiting.filter(key__startswith=withdrawn)
+    waiting.update(sent_at=timezone.now(), result={"superseded_by": payload["event"]})
     _message, created = outbox_module.add(
         OutboxMessage.Channel.WEBHOOK, key, {"endpoint": endpoint.pk, "payload": payload}
     )

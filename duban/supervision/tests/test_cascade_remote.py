@@ -328,3 +328,28 @@ def test_a_task_book_announces_its_remote_districts_tasks_with_one_look_up(db, u
     sent = sorted(Task.objects.get(pk=task_id).code for _event, task_id in _hooks())
     assert sent == ["1.2", "1.3"] and plan.tasks.count() == 3
     assert len(_endpoint_queries(queries.captured_queries)) == 1
+
+
+def test_a_waiting_delivery_is_superseded_by_the_newer_event(db, units, office_user):
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    WebhookEndpoint.objects.create(
+        name="金水区督办", kind="generic", url="http://127.0.0.1:9/api/cascade/inbound/",
+        secret=SECRET, district=district,
+    )  # fmt: skip
+    plan = Plan.objects.create(title="2026年工作要点", year=2026)
+    task = Task.objects.create(plan=plan, code="1.1", text="推进老旧小区改造")
+    assign_task(task, lead_unit=district, actor=office_user)  # not delivered yet (the
+    assign_task(task, lead_unit=units["sw"], actor=office_user)  # district is down)
+    cascaded, withdrawn = OutboxMessage.objects.filter(channel="webhook").order_by("id")
+    # The withdrawal waits; the cascade it overtook will never be sent after it.
+    assert cascaded.sent_at is not None and cascaded.result == {"superseded_by": "task.withdrawn"}
+    assert withdrawn.sent_at is None
+    assign_task(task, lead_unit=district, actor=office_user)  # given back before delivery
+    withdrawn.refresh_from_db()
+    assert withdrawn.result == {"superseded_by": "task.cascaded"}
+    waiting = OutboxMessage.objects.filter(channel="webhook", sent_at__isnull=True)
+    assert [m.payload["payload"]["event"] for m in waiting] == ["task.cascaded"]
+    # A delivered message is history: never marked.
+    OutboxMessage.objects.filter(pk=waiting.get().pk).update(sent_at=cascaded.sent_at)
+    assign_task(task, lead_unit=units["sw"], actor=office_user)
+    assert OutboxMessage.objects.filter(result__superseded_by__isnull=False).count() == 2
