@@ -173,3 +173,21 @@ def test_the_api_cancels_with_a_reason(client, world, split):
     assert _statuses(split["mine"]) == [TaskStatus.CANCELLED]
     again = client.post(f"/api/tasks/{city.pk}/cancel/", {"text": "不再实施"})
     assert again.status_code == 400 and "已撤销" in again.json()["error"]["message"]
+
+
+def test_the_task_page_cancels_with_a_reason(client, world, split):
+    city = world["tasks"]["js"]
+    url = f"/tasks/{city.pk}/"
+    client.force_login(world["users"]["js_office"])
+    assert 'class="task-cancel"' not in client.get(url).content.decode()
+    assert client.post(f"/tasks/{city.pk}/cancel/", {"reason": "越权"}).status_code == 403
+    client.force_login(world["users"]["office"])
+    assert f'action="/tasks/{city.pk}/cancel/"' in client.get(url).content.decode()
+    empty = client.post(f"/tasks/{city.pk}/cancel/", {"reason": " "}, follow=True)
+    assert "撤销任务时请写明原因" in empty.content.decode()
+    assert _statuses(city, split["mine"]) == [TaskStatus.CONFIRMED] * 2
+    done = client.post(f"/tasks/{city.pk}/cancel/", {"reason": "不再实施"}, follow=True)
+    assert done.redirect_chain[-1][0] == url
+    page = done.content.decode()
+    assert "任务已撤销" in page and 'class="task-cancel"' not in page
+    assert _statuses(city, split["mine"]) == [TaskStatus.CANCELLED] * 2
