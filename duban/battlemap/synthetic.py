@@ -270,6 +270,8 @@ def build_dataset(
                     submitted,
                     k % 9 == 0,
                     "",
+                    "",
+                    "",
                 )
 
     n_reports = _raw_insert(
@@ -292,6 +294,8 @@ def build_dataset(
             "submitted_at",
             "is_late",
             "return_reason",
+            "remote_source",
+            "remote_signature",
         ),
         report_rows(),
     )

@@ -45,7 +45,7 @@ from duban.bulletins.models import Bulletin
 from duban.core import audit
 from duban.org.models import Unit
 from duban.plans import access
-from duban.plans.choices import NOT_CONFIRMED_STATUSES, Light, TaskStatus
+from duban.plans.choices import UNCOUNTED_STATUSES, Light, TaskStatus
 from duban.plans.models import Plan, Task
 from duban.supervision.choices import NoticeLevel, ReportStatus
 from duban.supervision.models import Notice, ProgressReport
@@ -56,7 +56,7 @@ RED_POINTS = 10
 FORMULA = "得分 = 50 × 完成率 + 40 × 按时报送率 + 10 × (1 − 红灯任务数 ÷ 牵头任务数)"
 
 # Tasks that are not (yet) the unit's responsibility.
-_NOT_COUNTED = NOT_CONFIRMED_STATUSES
+_NOT_COUNTED = UNCOUNTED_STATUSES
 # A report counts as delivered once it has left the clerk's hands.
 _DELIVERED = (ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED)
 

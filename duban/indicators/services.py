@@ -26,7 +26,7 @@ from duban.indicators.choices import LOWER_IS_BETTER, IndicatorKind, Qualifier
 from duban.indicators.models import MONTHS, Indicator, IndicatorMonth, PeerValue
 from duban.indicators.reading import read_target
 from duban.plans import access
-from duban.plans.choices import NOT_CONFIRMED_STATUSES, TaskKind
+from duban.plans.choices import UNCOUNTED_STATUSES, TaskKind
 from duban.plans.models import Assignment, Task
 
 #: The tolerance a 「左右」 (about) target gets by default, in percent of the plan.
@@ -301,7 +301,7 @@ def create_indicator(
 def candidate_tasks(plan: Any = None, *, kind: str | None = None) -> QuerySet:
     """Tasks with a target and no indicator yet: those whose ``target_value`` the engine
     or the task book filled in, and the report's indicator tasks (主要预期目标)."""
-    qs = Task.objects.filter(indicator__isnull=True).exclude(status__in=NOT_CONFIRMED_STATUSES)
+    qs = Task.objects.filter(indicator__isnull=True).exclude(status__in=UNCOUNTED_STATUSES)
     if plan is not None:
         qs = qs.filter(plan=plan)
     if kind is not None:

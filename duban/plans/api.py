@@ -702,6 +702,17 @@ class TaskViewSet(
         learn_from_lead(task, data.validated_data["lead_unit"])
         return Response(TaskSerializer(Task.objects.get(pk=task.pk)).data)
 
+    @extend_schema(request=TextSerializer, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """撤销 a live task (office), ``text`` the reason: it stays on record, counts nowhere,
+        and every district's copy is withdrawn (docs/cascade.md)."""
+        task = self.get_object("edit")
+        data = TextSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.cancel_task(task, actor=request.user, reason=data.validated_data["text"])
+        return Response(self._fresh(task))
+
     @extend_schema(
         request=ReportInputSerializer,
         parameters=[idempotency.PARAMETER],

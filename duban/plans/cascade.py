@@ -8,6 +8,12 @@ on, each linked to its city task (``Task.upstream``). The district office
 district with the ordinary services; :mod:`duban.plans.access` gives it the office's
 powers there and nowhere else. Progress flows back up in
 :func:`duban.supervision.services.roll_up_to_city`.
+
+When the city takes a task away from a district (assigns it elsewhere, drops the district
+from its units, or cancels it), :func:`withdraw_from_districts` marks the district's copy
+and its departments' sub-tasks cancelled (撤回): they stay on record, audited, and count
+nowhere. A district on its own instance is told with a ``task.withdrawn`` webhook
+(duban/supervision/cascade_remote.py).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from duban.core.errors import InputError
 from duban.org.choices import UnitKind
 from duban.org.models import Unit
 from duban.plans import access
-from duban.plans.choices import PlanStatus, TaskStatus
+from duban.plans.choices import UNCOUNTED_STATUSES, PlanStatus, TaskStatus
 from duban.plans.models import Plan, Task
 
 # The fields a district task copies from its city task, and keeps in step on a re-run.
@@ -88,7 +94,7 @@ def city_tasks_for(city_plan: Plan, district: Unit) -> QuerySet:
         city_plan.tasks.filter(
             Q(assignment__lead_unit_id__in=family) | Q(assignment__co_units__in=family)
         )
-        .exclude(status__in=(TaskStatus.PROPOSED, TaskStatus.REJECTED))
+        .exclude(status__in=UNCOUNTED_STATUSES)
         .values("pk")
     )
     return Task.objects.filter(pk__in=ids).order_by("sort_order", "id")
@@ -140,7 +146,13 @@ def cascade_to_district(city_plan: Plan, district: Unit, *, actor: Any) -> Casca
                 created += 1
                 continue
             changed = [f for f in COPIED if getattr(mine, f) != getattr(city_task, f)]
-            if changed:
+            restored = mine.status == TaskStatus.CANCELLED
+            if restored:
+                # Withdrawn earlier, the district's again: back in its plan (its old
+                # sub-tasks stay withdrawn; the district splits the task anew).
+                mine.status = TaskStatus.CONFIRMED
+                audit.record_event(mine, "cascade_restored", data={"city_task": city_task.pk})
+            if changed or restored:
                 for f in changed:
                     setattr(mine, f, getattr(city_task, f))
                 mine.save()
@@ -169,3 +181,76 @@ def breakdown(city_task: Task) -> list[Task]:
             "plan__owner_unit__sort_order", "id"
         )
     )
+
+
+# -- withdrawal (撤回) --------------------------------------------------------------------------
+
+
+def task_tree(task: Task) -> list[Task]:
+    """The task and every sub-task below it, the task first (one query per level)."""
+    tree, level = [task], [task.pk]
+    while level:
+        children = list(
+            Task.objects.filter(parent_id__in=level).exclude(pk__in=[t.pk for t in tree])
+        )
+        tree.extend(children)
+        level = [c.pk for c in children]
+    return tree
+
+
+def cancel_tree(task: Task, *, event: str, reason: str, data: dict[str, Any]) -> int:
+    """Mark the task and its sub-tasks cancelled, each saved (audited); the event on the
+    task. The caller holds the transaction and the actor. The number cancelled."""
+    n = 0
+    for node in task_tree(task):
+        if node.status != TaskStatus.CANCELLED:
+            node.status = TaskStatus.CANCELLED
+            node.save()
+            n += 1
+    audit.record_event(task, event, note=reason, data={**data, "cancelled": n})
+    return n
+
+
+def withdraw_from_districts(
+    city_task: Task, *, keep: set[int], actor: Any, reason: str
+) -> list[Task]:
+    """撤回: withdraw the district copies of ``city_task`` whose district (or one of its
+    departments) is no longer among ``keep``, the task's units now (empty: all of them).
+
+    Called inside the city's service (assign, cancel), in its transaction.
+    """
+    copies = list(
+        city_task.downstream.exclude(status=TaskStatus.CANCELLED).select_related("plan__owner_unit")
+    )
+    withdrawn = []
+    with audit.acting_as(actor):
+        for copy in copies:
+            district = copy.plan.owner_unit
+            if district is None or (keep and unit_family(district) & keep):
+                continue
+            cancel_tree(
+                copy,
+                event="cascade_withdrawn",
+                reason=reason,
+                data={"city_task": city_task.pk, "district": district.pk},
+            )
+            withdrawn.append(copy)
+    return withdrawn
+
+
+def after_assignment(task: Task, *, units: list[Unit], before: set[int], actor: Any) -> set[int]:
+    """What a (re-)assignment means for this instance's districts, in the assignment's
+    transaction; the unit ids the task lost (for the remote districts' announcement).
+
+    ``units`` are the task's units now (lead first), ``before`` the ids it had. A district
+    dropped from the task has its copy withdrawn. Nothing is read when no unit was
+    dropped, so the hot path (a task book of thousands of rows assigned at once) pays no
+    query here.
+    """
+    now = {u.pk for u in units}
+    removed = before - now
+    if removed:
+        withdraw_from_districts(
+            task, keep=now, actor=actor, reason=_("市级任务已改派，不再由本区县承办。")
+        )
+    return removed

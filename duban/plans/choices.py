@@ -17,15 +17,18 @@ class TaskStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("推进中")
     CLOSURE_REQUESTED = "closure_requested", _("申请销号")
     CLOSED = "closed", _("已办结")
+    # 撤销 by the office, or withdrawn (撤回) from a district when the city took the task
+    # away from it: kept on record, counted nowhere, owed no report.
+    CANCELLED = "cancelled", _("已撤销")
 
 
 #: Tasks being worked on: confirmed, not yet asking for closure; reports are owed on them.
 #: The one definition (the desk, the workbench, the services and the report sheets use it).
 WORKING_STATUSES = (TaskStatus.CONFIRMED, TaskStatus.IN_PROGRESS)
-#: Tasks nobody is responsible for (yet): the engine's proposals and the rejected ones.
-NOT_CONFIRMED_STATUSES = (TaskStatus.PROPOSED, TaskStatus.REJECTED)
 #: Every task of a confirmed plan, done or not: what the battle map counts.
 COUNTED_STATUSES = (*WORKING_STATUSES, TaskStatus.CLOSURE_REQUESTED, TaskStatus.CLOSED)
+#: Tasks that are not (or no longer) part of the plan's work: never lit, never counted.
+UNCOUNTED_STATUSES = (TaskStatus.PROPOSED, TaskStatus.REJECTED, TaskStatus.CANCELLED)
 
 
 class TaskKind(models.TextChoices):

@@ -14,12 +14,13 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from duban.core import audit
 from duban.core.errors import InputError
 from duban.documents.models import Document
 from duban.org.models import Unit
-from duban.plans import access, signals
+from duban.plans import access, cascade, signals
 from duban.plans.cascade import unit_family
 from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
 from duban.plans.models import Assignment, FrameworkNode, Milestone, Plan, Task
@@ -160,25 +161,53 @@ def assign_task(
     with audit.acting_as(actor):
         now = timezone.now()
         assignment = Assignment.objects.filter(task=task).first()
+        before: set[int] = set()  # the task's units until now
+        old_co: list[int] = []
         if assignment is None:
             # One insert with every field: importing a 5,000-row book assigns 5,000 tasks.
             assignment = Assignment.objects.create(
                 task=task, lead_unit=lead_unit, leader_in_charge=leader, assigned_at=now
             )
         else:
+            old_co = list(assignment.co_units.values_list("pk", flat=True))
+            before = {assignment.lead_unit_id, *old_co}
             assignment.lead_unit = lead_unit
             assignment.leader_in_charge = leader
             assignment.assigned_at = now
             assignment.save()
         wanted = [u for u in co_units if u.pk != lead_unit.pk]
-        if wanted or assignment.co_units.exists():
+        if wanted or old_co:
             assignment.co_units.set(wanted)
         audit.record_event(task, "task_assigned", data={"lead_unit": str(lead_unit)})
-        # Supervision sends it to a district on its own instance (区县) as a webhook.
-        signals.task_assigned.send(
-            Task, task=task, unit_ids={lead_unit.pk, *(u.pk for u in wanted)}
-        )
+        # A district dropped from the task has its copy withdrawn; supervision tells a
+        # district on its own instance (区县) with a signed webhook.
+        units = [lead_unit, *wanted]
+        removed = cascade.after_assignment(task, units=units, before=before, actor=actor)
+        signals.task_assigned.send(Task, task=task, units=units, removed=removed)
     return assignment
+
+
+@transaction.atomic
+def cancel_task(task: Task, *, actor: Any, reason: str) -> Task:
+    """撤销: the office takes a live task out of its plan, with a reason.
+
+    The task and its sub-tasks stay on record, cancelled: no light, no report owed, not
+    counted. Every district's copy is withdrawn (撤回), on this instance or a remote one.
+    """
+    access.require(actor, "edit", task)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError(gettext("撤销任务时请写明原因。"))
+    if task.status == TaskStatus.CANCELLED:
+        raise InputError(gettext("任务已撤销。"))
+    if task.status == TaskStatus.CLOSED:
+        raise InputError(gettext("任务已办结，不能撤销。"))
+    with audit.acting_as(actor):
+        cascade.cancel_tree(task, event="task_cancelled", reason=reason, data={})
+        cascade.withdraw_from_districts(task, keep=set(), actor=actor, reason=reason)
+        lead, co = access.task_units(task)
+        signals.task_cancelled.send(Task, task=task, unit_ids={lead, *co} - {None}, reason=reason)
+    return task
 
 
 EDITABLE = ("text", "deadline", "deadline_text", "measures", "target_value")

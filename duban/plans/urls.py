@@ -10,6 +10,7 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task-edit"),
     path("tasks/<int:pk>/assign/", views.task_assign, name="task-assign"),
+    path("tasks/<int:pk>/cancel/", views.task_cancel, name="task-cancel"),
     path("tasks/<int:pk>/milestones/", views.task_milestones, name="task-milestones"),
     path("tasks/<int:pk>/reporting/", views.task_reporting, name="task-reporting"),
     path("tasks/<int:pk>/comment/", views.task_comment, name="task-comment"),

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.core import pagecache
+from duban.core.errors import InputError
 from duban.core.models import AuditEntry, ConflictError
 from duban.core.pages import (
     check_version,
@@ -97,6 +98,10 @@ EVENT_LABELS = {
     "cascade_updated": gettext_lazy("市级任务更新"),
     "cascade_progress_queued": gettext_lazy("区县进展待推送"),
     "plan_cascaded": gettext_lazy("分解到区县"),
+    "report_received_remote": gettext_lazy("区县系统远程报送"),
+    "task_cancelled": gettext_lazy("撤销任务"),
+    "cascade_withdrawn": gettext_lazy("市级任务撤回"),
+    "cascade_restored": gettext_lazy("市级任务恢复交办"),
 }
 ACTION_LABELS = {
     "create": gettext_lazy("新建"),
@@ -595,6 +600,22 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, str(exc))
         return render_task(request, task, status=400, edit_form=form)
     messages.success(request, _("任务已保存。"))
+    return _back(task)
+
+
+@guarded
+@require_POST
+def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """撤销 a task (the office), with a reason; every district's copy is withdrawn."""
+    from duban.plans.services import cancel_task
+
+    task = _load_task(request.user, pk, "edit")
+    try:
+        cancel_task(task, actor=request.user, reason=request.POST.get("reason", ""))
+    except InputError as exc:
+        messages.error(request, str(exc))
+        return _back(task)
+    messages.success(request, _("任务已撤销，区县承接的任务随之撤回。"))
     return _back(task)
 
 

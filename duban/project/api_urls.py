@@ -17,9 +17,9 @@ from duban.instructions.api import InstructionViewSet
 from duban.plans.api import PlanViewSet, TaskViewSet
 from duban.plans.audit_api import AuditViewSet
 from duban.plans.units_api import UnitAdminViewSet
-from duban.projects.api import ProjectViewSet
+from duban.projects.api import ProjectPhotoViewSet, ProjectViewSet
 from duban.supervision.api import ClosureViewSet, NoticeViewSet, ReportViewSet, WebhookViewSet
-from duban.supervision.cascade_api import CascadeInboundView
+from duban.supervision.cascade_api import CascadeInboundView, CascadeProgressView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("plans", PlanViewSet, basename="plan")
@@ -37,6 +37,7 @@ router.register("assessments/releases", AssessmentReleaseViewSet, basename="asse
 router.register("assessments/objections", ObjectionViewSet, basename="assessment-objection")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("project-photos", ProjectPhotoViewSet, basename="project-photo")
 router.register("instructions", InstructionViewSet, basename="instruction")
 router.register("indicators", IndicatorViewSet, basename="indicator")
 
@@ -45,6 +46,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("cascade/inbound/", CascadeInboundView.as_view(), name="cascade-inbound"),
+    path("cascade/progress/", CascadeProgressView.as_view(), name="cascade-progress"),
     path("", include(router.urls)),
     # Whatever else is asked under /api/ gets the API's JSON 404, never the HTML page.
     re_path(r"^.*$", not_found),

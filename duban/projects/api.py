@@ -190,6 +190,22 @@ class MonthInputSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), required=False)
 
 
+class LedgerImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="the customary ledger workbook (.xlsx)")
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class LedgerImportResultSerializer(serializers.Serializer):
+    summary = serializers.CharField()
+    year = serializers.IntegerField()
+    projects = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    months = serializers.IntegerField()
+    committed = serializers.BooleanField()
+
+
 class ProjectFilterSerializer(serializers.Serializer):
     """The list's filters; a bad value is a 400, never a 500 or a silent no-op."""
 
@@ -324,8 +340,74 @@ class ProjectViewSet(
 
         return idempotency.once(request, enter)
 
+    @extend_schema(
+        request={"multipart/form-data": LedgerImportSerializer},
+        responses={200: LedgerImportResultSerializer, 201: LedgerImportResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    @idempotency.idempotent
+    def import_ledger(self, request: Request) -> Response:
+        """The customary ledger workbook (office), as on the import page: every row
+        checked, then all written or nothing. ``dry_run`` answers what would happen and
+        writes nothing; row errors are a 400 listing each row and column."""
+        from duban.plans import access
+        from duban.plans.taskbook import TaskbookError
+        from duban.projects import ledger as ledger_file
+
+        access.require_office(request.user, "import_projects")
+        data = LedgerImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        upload = v["file"]
+        try:
+            result = ledger_file.read_ledger(upload, year=v["year"], filename=upload.name)
+        except TaskbookError as exc:
+            raise InputError(str(exc)) from exc
+        if result.errors:
+            return Response(
+                {
+                    "error": {
+                        "code": "invalid",
+                        "message": result.summary(),
+                        "rows": [e.to_dict() for e in result.errors[:200]],
+                    }
+                },
+                status=400,
+            )
+        answer = {"summary": result.summary(), "year": result.year, "projects": len(result.rows)}
+        if not v["dry_run"]:
+            try:
+                ledger_file.commit_ledger(result, actor=request.user)
+            except TaskbookError as exc:
+                raise InputError(str(exc)) from exc
+        answer.update(
+            created=result.created,
+            updated=result.updated,
+            months=result.months,
+            committed=result.committed,
+        )
+        return Response(answer, status=201 if result.committed else 200)
+
     @extend_schema(responses=SectorSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
     def sectors(self, request: Request) -> Response:
         """The 板块 list (ids for ``sector``), in order."""
         return Response(SectorSerializer(services.sectors(), many=True).data)
+
+
+class ProjectPhotoViewSet(viewsets.ViewSet):
+    """A month's photo by its id (the ids are in a project's ``months[].photos``)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        """Delete the photo (the project's unit or the office): audited, and the file
+        leaves storage. A photo of a project the user cannot see is 404, as the project."""
+        from duban.core.errors import NotFound
+        from duban.projects.models import ProjectPhoto
+
+        found = ProjectPhoto.objects.select_related("progress").filter(pk=object_id(pk)).first()
+        if found is None:
+            raise NotFound()
+        services.get_project(request.user, found.progress.project_id)
+        services.delete_photo(found, actor=request.user)
+        return Response(status=204)

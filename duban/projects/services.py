@@ -433,6 +433,27 @@ def record_month(
     return row, created
 
 
+def delete_photo(photo: ProjectPhoto, *, actor: Any) -> None:
+    """Remove a month's photo (the project's unit or the office), audited; the file leaves
+    storage once the deletion is committed, so a rolled-back one keeps its file."""
+    project = photo.progress.project
+    if actor is not None and not may_enter(actor, project):
+        if not visible_projects(actor).filter(pk=project.pk).exists():
+            raise NotFound()
+        raise access.NotAllowed("delete_project_photo")
+    storage, name = photo.file.storage, photo.file.name
+    with transaction.atomic(), audit.acting_as(actor):
+        month = photo.progress.month
+        photo.delete()  # the row's own "delete" entry, with what it was
+        audit.record_event(
+            project,
+            "project_photo_deleted",
+            note=photo.name,
+            data={"month": month, "photo": photo.name, "sha256": photo.sha256},
+        )
+        transaction.on_commit(lambda: storage.delete(name))
+
+
 # -- completion ----------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("export.xlsx", views.export, name="projects-export"),
     path("import/", views.import_ledger, name="projects-import"),
     path("photos/<int:pk>/", views.photo, name="project-photo"),
+    path("photos/<int:pk>/delete/", views.delete_photo, name="project-photo-delete"),
     path("<int:pk>/", views.project_detail, name="project-detail"),
     path("<int:pk>/edit/", views.project_edit, name="project-edit"),
     path("<int:pk>/months/", views.enter_month, name="project-month"),

@@ -113,6 +113,7 @@ def _detail(
             "done": months[-1]["cumulative"] if months else services.ZERO,
             "rate": months[-1]["rate"] if months else None,
             "month_form": month_form if enter else None,
+            "enter": enter,
             "office": services.may_edit(request.user),
         },
         status=status,
@@ -266,6 +267,19 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotFound()
     services.get_project(request.user, found.progress.project_id)
     return downloads.attachment(found.file.open("rb"), found.name)
+
+
+@guarded
+@require_POST
+def delete_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """删除 a month's photo (the project's unit or the office), back to the project."""
+    found = ProjectPhoto.objects.select_related("progress").filter(pk=object_id(pk)).first()
+    if found is None:
+        raise NotFound()
+    project = services.get_project(request.user, found.progress.project_id, "enter")
+    services.delete_photo(found, actor=request.user)
+    messages.success(request, _("已删除照片“{name}”。").format(name=found.name))
+    return HttpResponseRedirect(reverse("project-detail", args=[project.pk]))
 
 
 @guarded

@@ -39,7 +39,7 @@ class ReportSerializer(serializers.ModelSerializer):
         fields = [
             "id", "task", "unit", "unit_name", "period_start", "period_end", "due_date",
             "status", "percent", "progress", "problems", "next_steps", "coordination_request",
-            "submitted_at", "is_late", "return_reason", "version",
+            "submitted_at", "is_late", "return_reason", "version", "remote_source",
         ]  # fmt: skip
         read_only_fields = fields
 

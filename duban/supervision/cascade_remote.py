@@ -10,9 +10,11 @@ signature with ``DUBAN_CASCADE_SECRET``, refuses stale timestamps and answers a 
 key with its first answer, then :func:`receive_cascaded_task` creates or updates the task
 in the district's plan. When that task's progress changes, :func:`push_progress` puts a
 report in the outbox, and the ``push_cascade_report`` job posts it to the city's
-``/api/tasks/<id>/report/`` with the district clerk's API token
-(``DUBAN_CASCADE_CITY_URL``, ``DUBAN_CASCADE_CITY_TOKEN``), the outbox key as its
-``Idempotency-Key``. Within one instance the roll-up is direct
+``/api/cascade/progress/`` with an API token of the district unit at the city
+(``DUBAN_CASCADE_CITY_URL``, ``DUBAN_CASCADE_CITY_TOKEN``), signed with
+``DUBAN_CASCADE_SECRET``, the outbox key as its ``Idempotency-Key``: the city files it
+as the district's report (cascade_api.py). The city's ``task.withdrawn`` cancels the
+task here and stops the pushes. Within one instance the roll-up is direct
 (``services.roll_up_to_city``); both share :func:`district_progress`.
 """
 
@@ -21,8 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -36,13 +40,16 @@ from duban.core.errors import InputError
 from duban.core.jobs import job
 from duban.core.language import in_site_language
 from duban.core.models import OutboxMessage
+from duban.org.choices import UnitKind
 from duban.plans.choices import PlanStatus, TaskKind, TaskStatus
 from duban.plans.models import Plan, Task
 from duban.supervision.choices import ReportStatus
 from duban.supervision.models import CascadeInbound, ProgressReport, RemoteTask, WebhookEndpoint
+from duban.supervision.notify import sign
 
 PUSH_TIMEOUT = 10
 EVENT = "task.cascaded"
+WITHDRAWN = "task.withdrawn"
 
 
 # -- the district's progress, as text --------------------------------------------------------
@@ -116,29 +123,101 @@ def cascaded_payload(task: Task, district: Any) -> dict[str, Any]:
     }
 
 
-def announce_assignment(task: Task, unit_ids: set[int]) -> int:
-    """Queue ``task.cascaded`` for each remote district among the task's units (lead and
-    co-units, ``unit_ids``); one query when there is none.
+def _key(task: Task, endpoint: WebhookEndpoint, kind: str) -> str:
+    return f"cascade:{task.pk}:hook:{endpoint.pk}:{kind}"
 
-    The key carries a digest of the body: assigning again with the same content queues
-    nothing; an edited task is sent again.
+
+def _queue(task: Task, endpoint: WebhookEndpoint, payload: dict[str, Any], key: str) -> bool:
+    # The latest word wins: a task.cascaded still waiting (its delivery failing, say) when
+    # the task is withdrawn is never sent, nor a waiting withdrawal once the task is given
+    # back, so a late retry cannot undo the newer event at the district. Marked sent, with
+    # why, so the worker passes over them (core.outbox.deliver).
+    prefix = _key(task, endpoint, "")
+    withdrawn = _key(task, endpoint, "withdrawn:")
+    waiting = OutboxMessage.objects.filter(key__startswith=prefix, sent_at__isnull=True)
+    if payload["event"] == WITHDRAWN:
+        waiting = waiting.exclude(key__startswith=withdrawn)
+    else:
+        waiting = waiting.filter(key__startswith=withdrawn)
+    waiting.update(sent_at=timezone.now(), result={"superseded_by": payload["event"]})
+    _message, created = outbox_module.add(
+        OutboxMessage.Channel.WEBHOOK, key, {"endpoint": endpoint.pk, "payload": payload}
+    )
+    return created
+
+
+def district_endpoints(unit_ids: Iterable[int]) -> dict[int, WebhookEndpoint]:
+    """The active cascade endpoints of these units, by district (one query)."""
+    return {
+        e.district_id: e
+        for e in WebhookEndpoint.objects.filter(
+            is_active=True, district_id__in=set(unit_ids)
+        ).select_related("district")
+    }
+
+
+def announce_assignment(
+    task: Task,
+    units: Iterable[Any],
+    *,
+    removed: Iterable[int] = (),
+    endpoints: dict[int, WebhookEndpoint] | None = None,
+) -> int:
+    """Queue ``task.cascaded`` for each remote district among the task's units (``units``,
+    Unit rows: lead and co-units), and ``task.withdrawn`` for each one dropped from them
+    (``removed``, ids).
+
+    No query at all unless a district is among the units or a unit was dropped: the kind
+    is on the rows the caller already holds. The key carries a digest of the body and of
+    the withdrawals so far: assigning again with the same content queues nothing, an
+    edited task is sent again, and so is a task given back to a district it was taken
+    from. ``endpoints`` (:func:`district_endpoints`), when the caller announces many tasks
+    at once (a task book's import), saves the look-up per task.
     """
-    units = unit_ids
+    districts = {u.pk for u in units if u.kind == UnitKind.DISTRICT}
+    removed = set(removed) - districts
+    if not districts and not removed:
+        return 0
     sent = 0
-    for endpoint in WebhookEndpoint.objects.filter(
-        is_active=True, district_id__in=units
-    ).select_related("district"):
+    if endpoints is None:
+        endpoints = district_endpoints(districts | removed)
+    for unit_id in sorted(districts | removed):
+        endpoint = endpoints.get(unit_id)
+        if endpoint is None:
+            continue
+        if endpoint.district_id in removed:
+            sent += _withdraw(task, endpoint, _("市级任务已改派，不再由本区县承办。"))
+            continue
         payload = cascaded_payload(task, endpoint.district)
+        withdrawals = OutboxMessage.objects.filter(
+            key__startswith=_key(task, endpoint, "withdrawn:")
+        ).count()
         digest = hashlib.sha256(
-            json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+            json.dumps([payload, withdrawals], sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()[:16]
-        _message, created = outbox_module.add(
-            OutboxMessage.Channel.WEBHOOK,
-            f"cascade:{task.pk}:hook:{endpoint.pk}:{digest}",
-            {"endpoint": endpoint.pk, "payload": payload},
-        )
-        sent += created
+        sent += _queue(task, endpoint, payload, _key(task, endpoint, digest))
     return sent
+
+
+def _withdraw(task: Task, endpoint: WebhookEndpoint, reason: str) -> bool:
+    payload = {
+        "event": WITHDRAWN,
+        "district": {"id": endpoint.district_id, "name": endpoint.district.name},
+        "task": {"id": task.pk, "code": task.code},
+        "reason": reason,
+    }
+    # Each withdrawal is its own event (given back and taken away again: sent again).
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S.%f")
+    return _queue(task, endpoint, payload, _key(task, endpoint, f"withdrawn:{stamp}"))
+
+
+def announce_withdrawal(task: Task, unit_ids: set[int], *, reason: str) -> int:
+    """Queue ``task.withdrawn`` for each remote district among ``unit_ids`` (the task was
+    cancelled); one query."""
+    endpoints = WebhookEndpoint.objects.filter(
+        is_active=True, district_id__in=unit_ids
+    ).select_related("district")
+    return sum(_withdraw(task, endpoint, reason) for endpoint in endpoints)
 
 
 # -- district side: receive --------------------------------------------------------------------
@@ -153,11 +232,46 @@ def _date(value: Any) -> dt.date | None:
         raise InputError(_("日期格式不正确：{value}").format(value=value)) from exc
 
 
+def receive(payload: Any) -> dict[str, Any]:
+    """One delivery from the city: ``task.cascaded`` or ``task.withdrawn``; the answer."""
+    event = payload.get("event") if isinstance(payload, dict) else None
+    if event == EVENT:
+        return receive_cascaded_task(payload)
+    if event == WITHDRAWN:
+        return receive_withdrawn_task(payload)
+    raise InputError(_("不支持的事件类型，应为 task.cascaded 或 task.withdrawn。"))
+
+
+@transaction.atomic
+def receive_withdrawn_task(payload: dict[str, Any]) -> dict[str, Any]:
+    """撤回: the city took the task away from this district. The task and the district's
+    sub-tasks are cancelled (kept on record, audited) and no more progress is pushed. A
+    task never received, or already withdrawn, changes nothing."""
+    from duban.plans.cascade import cancel_tree
+
+    task_in = payload.get("task")
+    try:
+        city_task_id = int(task_in["id"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(_("task.id 必须提供。")) from exc
+    reason = str(payload.get("reason") or "")[:500]
+    link = RemoteTask.objects.select_related("task").filter(city_task_id=city_task_id).first()
+    if link is None:
+        return {"task": None, "plan": None, "created": False, "withdrawn": False}
+    task = link.task
+    if task.status != TaskStatus.CANCELLED:
+        with audit.acting_as(None):
+            cancel_tree(
+                task, event="cascade_withdrawn", reason=reason, data={"city_task": city_task_id}
+            )
+    return {"task": task.pk, "plan": task.plan_id, "created": False, "withdrawn": True}
+
+
 @transaction.atomic
 def receive_cascaded_task(payload: dict[str, Any]) -> dict[str, Any]:
     """Create or update the city's task in this (the district's) instance; the answer."""
     if not isinstance(payload, dict) or payload.get("event") != EVENT:
-        raise InputError(_("不支持的事件类型，应为 task.cascaded。"))
+        raise InputError(_("不支持的事件类型，应为 task.cascaded 或 task.withdrawn。"))
     task_in, plan_in = payload.get("task"), payload.get("plan")
     district = payload.get("district") or {}
     if not isinstance(task_in, dict) or not isinstance(plan_in, dict):
@@ -185,9 +299,13 @@ def receive_cascaded_task(payload: dict[str, Any]) -> dict[str, Any]:
             task = link.task
             for key, value in values.items():
                 setattr(task, key, value)
+            if task.status == TaskStatus.CANCELLED:
+                # Given back to the district after a withdrawal: in its plan again.
+                task.status = TaskStatus.CONFIRMED
+                audit.record_event(task, "cascade_restored", data={"city_task": city_task_id})
             task.save()
             audit.record_event(task, "cascade_updated", data={"city_task": city_task_id})
-            return {"task": task.pk, "plan": task.plan_id, "created": False}
+            return {"task": task.pk, "plan": task.plan_id, "created": False, "withdrawn": False}
         sibling = RemoteTask.objects.filter(city_plan_id=city_plan_id).select_related("task")
         plan = sibling.first().task.plan if sibling.exists() else None
         if plan is None:
@@ -207,7 +325,7 @@ def receive_cascaded_task(payload: dict[str, Any]) -> dict[str, Any]:
             district_name=str(district.get("name") or "")[:100],
         )
         audit.record_event(task, "cascade_received", data={"city_task": city_task_id})
-    return {"task": task.pk, "plan": plan.pk, "created": True}
+    return {"task": task.pk, "plan": plan.pk, "created": True, "withdrawn": False}
 
 
 def remember_inbound(key: str, status: int, body: dict[str, Any]) -> None:
@@ -244,6 +362,8 @@ def push_progress(task: Task) -> OutboxMessage | None:
         return None
     carrier, link = found
     carrier = Task.objects.get(pk=carrier.pk)
+    if carrier.status == TaskStatus.CANCELLED:
+        return None  # withdrawn by the city: its progress is no longer the city's business
     percent, text = district_progress(carrier, district=link.district_name or _("区县"))
     body = {"percent": percent, "progress": text}
     digest = hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()[:16]
@@ -268,16 +388,27 @@ def push_cascade_report_job(outbox: int) -> dict[str, Any]:
 
 def _push(message: OutboxMessage) -> dict[str, Any]:
     base, token = settings.DUBAN_CASCADE_CITY_URL, settings.DUBAN_CASCADE_CITY_TOKEN
-    if not base or not token:
-        raise PushError("DUBAN_CASCADE_CITY_URL / DUBAN_CASCADE_CITY_TOKEN not set")
-    url = f"{base}/api/tasks/{message.payload['city_task']}/report/"
+    secret = settings.DUBAN_CASCADE_SECRET
+    if not base or not token or not secret:
+        raise PushError(
+            "DUBAN_CASCADE_CITY_URL / DUBAN_CASCADE_CITY_TOKEN / DUBAN_CASCADE_SECRET not set"
+        )
+    url = f"{base}/api/cascade/progress/"
+    body = json.dumps(
+        {"city_task": message.payload["city_task"], **message.payload["body"]},
+        ensure_ascii=False,
+    ).encode("utf-8")
+    stamp = str(int(time.time()))
     request = urllib.request.Request(
         url,
-        data=json.dumps(message.payload["body"], ensure_ascii=False).encode("utf-8"),
+        data=body,
         headers={
             "Content-Type": "application/json; charset=utf-8",
             "Authorization": f"Token {token}",
             "Idempotency-Key": message.key,
+            "X-Duban-Timestamp": stamp,
+            # The district's own proof beside the token: the secret it shares with the city.
+            "X-Duban-Signature": sign(secret, stamp, body),
             "User-Agent": "duban-cascade/1",
         },
         method="POST",

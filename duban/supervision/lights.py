@@ -58,7 +58,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _catalog_lookup
 
 from duban.core.language import in_site_language
-from duban.plans.choices import Light, TaskStatus
+from duban.plans.choices import UNCOUNTED_STATUSES, Light, TaskStatus
 from duban.plans.models import Milestone, Task
 from duban.supervision import daily
 from duban.supervision.choices import ReportStatus
@@ -101,7 +101,7 @@ RED, YELLOW, GREEN, NONE = (
     Light.GREEN.value,
     Light.NONE.value,
 )
-UNLIT_STATUSES = frozenset({TaskStatus.PROPOSED, TaskStatus.REJECTED})
+UNLIT_STATUSES = frozenset(UNCOUNTED_STATUSES)
 SUBMITTED_STATUSES = frozenset(
     {ReportStatus.SUBMITTED, ReportStatus.UNIT_APPROVED, ReportStatus.ACCEPTED}
 )

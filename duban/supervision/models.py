@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from duban.core.models import AuditedModel
@@ -64,6 +67,10 @@ class ProgressReport(AuditedModel):
     )
     is_late = models.BooleanField(_("逾期报送"), default=False)
     return_reason = models.TextField(_("退回原因"), blank=True)
+    # Filed by a district running its own duban (区县, docs/cascade.md): the city's
+    # endpoint for it that the signature was checked with, and that signature.
+    remote_source = models.CharField(_("远程区县系统"), max_length=100, blank=True)
+    remote_signature = models.CharField(_("远程签名"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("进展报告")
@@ -77,6 +84,14 @@ class ProgressReport(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.task.code} {self.unit} {self.period_end}"
+
+    @property
+    def submitter(self) -> Any:
+        """Who the pages name as its sender: the district itself for a remote district's
+        report (「金水区（远程）」), not the holder of the token it came with."""
+        if self.remote_source:
+            return gettext("{unit}（远程）").format(unit=self.unit)
+        return self.submitted_by
 
 
 class Evidence(AuditedModel):

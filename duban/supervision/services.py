@@ -181,6 +181,8 @@ def submit_report(
     else:
         access.require(actor, "report", task)
         unit_id = access.acting_unit(actor, task, "report")
+    if task.status == TaskStatus.CANCELLED:
+        raise ValidationError(_("任务已撤销，不再报送。"))
     if not 0 <= int(percent) <= 100:
         raise ValidationError(_("完成进度应在 0 到 100 之间。"))
     if not progress.strip() and not draft:
@@ -781,8 +783,8 @@ def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
         return None
     # Read afresh: the caller's copy may predate the change being rolled up.
     carrier = Task.objects.select_related("plan__owner_unit").get(pk=carrier.pk)
-    if carrier.plan.owner_unit_id is None:
-        return None
+    if carrier.plan.owner_unit_id is None or carrier.status == TaskStatus.CANCELLED:
+        return None  # not a district's, or withdrawn by the city
     district = carrier.plan.owner_unit
     city_task = Task.objects.select_for_update().get(pk=carrier.upstream_id)
     lead, co = access.task_units(city_task)
@@ -792,6 +794,41 @@ def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
     if city_task.status == TaskStatus.CLOSED:
         return None
     percent, text = district_progress(carrier)
+    report, _changed = file_district_report(
+        city_task,
+        district,
+        percent=percent,
+        progress=text,
+        actor=actor,
+        event="report_rolled_up",
+        data={"district_task": carrier.pk, "percent": percent},
+    )
+    if report is not None and report.status == ReportStatus.ACCEPTED:
+        audit.record_event(carrier, "rollup_skipped", note="period already accepted")
+    return report
+
+
+def file_district_report(
+    city_task: Task,
+    district: Unit,
+    *,
+    percent: int,
+    progress: str,
+    actor: Any,
+    event: str,
+    data: dict[str, Any],
+    remote_source: str = "",
+    remote_signature: str = "",
+) -> tuple[ProgressReport, str]:
+    """The district's report on a city task for the period owed now, and what happened
+    to it (``created``, ``updated`` or ``unchanged``): created or updated (status ``unit_approved``: the district's own word, which
+    the city office accepts or returns), left alone when the city accepted that period or
+    nothing changed. The caller holds the city task's row lock and checked the district.
+
+    Within one instance :func:`roll_up_to_city` files it; from a district's own instance,
+    ``POST /api/cascade/progress/`` (``remote_source``: the city's endpoint of that
+    district, ``remote_signature``: the delivery's signature, both kept on the report).
+    """
     period = report_period(city_task, None)
     report = (
         ProgressReport.objects.select_for_update()
@@ -799,14 +836,15 @@ def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
         .first()
     )
     if report is not None and report.status == ReportStatus.ACCEPTED:
-        audit.record_event(carrier, "rollup_skipped", note="period already accepted")
-        return report
+        return report, "unchanged"
     if (
         report is not None
         and report.status == ReportStatus.UNIT_APPROVED
-        and (report.percent, report.progress) == (percent, text)
+        and (report.percent, report.progress, report.remote_source)
+        == (percent, progress, remote_source)
     ):
-        return report
+        return report, "unchanged"
+    outcome = "updated" if report is not None else "created"
     with audit.acting_as(actor):
         if report is None:
             report = ProgressReport(
@@ -818,17 +856,15 @@ def roll_up_to_city(task: Task, *, actor: Any) -> ProgressReport | None:
             )
         now = timezone.now()
         report.percent = percent
-        report.progress = text
+        report.progress = progress
         report.status = ReportStatus.UNIT_APPROVED
         report.submitted_at = now
         report.submitted_by = actor
         report.is_late = timezone.localdate(now) > report.due_date
         report.return_reason = ""
+        report.remote_source = remote_source
+        report.remote_signature = remote_signature
         report.save()
-        audit.record_event(
-            report,
-            "report_rolled_up",
-            data={"district_task": carrier.pk, "percent": percent},
-        )
+        audit.record_event(report, event, data=data)
     _refresh_light(Task.objects.get(pk=city_task.pk))
-    return report
+    return report, outcome

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from duban.core import audit, bulk, faults
+from duban.plans import signals
 from duban.plans.models import Assignment, FrameworkNode, Plan, Task
 from duban.plans.taskbook.common import (
     ProgressCallback,
@@ -136,6 +137,15 @@ def commit_import(
             audit.write_all(entries)
             if on_progress is not None:
                 on_progress(min(start + BULK_BATCH, total), total)
+        # A district running its own duban hears of the book's tasks assigned to it.
+        signals.book_assigned.send(
+            Task,
+            rows=[
+                (t, [d.lead_unit, *d.co_units])
+                for t, d in zip(tasks, preview.tasks, strict=True)
+                if d.lead_unit is not None
+            ],
+        )
         audit.record_event(
             plan,
             "taskbook_imported",

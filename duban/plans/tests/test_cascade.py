@@ -40,6 +40,12 @@ AS_LEAD_LEADER = {
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+def build_world() -> dict:
+    """示例市 with its office, 市商务局, 金水区 and 二七区 and their departments, and four
+    city tasks (test_cascade_withdrawal.py builds the same city)."""
     root = Unit.objects.create(name="示例市", kind="root")
     office = Unit.objects.create(name="市委督查室", kind="office", parent=root)
     city_dept = Unit.objects.create(name="市商务局", kind="government", parent=root)

@@ -4,6 +4,7 @@ photo; the office reads the ledger and the battle map's panel. axe-core on every
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -64,6 +65,14 @@ def test_a_clerk_enters_a_month_on_a_phone_and_the_office_sees_it(
     assert axe_violations(page) == []
     saved = MonthlyProgress.objects.get(project=project, month=today.month)
     assert saved.photos.count() == 1
+    # A wrong photo: the unit deletes it from the month, and the file goes with it.
+    stored = Path(saved.photos.get().file.path)
+    assert stored.exists()
+    row.get_by_role("button", name="删除照片 现场.jpg").click()
+    page.locator(".messages").wait_for()
+    assert "已删除照片“现场.jpg”" in page.locator(".messages").inner_text()
+    assert saved.photos.count() == 0 and not stored.exists()
+    assert page.locator(f'#months tr[data-month="{today.month}"]').get_by_role("img").count() == 0
 
     # The office: the ledger with its totals, and the battle map's panel.
     page.context.clear_cookies()

@@ -14,7 +14,11 @@ in the PostgreSQL pass, ``DUBAN_DATABASE_URL``) and prints one line of JSON:
     the received task is assigned to 金水区商务局, its clerk reports PERCENT, the office
     accepts, then the worker pushes the outbox once;
 ``city-check``
-    the city task's reports, as the city sees them.
+    the city task's reports, as the city sees them;
+``city-withdraw``
+    the office gives the task to 市住房保障局 instead, then the worker delivers once;
+``district-check``
+    the received task and its sub-tasks, with their status.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ def city_setup(district_url: str, secret: str) -> dict:
     root = Unit.objects.create(name="示例市", kind="root")
     office_unit = Unit.objects.create(name="市委督查室", kind="office", parent=root)
     district = Unit.objects.create(name="金水区", kind="district", parent=root)
+    Unit.objects.create(name="市住房保障局", kind="government", parent=root)
     create_user("office", password="x", unit=office_unit, role="office")
     clerk = create_user("js_clerk", password="x", unit=district, role="clerk")
     _row, key = issue_token(clerk, scope="write", days=1)
@@ -106,7 +111,7 @@ def district_setup() -> dict:
 
 def district_work(percent: int) -> dict:
     from duban.org.models import Unit, User
-    from duban.plans.services import assign_task
+    from duban.plans.services import add_subtask, assign_task
     from duban.supervision.models import RemoteTask
     from duban.supervision.services import review_report, submit_report
 
@@ -124,6 +129,7 @@ def district_work(percent: int) -> dict:
         progress="完成12个小区的入户调查",
     )
     review_report(report, actor=office, accept=True)
+    add_subtask(link.task, actor=office, text="完成入户调查")
     return {"task": link.task.pk, "city_task": link.city_task_id, "outbox": _drain()}
 
 
@@ -134,10 +140,39 @@ def city_check() -> dict:
     task = Task.objects.get()
     return {
         "reports": [
-            {"unit": r.unit.name, "percent": r.percent, "status": r.status, "text": r.progress}
+            {
+                "unit": r.unit.name,
+                "percent": r.percent,
+                "status": r.status,
+                "text": r.progress,
+                "submitter": str(r.submitter),
+                "remote_source": r.remote_source,
+                "signed": r.remote_signature.startswith("sha256="),
+            }
             for r in ProgressReport.objects.filter(task=task).select_related("unit")
         ]
     }
+
+
+def city_withdraw() -> dict:
+    from duban.org.models import Unit, User
+    from duban.plans.models import Task
+    from duban.plans.services import assign_task
+
+    assign_task(
+        Task.objects.get(),
+        lead_unit=Unit.objects.get(name="市住房保障局"),
+        actor=User.objects.get(username="office"),
+    )
+    return {"outbox": _drain()}
+
+
+def district_check() -> dict:
+    from duban.plans.cascade import task_tree
+    from duban.supervision.models import RemoteTask
+
+    link = RemoteTask.objects.select_related("task").get()
+    return {"tasks": [{"code": t.code, "status": t.status} for t in task_tree(link.task)]}
 
 
 def main(argv: list[str]) -> None:
@@ -148,6 +183,8 @@ def main(argv: list[str]) -> None:
         "district-setup": district_setup,
         "district-work": lambda: district_work(int(args[0])),
         "city-check": city_check,
+        "city-withdraw": city_withdraw,
+        "district-check": district_check,
     }[command]()
     print(json.dumps(out, ensure_ascii=False))
 

@@ -177,3 +177,179 @@ def test_an_accepted_report_on_a_received_task_is_queued_for_the_city(
     assert "金水区" in pushed.payload["body"]["progress"]
     assert "完成入户调查" in pushed.payload["body"]["progress"]
     assert RemoteTask.objects.get().task == task
+
+
+# -- withdrawal (撤回) ---------------------------------------------------------------------------
+
+
+def _hooks():
+    return [
+        (m.payload["payload"]["event"], m.payload["payload"]["task"]["id"])
+        for m in OutboxMessage.objects.filter(channel="webhook").order_by("id")
+    ]
+
+
+def test_the_city_tells_a_remote_district_when_the_task_is_taken_away(db, units, office_user):
+    from duban.plans.services import cancel_task
+
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    WebhookEndpoint.objects.create(
+        name="金水区督办", kind="generic", url="http://127.0.0.1:9/api/cascade/inbound/",
+        secret=SECRET, district=district,
+    )  # fmt: skip
+    plan = Plan.objects.create(title="2026年工作要点", year=2026)
+    task = Task.objects.create(plan=plan, code="1.1", text="推进老旧小区改造")
+    assign_task(task, lead_unit=district, actor=office_user)
+    assign_task(task, lead_unit=units["sw"], actor=office_user)  # taken away
+    assert _hooks() == [("task.cascaded", task.pk), ("task.withdrawn", task.pk)]
+    withdrawn = OutboxMessage.objects.filter(channel="webhook").last().payload["payload"]
+    assert withdrawn["district"] == {"id": district.pk, "name": "金水区"}
+    assert "改派" in withdrawn["reason"]
+    # Given back with the same content: sent again, since the district withdrew it.
+    assign_task(task, lead_unit=district, actor=office_user)
+    assert _hooks()[-1] == ("task.cascaded", task.pk) and len(_hooks()) == 3
+    assign_task(task, lead_unit=district, actor=office_user)
+    assert len(_hooks()) == 3  # and only once
+    cancel_task(Task.objects.get(pk=task.pk), actor=office_user, reason="不再实施")
+    assert _hooks()[-1] == ("task.withdrawn", task.pk) and len(_hooks()) == 4
+    assert (
+        OutboxMessage.objects.filter(channel="webhook").last().payload["payload"]["reason"]
+        == "不再实施"
+    )
+
+
+def _withdrawal(task_id=101, reason="市级任务已改派"):
+    return {
+        "event": "task.withdrawn",
+        "district": {"id": 5, "name": "金水区"},
+        "task": {"id": task_id, "code": "2.1"},
+        "reason": reason,
+    }
+
+
+def test_a_signed_withdrawal_cancels_the_received_task_and_its_sub_tasks_once(
+    client, district_instance, units, office_user
+):
+    from duban.core.models import AuditEntry
+    from duban.plans.services import add_subtask
+
+    task = Task.objects.get(pk=_post(client, _payload()).json()["task"])
+    assign_task(task, lead_unit=units["sw"], actor=office_user)
+    child = add_subtask(task, actor=office_user, text="入户调查")
+    first = _post(client, _withdrawal(), key="w-1")
+    assert first.status_code == 200, first.content
+    assert first.json() == {"task": task.pk, "plan": task.plan_id, "created": False,
+                            "withdrawn": True}  # fmt: skip
+    assert [Task.objects.get(pk=t.pk).status for t in (task, child)] == ["cancelled"] * 2
+    entries = AuditEntry.objects.filter(event="cascade_withdrawn", object_id=str(task.pk))
+    assert entries.count() == 1 and entries.get().note == "市级任务已改派"
+    replay = _post(client, _withdrawal(), key="w-1")
+    assert replay["Idempotent-Replayed"] == "true" and replay.json() == first.json()
+    other_key = _post(client, _withdrawal(), key="w-2")  # a second delivery: no second cancel
+    assert other_key.status_code == 200 and entries.count() == 1
+    # No more progress goes up for it.
+    from duban.supervision.cascade_remote import push_progress
+
+    assert push_progress(Task.objects.get(pk=task.pk)) is None
+    assert not OutboxMessage.objects.filter(channel="cascade").exists()
+    # Given back by the city: in the plan again.
+    back = _post(client, _payload(), key="k-back")
+    assert back.status_code == 200 and Task.objects.get(pk=task.pk).status == "confirmed"
+
+
+def test_a_withdrawal_of_a_task_never_received_changes_nothing(client, district_instance):
+    response = _post(client, _withdrawal(task_id=999), key="w-x")
+    assert response.status_code == 200
+    assert response.json() == {"task": None, "plan": None, "created": False, "withdrawn": False}
+    assert not Task.objects.exists()
+    bad = _withdrawal()
+    bad["task"] = {"code": "2.1"}
+    refused = _post(client, bad, key="w-y")
+    assert refused.status_code == 400 and "task.id" in refused.json()["error"]["message"]
+
+
+# -- the hot path: assigning looks for district endpoints only when a district is there --------
+
+
+def _endpoint_queries(captured):
+    return [q["sql"] for q in captured if "supervision_webhookendpoint" in q["sql"]]
+
+
+def test_assigning_to_plain_units_never_looks_for_district_endpoints(db, units, office_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    plan = Plan.objects.create(title="2026年工作要点", year=2026)
+    task = Task.objects.create(plan=plan, code="1.1", text="推进老旧小区改造")
+    with CaptureQueriesContext(connection) as plain:
+        assign_task(task, lead_unit=units["sw"], actor=office_user)
+    with CaptureQueriesContext(connection) as again:
+        assign_task(task, lead_unit=units["sw"], actor=office_user)  # the same units
+    assert _endpoint_queries(plain.captured_queries) == []
+    assert _endpoint_queries(again.captured_queries) == []
+    with CaptureQueriesContext(connection) as to_district:
+        assign_task(task, lead_unit=units["sw"], co_units=[district], actor=office_user)
+    assert len(_endpoint_queries(to_district.captured_queries)) == 1
+    # The first assignment costs what it did before the cascade existed.
+    # The whole cost, savepoints included: the first assignment reads the actor's roles
+    # and the assignment, writes it and two audit rows; a second reads the co-units too.
+    assert (len(plain.captured_queries), len(again.captured_queries)) == (9, 11)
+
+
+def test_a_task_book_announces_its_remote_districts_tasks_with_one_look_up(db, units, office_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from duban.plans import taskbook
+    from duban.plans.taskbook import commit_import, plan_import
+
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    WebhookEndpoint.objects.create(
+        name="金水区督办", kind="generic", url="http://127.0.0.1:9/api/cascade/inbound/",
+        secret=SECRET, district=district,
+    )  # fmt: skip
+    rows = [("1.1", "市商务局", []), ("1.2", "金水区", []), ("1.3", "市商务局", ["金水区"])]
+    book = json.dumps(
+        {
+            "format": taskbook.JSON_FORMAT, "version": taskbook.JSON_VERSION,
+            "title": "2026年工作要点", "year": 2026,
+            "tasks": [
+                {"code": c, "text": f"任务{c}", "lead_unit": lead, "co_units": co,
+                 "deadline": "2026-12-31"}
+                for c, lead, co in rows
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()  # fmt: skip
+    preview = plan_import(book, filename="book.json")
+    with CaptureQueriesContext(connection) as queries:
+        plan = commit_import(preview, actor=office_user)
+    sent = sorted(Task.objects.get(pk=task_id).code for _event, task_id in _hooks())
+    assert sent == ["1.2", "1.3"] and plan.tasks.count() == 3
+    assert len(_endpoint_queries(queries.captured_queries)) == 1
+
+
+def test_a_waiting_delivery_is_superseded_by_the_newer_event(db, units, office_user):
+    district = Unit.objects.create(name="金水区", kind="district", parent=units["root"])
+    WebhookEndpoint.objects.create(
+        name="金水区督办", kind="generic", url="http://127.0.0.1:9/api/cascade/inbound/",
+        secret=SECRET, district=district,
+    )  # fmt: skip
+    plan = Plan.objects.create(title="2026年工作要点", year=2026)
+    task = Task.objects.create(plan=plan, code="1.1", text="推进老旧小区改造")
+    assign_task(task, lead_unit=district, actor=office_user)  # not delivered yet (the
+    assign_task(task, lead_unit=units["sw"], actor=office_user)  # district is down)
+    cascaded, withdrawn = OutboxMessage.objects.filter(channel="webhook").order_by("id")
+    # The withdrawal waits; the cascade it overtook will never be sent after it.
+    assert cascaded.sent_at is not None and cascaded.result == {"superseded_by": "task.withdrawn"}
+    assert withdrawn.sent_at is None
+    assign_task(task, lead_unit=district, actor=office_user)  # given back before delivery
+    withdrawn.refresh_from_db()
+    assert withdrawn.result == {"superseded_by": "task.cascaded"}
+    waiting = OutboxMessage.objects.filter(channel="webhook", sent_at__isnull=True)
+    assert [m.payload["payload"]["event"] for m in waiting] == ["task.cascaded"]
+    # A delivered message is history: never marked.
+    OutboxMessage.objects.filter(pk=waiting.get().pk).update(sent_at=cascaded.sent_at)
+    assign_task(task, lead_unit=units["sw"], actor=office_user)
+    assert OutboxMessage.objects.filter(result__superseded_by__isnull=False).count() == 2

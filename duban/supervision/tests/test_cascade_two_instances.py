@@ -5,8 +5,10 @@ database (a fresh PostgreSQL database each in the PostgreSQL pass, else a SQLite
 each). The city assigns a task to 金水区, a remote district: its worker delivers the
 signed ``task.cascaded`` webhook to the district's server, which creates the task. The
 district breaks it down, a department reports, the district office accepts: the district's
-worker pushes the progress to the city's API with the district clerk's token, and the city
-task has 金水区's report.
+worker pushes the progress, signed, to the city's API with a token of the district, and
+the city task has 金水区's own report (「金水区（远程）」, not the clerk's). Then the city
+gives the task to one of its bureaus: a signed ``task.withdrawn`` goes down and the
+district's task and sub-task are cancelled.
 """
 
 from __future__ import annotations
@@ -116,6 +118,10 @@ def test_a_task_goes_down_to_a_remote_district_and_its_progress_comes_back(tmp_p
         pushed = [m for m in worked["outbox"] if m["key"].startswith("cascade-push:")]
         assert [m["sent"] for m in pushed] == [True], worked
         checked = _helper(city_env, "city-check")
+        withdrawn = _helper(city_env, "city-withdraw")
+        assert [m["sent"] for m in withdrawn["outbox"]] == [True, True], withdrawn
+        assert ":withdrawn:" in withdrawn["outbox"][-1]["key"]
+        district_after = _helper(district_env, "district-check")
     finally:
         for proc in servers:
             if proc.poll() is None:
@@ -125,5 +131,9 @@ def test_a_task_goes_down_to_a_remote_district_and_its_progress_comes_back(tmp_p
 
     [report] = checked["reports"]
     assert report["unit"] == "金水区" and report["percent"] == 45
-    assert report["status"] == "submitted"  # the district clerk's word; the city reviews it
+    # The district's word, accepted by its office at home; the city office reviews it.
+    assert report["status"] == "unit_approved"
+    assert report["submitter"] == "金水区（远程）" and report["signed"]
+    assert report["remote_source"] == "金水区督办系统"
     assert "完成12个小区的入户调查" in report["text"]
+    assert [t["status"] for t in district_after["tasks"]] == ["cancelled", "cancelled"]

@@ -53,12 +53,14 @@ def test_assigning_announces_the_task_to_its_units_and_fails_with_it(
 ):
     heard = []
     monkeypatch.setattr(
-        cascade_remote, "announce_assignment", lambda task, unit_ids: heard.append(unit_ids)
+        cascade_remote,
+        "announce_assignment",
+        lambda task, units, removed=(): heard.append({u.pk for u in units}),
     )
     assign_task(task, lead_unit=units["sw"], co_units=[units["cz"]], actor=office_user)
     assert heard == [{units["sw"].pk, units["cz"].pk}]
 
-    def broken(task, unit_ids):
+    def broken(task, units, removed=()):
         raise RuntimeError("outbox broke")
 
     monkeypatch.setattr(cascade_remote, "announce_assignment", broken)
