@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from duban.core.models import ConflictError
 from duban.core.storage import removed_on_error
 from duban.instructions import access
 from duban.instructions.choices import InstructionStatus, ReplyStatus
-from duban.instructions.models import Instruction, InstructionReply
+from duban.instructions.models import Instruction, InstructionPage, InstructionReply
 from duban.org.models import Unit
 from duban.plans.models import FrameworkNode, Plan, Task
 
@@ -56,7 +56,7 @@ class ValidationError(InputError):
 
 
 @dataclass(frozen=True)
-class Scan:
+class ScanPage:
     """A recognised page image waiting in the upload store (``uploads``) to be kept."""
 
     token: str
@@ -138,9 +138,10 @@ def register_instruction(
     leader_title: str = "",
     source_number: str = "",
     source_text: str = "",
-    scan: Scan | None = None,
+    pages: Sequence[ScanPage] = (),
 ) -> Instruction:
-    """登记 an instruction (office), typed or with the page image of its scan or photo."""
+    """登记 an instruction (office), typed or with the page images of its scan or photo
+    (every page of a multi-page scan, in order)."""
     access.require_office(actor, "register_instruction")
     values = _clean(
         {
@@ -155,28 +156,38 @@ def register_instruction(
         }
     )
     helpers = _units(lead_unit, co_units)
-    if scan is not None and not uploads.exists(scan.token):
+    if any(not uploads.exists(page.token) for page in pages):
         raise ValidationError(_("识别的图像已过期或不存在，请重新上传扫描件。"))
     with audit.acting_as(actor):
         instruction = Instruction(lead_unit=lead_unit, created_by=actor, **values)
-        if scan is not None:
-            instruction.scan.save(
-                f"instruction-{uploads.new_token()[:12]}.jpg",
-                ContentFile(uploads.read(scan.token)),
-                save=False,
-            )
-            instruction.scan_width, instruction.scan_height = scan.width, scan.height
         instruction.save()
+        stem = f"instruction-{uploads.new_token()[:12]}"
+        for number, scanned in enumerate(pages, start=1):
+            page = InstructionPage(
+                instruction=instruction,
+                number=number,
+                width=scanned.width,
+                height=scanned.height,
+            )
+            page.image.save(
+                f"{stem}-p{number}.jpg", ContentFile(uploads.read(scanned.token)), save=False
+            )
+            page.save()
         if helpers:
             instruction.co_units.set(helpers)
         audit.record_event(
             instruction,
             "instruction_registered",
-            data={"lead_unit": str(lead_unit), "co_units": [str(u) for u in helpers]},
+            data={
+                "lead_unit": str(lead_unit),
+                "co_units": [str(u) for u in helpers],
+                "pages": len(pages),
+            },
         )
-    if scan is not None:
-        # The recognised copy is kept on the record now; the waiting one goes after commit.
-        transaction.on_commit(lambda: uploads.delete(scan.token))
+    tokens = [page.token for page in pages]
+    if tokens:
+        # The recognised copies are kept on the record now; the waiting ones go after commit.
+        transaction.on_commit(lambda: [uploads.delete(token) for token in tokens])
     return instruction
 
 
@@ -230,13 +241,25 @@ def update_instruction(
 
 @transaction.atomic
 def set_region(
-    instruction: Instruction, *, actor: Any, region: dict[str, float] | None
-) -> Instruction:
-    """Mark where the handwriting is on the page image (fractions of its width and height);
-    ``None`` clears it (the whole page is shown)."""
+    instruction: Instruction,
+    *,
+    actor: Any,
+    region: dict[str, float] | None,
+    page: int = 1,
+) -> InstructionPage:
+    """Mark where the handwriting is on page ``page`` of the scan (fractions of its width
+    and height); ``None`` clears it. A leader may write on several pages (the 批办单 and
+    the report's last page): each page keeps its own region."""
     access.require_office(actor, "edit_instruction")
-    if not instruction.scan:
+    if not instruction.pages.exists():
         raise ValidationError(_("该批示没有扫描图像，无法标注批示区域。"))
+    target = instruction.pages.filter(number=page).first()
+    if target is None:
+        raise ValidationError(
+            _("扫描件没有第 {n} 页（共 {total} 页）。").format(
+                n=page, total=instruction.pages.count()
+            )
+        )
     if region is not None:
         try:
             x, y, w, h = (float(region[k]) for k in ("x", "y", "w", "h"))
@@ -248,9 +271,12 @@ def set_region(
             raise ValidationError(_("批示区域超出了图像范围，请重新框选。"))
         region = {"x": round(x, 4), "y": round(y, 4), "w": round(w, 4), "h": round(h, 4)}
     with audit.acting_as(actor):
-        instruction.region = region
-        instruction.save()
-    return instruction
+        target.region = region
+        target.save()
+        audit.record_event(
+            instruction, "instruction_region_marked", data={"page": page, "region": region}
+        )
+    return target
 
 
 def default_task_text(instruction: Instruction) -> str:

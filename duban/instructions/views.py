@@ -151,10 +151,12 @@ def scan_status(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @guarded
 @require_GET
-def scan_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The recognised page image, shown on the form before the instruction is saved."""
+def scan_page(request: HttpRequest, job_id: int, number: int) -> HttpResponse:
+    """A recognised page image (1-based ``number``), shown on the form before the
+    instruction is saved."""
     found = _scan_job(request.user, job_id) if access.is_office(request.user) else None
-    token = ((found.result or {}) if found else {}).get("image", "")
+    pages = ((found.result or {}) if found else {}).get("pages") or []
+    token = pages[number - 1].get("image", "") if 1 <= number <= len(pages) else ""
     if not token or not uploads.exists(token):
         raise Http404
     return HttpResponse(uploads.read(token), content_type="image/jpeg")
@@ -176,7 +178,9 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
             data.pop("scan_job", None)
             data.pop("version", None)
             try:
-                instruction = services.register_instruction(actor=request.user, scan=scan, **data)
+                instruction = services.register_instruction(
+                    actor=request.user, pages=scan or (), **data
+                )
             except services.ValidationError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -196,7 +200,12 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "instructions/form.html",
-        {"form": form, "scan_job": found if scan is not None else None, "instruction": None},
+        {
+            "form": form,
+            "scan_job": found if scan is not None else None,
+            "scan_pages": range(1, len(scan) + 1) if scan else (),
+            "instruction": None,
+        },
         status=status,
     )
 
@@ -239,7 +248,12 @@ def instruction_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "instructions/form.html",
-        {"form": form, "instruction": instruction, "scan_job": None},
+        {
+            "form": form,
+            "instruction": instruction,
+            "scan_job": None,
+            "pages": list(instruction.pages.all()),
+        },
         status=status,
     )
 
@@ -270,8 +284,22 @@ def render_detail(
         "task_form": forms.get("task_form") or (TaskCreateForm() if office else None),
         "link_form": forms.get("link_form") or (LinkForm() if office else None),
         "close_form": forms.get("close_form") or (CloseForm() if office else None),
-        "region_form": forms.get("region_form")
-        or (RegionForm(initial=instruction.region or {}) if office else None),
+        "pages": [
+            {
+                "page": page,
+                "form": (
+                    forms["region_form"]
+                    if forms.get("region_page") == page.number and forms.get("region_form")
+                    else RegionForm(
+                        initial={**(page.region or {}), "page": page.number},
+                        auto_id=f"id_p{page.number}_%s",
+                    )
+                )
+                if office
+                else None,
+            }
+            for page in instruction.pages.all()
+        ],
         "task_visible": instruction.task is not None
         and plans_access.can(request.user, "view", instruction.task),
     }
@@ -286,20 +314,20 @@ def instruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @guarded
 @require_GET
-def instruction_image(request: HttpRequest, pk: int, part: str) -> HttpResponse:
-    """The kept page image (``page.jpg``) or the marked annotation (``annotation.png``).
+def instruction_image(request: HttpRequest, pk: int, number: int, part: str) -> HttpResponse:
+    """A kept page image (``pages/<n>.jpg``) or its marked annotation
+    (``pages/<n>/annotation.png``, the whole page when none is marked).
 
     Shown inline: the bytes are our own re-encoding of the recognised page, never the
     upload, so nothing a browser could run can come back this way."""
     instruction = _get(request, pk)
-    if not instruction.scan:
+    page = instruction.pages.filter(number=number).first()
+    if page is None:
         raise Http404
     if part == "page":
-        response: HttpResponse = FileResponse(
-            instruction.scan.open("rb"), content_type="image/jpeg"
-        )
+        response: HttpResponse = FileResponse(page.image.open("rb"), content_type="image/jpeg")
     else:
-        response = HttpResponse(report.annotation_png(instruction), content_type="image/png")
+        response = HttpResponse(report.annotation_png(page), content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -316,19 +344,26 @@ def instruction_region(request: HttpRequest, pk: int) -> HttpResponse:
     if denied:
         return denied
     instruction = _get(request, pk)
+    try:
+        number = int(request.POST.get("page") or 1)
+    except ValueError:
+        number = 0
     if "clear" in request.POST:
         region = None
     else:
         form = RegionForm(request.POST)
         if not form.is_valid():
-            return render_detail(request, instruction, status=400, region_form=form)
-        region = form.cleaned_data
+            form.auto_id = f"id_p{number}_%s"
+            return render_detail(
+                request, instruction, status=400, region_form=form, region_page=number
+            )
+        region = {k: form.cleaned_data[k] for k in ("x", "y", "w", "h")}
     try:
-        services.set_region(instruction, actor=request.user, region=region)
+        services.set_region(instruction, actor=request.user, region=region, page=number)
     except services.ValidationError as exc:
         return _refused(request, instruction, exc)
     messages.success(request, _("批示区域已保存。") if region else _("已改为显示整页。"))
-    return HttpResponseRedirect(reverse("instruction-detail", args=[pk]) + "#scan")
+    return HttpResponseRedirect(reverse("instruction-detail", args=[pk]) + f"#page-{number}")
 
 
 @guarded

@@ -80,7 +80,7 @@ def test_from_a_photo_to_the_report_back(
     page.get_by_role("button", name="登记", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("批示已登记")
     instruction = Instruction.objects.get()
-    assert instruction.source_text.endswith("（已核对）") and instruction.scan
+    assert instruction.source_text.endswith("（已核对）") and instruction.pages.count() == 1
 
     # 3. The office marks the handwriting with a rectangle drawn on the page image.
     page.locator("summary", has_text="标出批示区域").click()
@@ -94,7 +94,7 @@ def test_from_a_photo_to_the_report_back(
     assert float(page.get_by_label("宽").input_value()) > 0.3
     page.get_by_role("button", name="保存区域").click()
     expect(page.locator(".messages")).to_contain_text("批示区域已保存")
-    region = Instruction.objects.get().region
+    region = Instruction.objects.get().pages.get(number=1).region
     assert 0.5 < region["x"] < 0.6 and 0.35 < region["w"] < 0.45
     expect(page.get_by_role("img", name=re.compile("领导手写批示"))).to_be_visible()
 

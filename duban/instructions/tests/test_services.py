@@ -14,7 +14,7 @@ from django.utils import timezone
 from duban.core.errors import NotAllowed
 from duban.core.models import AuditEntry, ConflictError
 from duban.instructions import access, services
-from duban.instructions.models import Instruction, InstructionReply
+from duban.instructions.models import Instruction, InstructionPage, InstructionReply
 from duban.plans.models import Assignment, FrameworkNode, Plan, Task
 from duban.supervision.models import Notice, SupervisionSettings
 from duban.supervision.services import run_chasing
@@ -188,20 +188,30 @@ def test_the_region_must_lie_within_the_image(register, people):
         services.set_region(
             instruction, actor=people["office"], region={"x": 0, "y": 0, "w": 1, "h": 1}
         )
-    instruction.scan.name = "instructions/x.jpg"  # as if kept from a scan
+    for number in (1, 2):  # as if kept from a two-page scan
+        InstructionPage.objects.create(
+            instruction=instruction, number=number, image="instructions/x.jpg", width=9, height=9
+        )
     with pytest.raises(services.ValidationError, match="超出了图像范围"):
         services.set_region(
             instruction, actor=people["office"], region={"x": 0.5, "y": 0.1, "w": 0.7, "h": 0.2}
         )
+    with pytest.raises(services.ValidationError, match="没有第 3 页"):
+        services.set_region(
+            instruction,
+            actor=people["office"],
+            region={"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2},
+            page=3,
+        )
     services.set_region(
-        instruction, actor=people["office"], region={"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2}
+        instruction,
+        actor=people["office"],
+        region={"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2},
+        page=2,
     )
-    assert Instruction.objects.get(pk=instruction.pk).region == {
-        "x": 0.5,
-        "y": 0.1,
-        "w": 0.4,
-        "h": 0.2,
-    }
+    regions = dict(instruction.pages.values_list("number", "region"))
+    assert regions == {1: None, 2: {"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2}}
+    assert "instruction_region_marked" in _events(instruction)
 
 
 def test_an_overdue_instruction_climbs_the_tasks_ladder_once_per_rung(register, people, units):

@@ -21,7 +21,7 @@ from PIL import Image
 
 from duban.core.models import Job
 from duban.instructions.models import Instruction
-from duban.instructions.tests.scanpage import SCRIBBLE, TITLE, scan_png
+from duban.instructions.tests.scanpage import SCRIBBLE, TITLE, two_page_scan
 from duban.plans.models import Plan, Task
 
 pytestmark = pytest.mark.django_db
@@ -158,50 +158,98 @@ def test_only_the_office_uploads_scans(people):
 
 
 @pytest.mark.slow
-def test_a_photo_is_recognised_kept_and_its_region_marked(
+def test_a_two_page_scan_is_recognised_kept_and_its_region_marked_on_page_two(
     people, units, media_root, settings, django_capture_on_commit_callbacks
 ):
-    """OCR fills the source text; the page image is kept; the region crops the scribble."""
+    """OCR reads both pages of a TIFF into the source text; both page images are kept; the
+    region marked on page 2 crops the scribble, on the page and in the 报结 report."""
     settings.DUBAN_INLINE_JOBS = True
     office = client(people["office"])
-    r = office.post("/instructions/scan/", {"file": SimpleUploadedFile("批示.png", scan_png())})
+    r = office.post(
+        "/instructions/scan/", {"file": SimpleUploadedFile("批示.tif", two_page_scan())}
+    )
     assert r.status_code == 302, r.content.decode()[:2000]
     job = Job.objects.get()
     assert job.status == "done" and "error" not in job.result, job.result
-    assert TITLE in job.result["text"].replace(" ", "")
+    read = job.result["text"].replace(" ", "")
+    assert TITLE in read and "稳外贸专项资金" in read  # the second page was read too
+    assert read.index(TITLE) < read.index("稳外贸专项资金")
     assert job.result["title"] == TITLE  # the first line, not the paragraph the OCR joined
+    assert len(job.result["pages"]) == 2
     # Another office user cannot reuse this user's recognised scan.
     from duban.org.services import create_user
 
     second = client(create_user("office2", password="pw-x-2", unit=units["office"], role="office"))
-    assert second.get(f"/instructions/scan/{job.pk}/page.jpg").status_code == 404
-    assert office.get(f"/instructions/scan/{job.pk}/page.jpg")["Content-Type"] == "image/jpeg"
+    assert second.get(f"/instructions/scan/{job.pk}/pages/1.jpg").status_code == 404
+    for n in (1, 2):
+        shown = office.get(f"/instructions/scan/{job.pk}/pages/{n}.jpg")
+        assert shown["Content-Type"] == "image/jpeg"
+    assert office.get(f"/instructions/scan/{job.pk}/pages/3.jpg").status_code == 404
     form = office.get(f"/instructions/new/?scan={job.pk}").content.decode()
     assert "外贸企业订单" in form and f'value="{job.pk}"' in form
+    assert f"/instructions/scan/{job.pk}/pages/2.jpg" in form
     data = _form(units, source_text=job.result["text"], scan_job=job.pk)
     with django_capture_on_commit_callbacks(execute=True):
         assert office.post("/instructions/new/", data).status_code == 302
     instruction = Instruction.objects.get()
-    assert instruction.scan.name.startswith("instructions/") and instruction.scan_width == 900
-    assert not default_storage.exists(f"uploads/{job.result['image']}")  # the waiting copy is gone
+    kept = list(instruction.pages.all())
+    assert [(p.number, p.width, p.height) for p in kept] == [(1, 900, 560), (2, 900, 560)]
+    for page in job.result["pages"]:  # the waiting copies are gone
+        assert not default_storage.exists(f"uploads/{page['image']}")
     again = office.post("/instructions/new/", data)
     assert again.status_code == 400 and "识别的图像已过期" in again.content.decode()
     assert Instruction.objects.count() == 1
-    page = office.get(f"/instructions/{instruction.pk}/page.jpg")
+    page = office.get(f"/instructions/{instruction.pk}/pages/2.jpg")
     assert page["Content-Type"] == "image/jpeg"
+    assert office.get(f"/instructions/{instruction.pk}/pages/3.jpg").status_code == 404
     x, y, w, h = SCRIBBLE
-    saved = office.post(f"/instructions/{instruction.pk}/region/", {"x": x, "y": y, "w": w, "h": h})
-    assert saved.status_code == 302
+    beyond = office.post(
+        f"/instructions/{instruction.pk}/region/", {"x": x, "y": y, "w": w, "h": h, "page": 3}
+    )
+    assert beyond.status_code == 400 and "没有第 3 页" in beyond.content.decode()
+    saved = office.post(
+        f"/instructions/{instruction.pk}/region/", {"x": x, "y": y, "w": w, "h": h, "page": 2}
+    )
+    assert saved.status_code == 302 and saved["Location"].endswith("#page-2")
+    assert instruction.pages.get(number=1).region is None
     crop = Image.open(
-        io.BytesIO(office.get(f"/instructions/{instruction.pk}/annotation.png").content)
+        io.BytesIO(office.get(f"/instructions/{instruction.pk}/pages/2/annotation.png").content)
     )
     assert abs(crop.width - round(w * 900)) <= 2 and abs(crop.height - round(h * 560)) <= 2
     # The scribble is there: the crop is not blank paper.
     assert crop.convert("L").getextrema()[0] < 100
+    detail = office.get(f"/instructions/{instruction.pk}/").content.decode()
+    assert f"/instructions/{instruction.pk}/pages/2/annotation.png" in detail
+    assert "扫描件第 2 页（共 2 页）" in detail
+    # The 报结 report carries the marked region of page 2, and only that picture.
+    word = docx.Document(
+        io.BytesIO(office.get(f"/instructions/{instruction.pk}/report.docx").content)
+    )
+    pictures = [
+        rel.target_part.blob for rel in word.part.rels.values() if rel.reltype.endswith("/image")
+    ]
+    assert len(pictures) == 1
+    assert Image.open(io.BytesIO(pictures[0])).size == crop.size
+    assert "批示原件（扫描，第2页）" in "\n".join(p.text for p in word.paragraphs)
     assert (
-        client(people["fgw_clerk"]).get(f"/instructions/{instruction.pk}/page.jpg").status_code
+        client(people["fgw_clerk"]).get(f"/instructions/{instruction.pk}/pages/1.jpg").status_code
         == 404
     )
+
+
+def test_a_scan_over_the_page_limit_is_refused_at_upload(people, media_root, settings):
+    from duban.extract.ocr import OCR_MAX_PAGES
+
+    settings.DUBAN_INLINE_JOBS = True
+    blank = Image.new("L", (40, 40), 255)
+    out = io.BytesIO()
+    blank.save(out, format="TIFF", save_all=True, append_images=[blank] * OCR_MAX_PAGES)
+    r = client(people["office"]).post(
+        "/instructions/scan/", {"file": SimpleUploadedFile("长.tif", out.getvalue())}
+    )
+    assert r.status_code == 400
+    assert f"超过文字识别上限 {OCR_MAX_PAGES} 页" in r.content.decode()
+    assert Job.objects.count() == 0 and Instruction.objects.count() == 0
 
 
 def test_an_edit_from_a_stale_page_is_a_409_and_keeps_the_text(people, units, register):
