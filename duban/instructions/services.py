@@ -5,9 +5,10 @@ writes the model's row diff (``AuditedModel``) and a business event
 (``instruction_registered``, ``instruction_reply_added``, ``instruction_closed`` …).
 
 The chasing ladder is the tasks' one ladder (:func:`chase_overdue`): an overdue instruction
-is chased through a notice on the task it was turned into or attached to, so units see one
-inbox, the office one ladder on its desk, and the same thresholds, working-day counting,
-deduplication and 催办 → 督办 → 通报 rungs apply (``supervision.services``).
+is chased through a notice on the task it was turned into or attached to, or, with no
+task, a notice about the instruction itself; so units see one inbox, the office one ladder
+on its desk, and the same thresholds, working-day counting, deduplication and
+催办 → 督办 → 通报 rungs apply (``supervision.services``).
 """
 
 from __future__ import annotations
@@ -496,28 +497,32 @@ def chase_overdue(*, today: dt.date, calendar: Any, limits: Any) -> dict[str, in
     """The ladder's rung for every overdue instruction: 催办 → 督办 → 通报 by working days
     past the reply-by date, with the tasks' own thresholds (``SupervisionSettings``).
 
-    Why through the linked task: a notice (``supervision.Notice``) belongs to a task, and
-    that is what keeps one ladder: the unit answers it in the same inbox, the office sees
-    it on the same desk and in the same counts, and the same dedup key (one notice per
-    instruction and rung) makes reruns harmless. An instruction not yet turned into a task
-    or attached to one cannot be chased; it is counted as ``unlinked`` and shown overdue
-    on its page and in the counts, so the office links it.
+    The notice goes through ``supervision.issue_notice``, addressed to the lead unit, so the
+    unit answers it in the same inbox and desk, the office sees it in the same counts, and
+    the notice document and webhooks are the same. It is about the linked task when the
+    instruction was turned into or attached to one (the task page is where that work is
+    followed), else about the instruction itself. One notice per instruction and rung,
+    whether it was issued before or after a task was linked: reruns add nothing.
     """
+    from duban.supervision.models import Notice
     from duban.supervision.services import _ladder_level, issue_notice
 
-    counts = {"chase": 0, "supervise": 0, "criticism": 0, "unlinked": 0}
+    counts = {"chase": 0, "supervise": 0, "criticism": 0}
     overdue = (
         with_state(Instruction.objects.select_related("lead_unit", "task"))
         .filter(overdue_q(today))
         .order_by("reply_by", "pk")
     )
     for instruction in overdue:
-        if instruction.task is None:
-            counts["unlinked"] += 1
-            continue
         late = calendar.workdays_between(instruction.reply_by, today)
         level = _ladder_level(late, limits)
         if level is None:
+            continue
+        event = f"instruction:{instruction.pk}:{level}"
+        if Notice.objects.filter(
+            Q(instruction=instruction) | Q(dedup_key__endswith=f":{level}:{event}"),
+            level=level,
+        ).exists():
             continue
         reason = _(
             "截至{today}，{leader}同志在《{title}》上的批示，办理情况已逾期{n}个工作日未反馈"
@@ -531,10 +536,11 @@ def chase_overdue(*, today: dt.date, calendar: Any, limits: Any) -> dict[str, in
         )
         _notice, created = issue_notice(
             instruction.task,
+            instruction=None if instruction.task is not None else instruction,
             level=level,
             reason=reason,
             unit=instruction.lead_unit,
-            event_key=f"instruction:{instruction.pk}:{level}",
+            event_key=event,
         )
         counts[level] += created
     return counts

@@ -33,6 +33,7 @@ urlpatterns = [
     path("<int:pk>/reply/", views.instruction_reply, name="instruction-reply"),
     path("<int:pk>/report.docx", views.instruction_report, name="instruction-report"),
     path("<int:pk>/close/", views.instruction_close, name="instruction-close"),
+    path("notices/<int:notice_id>/reply/", views.notice_reply, name="instruction-notice-reply"),
     path("replies/<int:reply_id>/accept/", views.reply_accept, name="instruction-reply-accept"),
     path(
         "replies/<int:reply_id>/attachment",

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from duban.core import downloads, jobs, uploads
 from duban.core.errors import InputError
 from duban.core.models import ConflictError, Job
-from duban.core.pages import forbidden, guarded, rebind_with_version
+from duban.core.pages import check_version, forbidden, guarded, rebind_with_version, safe_next
 from duban.extract.errors import ExtractError
 from duban.instructions import access, report, services
 from duban.instructions.forms import (
@@ -302,8 +302,33 @@ def render_detail(
         ],
         "task_visible": instruction.task is not None
         and plans_access.can(request.user, "view", instruction.task),
+        "notices": _notices(request, instruction, forms.get("notice_forms") or {}),
     }
     return render(request, "instructions/detail.html", context, status=status)
+
+
+def _notices(request: HttpRequest, instruction: Instruction, bound: dict[int, Any]) -> list[Any]:
+    """The chasing ladder's notices about this instruction (it has no task, or had none
+    when they were issued), each with a reply form for the unit it was addressed to."""
+    from duban.plans.forms import NoticeReplyForm
+    from duban.supervision.choices import NoticeStatus
+
+    today = timezone.localdate()
+    notices = list(instruction.notices.select_related("unit").order_by("created_at", "pk"))
+    for notice in notices:
+        notice.overdue = (
+            notice.status == NoticeStatus.OPEN
+            and notice.reply_deadline is not None
+            and notice.reply_deadline < today
+        )
+        notice.form = None
+        if notice.status == NoticeStatus.OPEN and access.may_reply_for(
+            request.user, instruction, notice.unit_id
+        ):
+            notice.form = bound.get(notice.pk) or NoticeReplyForm(
+                initial={"version": notice.version}, auto_id=f"notice{notice.pk}_%s"
+            )
+    return notices
 
 
 @guarded
@@ -460,6 +485,36 @@ def reply_accept(request: HttpRequest, reply_id: int) -> HttpResponse:
     messages.success(request, _("已采纳 {unit} 的办理情况。").format(unit=reply.unit))
     return HttpResponseRedirect(
         reverse("instruction-detail", args=[reply.instruction_id]) + "#replies"
+    )
+
+
+@guarded
+@require_POST
+def notice_reply(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """The lead unit answers a 催办/督办/通报 notice about an instruction with no task (a
+    notice about a task is answered on the task page)."""
+    from duban.plans.forms import NoticeReplyForm
+    from duban.supervision.models import Notice
+    from duban.supervision.services import ValidationError, reply_notice
+
+    notice = get_object_or_404(Notice, pk=notice_id, task__isnull=True)
+    instruction = _get(request, notice.instruction_id)
+    form = NoticeReplyForm(request.POST, auto_id=f"notice{notice.pk}_%s")
+    if form.is_valid():
+        try:
+            check_version(notice, form.cleaned_data["version"])
+            reply_notice(notice, actor=request.user, reply=form.cleaned_data["reply"])
+        except ConflictError as exc:
+            messages.error(request, str(exc))
+            return render_detail(request, instruction, status=409)
+        except ValidationError as exc:
+            form.add_error("reply", str(exc))
+    if form.errors:
+        access.require_reply(request.user, instruction, notice.unit_id)
+        return render_detail(request, instruction, status=400, notice_forms={notice.pk: form})
+    messages.success(request, _("已回复。"))
+    return HttpResponseRedirect(
+        safe_next(request, reverse("instruction-detail", args=[instruction.pk]) + "#notices")
     )
 
 

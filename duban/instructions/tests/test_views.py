@@ -282,3 +282,81 @@ def test_attaching_an_existing_task_by_its_number_shows_in_the_tasks_history(peo
     assert "关联领导批示" in office.get(f"/tasks/{task.pk}/").content.decode()
     office.post(f"/instructions/{instruction.pk}/task/", {"unlink": "1"})
     assert Instruction.objects.get().task is None
+
+
+def test_a_notice_about_an_instruction_reaches_the_units_desk_and_is_answered(
+    people, units, register
+):
+    """The chase of an instruction with no task: on the lead unit's desk (linking to the
+    instruction), answered on the instruction's page; the notice document names the
+    instruction; another unit sees nothing of it, on the pages or the API."""
+    from rest_framework.test import APIClient
+
+    from duban.supervision.models import Notice
+    from duban.supervision.services import run_chasing
+
+    today = dt.date.today()
+    instruction = register(
+        instructed_on=today - dt.timedelta(days=60), reply_by=today - dt.timedelta(days=40)
+    )
+    run_chasing()
+    notice = Notice.objects.get(instruction=instruction)
+    clerk = client(people["sw_clerk"])
+    desk = clerk.get("/desk/").content.decode()
+    assert f"/instructions/{instruction.pk}/" in desk
+    assert f"/instructions/notices/{notice.pk}/reply/" in desk
+    page = clerk.get(f"/instructions/{instruction.pk}/").content.decode()
+    assert "催办督办通知" in page and notice.reason in page
+    assert f'action="/instructions/notices/{notice.pk}/reply/"' in page
+    # The co-unit sees the instruction but may not answer the lead unit's notice.
+    co_page = client(people["cz_clerk"]).get(f"/instructions/{instruction.pk}/").content.decode()
+    assert notice.reason in co_page and f"/instructions/notices/{notice.pk}/reply/" not in co_page
+    denied = client(people["cz_clerk"]).post(
+        f"/instructions/notices/{notice.pk}/reply/", {"reply": "代答", "version": notice.version}
+    )
+    assert denied.status_code == 403
+    assert (
+        client(people["fgw_clerk"])
+        .post(
+            f"/instructions/notices/{notice.pk}/reply/", {"reply": "x", "version": notice.version}
+        )
+        .status_code
+        == 404
+    )
+    # The task page's reply route does not take a notice that has no task.
+    assert (
+        clerk.post(
+            f"/notices/{notice.pk}/reply/", {"reply": "x", "version": notice.version}
+        ).status_code
+        == 404
+    )
+    empty = clerk.post(
+        f"/instructions/notices/{notice.pk}/reply/", {"reply": "", "version": notice.version}
+    )
+    assert empty.status_code == 400 and "请填写回复内容" in empty.content.decode()
+    answered = clerk.post(
+        f"/instructions/notices/{notice.pk}/reply/",
+        {"reply": "已召开专题会研究。", "version": notice.version, "next": "/desk/"},
+    )
+    assert answered.status_code == 302 and answered["Location"] == "/desk/"
+    notice.refresh_from_db()
+    assert notice.status == "replied" and notice.reply == "已召开专题会研究。"
+    # The notice document: about the instruction, for whoever may see it.
+    word = clerk.get(f"/notices/{notice.pk}/document.docx")
+    assert word.status_code == 200
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs)
+    assert "批示事项" in text and "关于外贸企业订单情况的调研报告" in text and "王明" in text
+    assert client(people["fgw_clerk"]).get(f"/notices/{notice.pk}/document.docx").status_code == 404
+
+    # The API: the addressed unit and the office see it, another unit does not.
+    def notices(who):
+        api = APIClient()
+        api.force_authenticate(people[who])
+        return [
+            (n["id"], n["task"], n["instruction"])
+            for n in api.get("/api/notices/").json()["results"]
+        ]
+
+    assert notices("sw_clerk") == [(notice.pk, None, instruction.pk)]
+    assert notices("office") == [(notice.pk, None, instruction.pk)]
+    assert notices("fgw_clerk") == []
