@@ -223,6 +223,7 @@ def update_instruction(
     )
     lead = lead_unit or instruction.lead_unit
     helpers = _units(lead, co_units if co_units is not None else instruction.co_units.all())
+    old_reply_by = instruction.reply_by
     with audit.acting_as(actor):
         for key in values:
             setattr(instruction, key, merged[key])
@@ -237,7 +238,52 @@ def update_instruction(
                     "instruction_units_changed",
                     data={"lead_unit": str(lead), "co_units": [str(u) for u in helpers]},
                 )
+    if instruction.task_id is not None and instruction.reply_by != old_reply_by:
+        _follow_reply_by(instruction, old_reply_by, actor=actor)
     return instruction
+
+
+def _follow_reply_by(instruction: Instruction, before: dt.date, *, actor: Any) -> None:
+    """The reply-by date moved: move the linked task's deadline with it when the deadline
+    came from the instruction, i.e. is still the old reply-by date and the task is not
+    closed (``plans.services.update_task``, audited as the task's own edits). A task with a
+    deadline of its own (an existing task attached to the instruction, whose date is the
+    work report's, or a deadline the office changed by hand) keeps it: what the leader is
+    owed by a date is the reply, not the whole task. The task's history records the change
+    either way, so whoever follows the task sees it."""
+    from duban.plans.choices import TaskStatus
+    from duban.plans.services import update_task
+
+    task = Task.objects.select_for_update().get(pk=instruction.task_id)
+    after = instruction.reply_by
+    moved = task.deadline == before and task.status not in (
+        TaskStatus.CLOSED,
+        TaskStatus.REJECTED,
+    )
+    if moved:
+        update_task(
+            task,
+            actor=actor,
+            version=task.version,
+            deadline=after,
+            deadline_text=_("{d}前反馈").format(d=after.isoformat()),
+        )
+    with audit.acting_as(actor):
+        audit.record_event(
+            task,
+            "instruction_reply_by_changed",
+            note=(
+                _("领导批示反馈时限由{before}改为{after}，任务完成时限随之调整。")
+                if moved
+                else _("领导批示反馈时限由{before}改为{after}；任务有自己的完成时限，未调整。")
+            ).format(before=before.isoformat(), after=after.isoformat()),
+            data={
+                "instruction": instruction.pk,
+                "before": before.isoformat(),
+                "after": after.isoformat(),
+                "deadline_moved": moved,
+            },
+        )
 
 
 @transaction.atomic

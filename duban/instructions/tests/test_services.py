@@ -359,3 +359,46 @@ def test_in_a_draft_plan_the_task_is_a_proposal_with_its_lead_chosen(register, p
     assert task.extracted["lead_choice"] == {"id": units["sw"].pk, "name": "市商务局"}
     assert task.extracted["instruction"] == instruction.pk
     assert not Assignment.objects.filter(task=task).exists()  # assigned on 立项
+
+
+def test_moving_the_reply_by_date_moves_the_deadline_it_gave_the_task(register, people):
+    """A task made from the instruction is due on its reply-by date: a new date moves it
+    (audited on the task). An attached task with a deadline of its own keeps it, and its
+    history says why."""
+    plan = Plan.objects.create(title="批示任务", year=2026, status="confirmed")
+    today = dt.date.today()
+    instruction = register()
+    task = services.create_task(instruction, actor=people["office"], plan=plan)
+    later = instruction.reply_by + dt.timedelta(days=10)
+    services.update_instruction(
+        instruction, actor=people["office"], version=instruction.version, reply_by=later
+    )
+    task.refresh_from_db()
+    assert task.deadline == later and later.isoformat() in task.deadline_text
+    moved = AuditEntry.objects.filter(
+        object_type="plans.task", object_id=str(task.pk), event="instruction_reply_by_changed"
+    ).get()
+    assert moved.after["deadline_moved"] is True and moved.after["after"] == later.isoformat()
+    assert AuditEntry.objects.filter(
+        object_type="plans.task", object_id=str(task.pk), action="update", actor=people["office"]
+    ).exists()  # the deadline's own row diff
+    # An existing task with the work report's deadline keeps it.
+    own = Task.objects.create(
+        plan=plan, code="9", text="稳外贸", status="in_progress", deadline=today + dt.timedelta(90)
+    )
+    other = register()
+    services.link_task(other, actor=people["office"], task=own)
+    services.update_instruction(
+        other, actor=people["office"], version=other.version, reply_by=later
+    )
+    own.refresh_from_db()
+    assert own.deadline == today + dt.timedelta(90)
+    kept = AuditEntry.objects.get(
+        object_type="plans.task", object_id=str(own.pk), event="instruction_reply_by_changed"
+    )
+    assert kept.after["deadline_moved"] is False and "未调整" in kept.note
+    # Another edit that keeps the date writes no such event.
+    services.update_instruction(
+        other, actor=people["office"], version=other.version, content="请加快办理。"
+    )
+    assert AuditEntry.objects.filter(event="instruction_reply_by_changed").count() == 2

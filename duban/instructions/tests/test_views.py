@@ -360,3 +360,17 @@ def test_a_notice_about_an_instruction_reaches_the_units_desk_and_is_answered(
     assert notices("sw_clerk") == [(notice.pk, None, instruction.pk)]
     assert notices("office") == [(notice.pk, None, instruction.pk)]
     assert notices("fgw_clerk") == []
+
+
+def test_the_task_page_links_the_instruction_it_carries_out(people, units, register):
+    plan = Plan.objects.create(title="重点工作", year=2026, status="confirmed")
+    task = Task.objects.create(plan=plan, code="2.4", text="稳外贸", status="in_progress")
+    instruction = register()
+    office = client(people["office"])
+    link = f'href="/instructions/{instruction.pk}/"'
+    assert link not in office.get(f"/tasks/{task.pk}/").content.decode()
+    office.post(f"/instructions/{instruction.pk}/task/", {"link": "1", "task": "2.4"})
+    page = office.get(f"/tasks/{task.pk}/").content.decode()
+    head = page[page.index('class="card task-head"') :]
+    head = head[: head.index("</section>")]
+    assert link in head and "王明同志" in head  # near the top, not only in the history
