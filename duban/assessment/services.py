@@ -176,14 +176,17 @@ def _facts(start: dt.date, end: dt.date) -> tuple[Facts, Early, RedDays]:
     ).values_list("assignment__lead_unit_id", "code"):
         if unit_id is not None:
             facts[unit_id]["deduct_red_task"].append(code)
-    for unit_id, code, level, created in Notice.objects.filter(
+    for unit_id, code, instruction_id, level, created in Notice.objects.filter(
         _city_plans("task__"),
         level__in=(NoticeLevel.SUPERVISE, NoticeLevel.CRITICISM),
         created_at__gte=since,
         created_at__lt=until,
-    ).values_list("unit_id", "task__code", "level", "created_at"):
+    ).values_list("unit_id", "task__code", "instruction_id", "level", "created_at"):
         rule = "deduct_supervise" if level == NoticeLevel.SUPERVISE else "deduct_criticism"
-        facts[unit_id][rule].append(f"{code} {timezone.localdate(created).isoformat()}")
+        # A notice about a leader's instruction with no task counts the same (its 督办 is
+        # the unit's as much); it is named by the instruction.
+        subject = code if instruction_id is None else f"批示{instruction_id}"
+        facts[unit_id][rule].append(f"{subject} {timezone.localdate(created).isoformat()}")
     for unit_id, code, created in Comment.objects.filter(
         _city_plans("task__"), praise=True, created_at__gte=since, created_at__lt=until
     ).values_list("task__assignment__lead_unit_id", "task__code", "created_at"):

@@ -538,21 +538,36 @@ _NOTICE_TITLES = {
 
 
 def build_notice_document(notice: Notice) -> od.OfficialDocument:
-    """A 督办通知单 / 催办通知单 for ``notice``, addressed to the unit it was sent to."""
+    """A 督办通知单 / 催办通知单 for ``notice``, addressed to the unit it was sent to: about
+    its task, or about a leader's instruction that has no task."""
     task = notice.task
     organ = _organ()
     issued = timezone.localdate(notice.created_at) if notice.created_at else timezone.localdate()
     level = NoticeLevel(notice.level)
     verb = {NoticeLevel.REMINDER: "提醒", NoticeLevel.CHASE: "催办"}.get(level, "督办")
-    facts = [f"任务编号：{task.code}" if task.code else "", f"工作任务：{task.text}"]
-    if task.deadline:
-        facts.append(f"完成时限：{od.format_date(task.deadline)}")
-    elif task.deadline_text:
-        facts.append(f"完成时限：{task.deadline_text}")
-    facts.append(f"当前进度：{task.progress}%")
+    if task is None:
+        instruction = notice.instruction
+        facts = [
+            f"来文：《{instruction.source_title}》",
+            f"批示领导：{instruction.leader_title}{instruction.leader_name}",
+            f"批示日期：{od.format_date(instruction.instructed_on)}",
+            f"批示内容：{instruction.content}",
+            f"反馈时限：{od.format_date(instruction.reply_by)}",
+        ]
+        opening = f"根据督查工作安排，现就你单位牵头办理的领导批示进行{verb}，请认真办理。"
+        heading = "批示事项"
+    else:
+        facts = [f"任务编号：{task.code}" if task.code else "", f"工作任务：{task.text}"]
+        if task.deadline:
+            facts.append(f"完成时限：{od.format_date(task.deadline)}")
+        elif task.deadline_text:
+            facts.append(f"完成时限：{task.deadline_text}")
+        facts.append(f"当前进度：{task.progress}%")
+        opening = f"根据督查工作安排，现就你单位承担的以下任务进行{verb}，请认真办理。"
+        heading = "任务事项"
     blocks: list[od.Block] = [
-        od.Paragraph(f"根据督查工作安排，现就你单位承担的以下任务进行{verb}，请认真办理。"),
-        od.Heading("任务事项"),
+        od.Paragraph(opening),
+        od.Heading(heading),
         *[od.Paragraph(line) for line in facts if line],
         od.Heading(f"{verb}事由"),
         od.Paragraph(notice.reason),
@@ -568,9 +583,11 @@ def build_notice_document(notice: Notice) -> od.OfficialDocument:
     else:
         blocks.append(od.Paragraph(f"请抓紧办理，并及时将办理情况书面报送{organ}。"))
     co_units: list[str] = []
-    assignment = access.assignment_of(task)
+    assignment = access.assignment_of(task) if task is not None else None
     if assignment is not None:
         co_units = [u.name for u in assignment.co_units.all() if u.pk != notice.unit_id]
+    elif task is None:
+        co_units = [u.name for u in notice.instruction.co_units.all() if u.pk != notice.unit_id]
     return od.OfficialDocument(
         organ=organ,
         number=notice.number or _blank_number(issued.year),

@@ -108,16 +108,22 @@ def bulletin_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
 
 @login_required
 def notice_document(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """A notice as 督办通知单 in Word or PDF, for whoever may see its task."""
-    notice = Notice.objects.select_related("task", "unit").filter(pk=pk).first()
+    """A notice as 督办通知单 in Word or PDF, for whoever may see its task (or, for a
+    notice about a leader's instruction, that instruction)."""
+    notice = Notice.objects.select_related("task", "instruction", "unit").filter(pk=pk).first()
     if notice is None or fmt not in FORMATS:
         raise Http404
     try:
-        access.require(request.user, "view", notice.task)
+        if notice.task_id is None:
+            from duban.instructions.access import get_instruction
+
+            get_instruction(request.user, notice.instruction_id)
+        else:
+            access.require(request.user, "view", notice.task)
     except (access.NotFound, access.NotAllowed) as exc:
         raise Http404 from exc
     data = services.render_notice(notice, fmt)
-    filename = f"{notice.get_level_display()}-{notice.task.code or notice.task_id}.{fmt}"
+    filename = f"{notice.get_level_display()}-{notice.subject_code}.{fmt}"
     content_type = mimetypes.guess_type(Path(filename).name)[0] or "application/octet-stream"
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"

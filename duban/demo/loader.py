@@ -162,6 +162,7 @@ def load_demo(*, lifelike: bool = True) -> dict[str, Any]:
                 _indicators(plan, office_user)
     if lifelike:
         load_projects(office_user)
+        load_instructions(office_user, plan)
     return {
         "city": spec["name"],
         "units": Unit.objects.count(),
@@ -286,6 +287,48 @@ def load_projects(office_user: User) -> int:
                     image_progress=stages[max(0, month * len(stages) // 12 - i % 3)],
                 )
     return len(spec["projects"])
+
+
+def load_instructions(office_user: User, plan: Plan) -> int:
+    """A few leaders' instructions (领导批示件, instructions.json, written for this project):
+    one turned into a task of the plan (the demo bureau leads it, due within the week, so
+    the workbench shows it coming due), one overdue with no task (the chasing run sends its
+    催办 to 市教育局), one replied, accepted and 报结, one just registered. Typed, through
+    the services; idempotent: a database that has instructions is left alone."""
+    from duban.instructions import services as instructions
+    from duban.instructions.models import Instruction
+
+    if Instruction.objects.exists():
+        return 0
+    today = timezone.localdate()
+    specs = json.loads(_read("instructions.json"))["instructions"]
+    for spec in specs:
+        instruction = instructions.register_instruction(
+            actor=office_user,
+            leader_name=spec["leader_name"],
+            leader_title=spec["leader_title"],
+            instructed_on=today - dt.timedelta(days=spec["instructed_days_ago"]),
+            reply_by=today + dt.timedelta(days=spec["reply_by_in_days"]),
+            source_title=spec["source_title"],
+            source_number=spec["source_number"],
+            source_text=spec["source_text"],
+            content=spec["content"],
+            lead_unit=Unit.objects.get(name=spec["lead_unit"]),
+            co_units=[Unit.objects.get(name=n) for n in spec["co_units"]],
+        )
+        if spec["kind"] == "task":
+            instructions.create_task(instruction, actor=office_user, plan=plan)
+        elif spec["kind"] == "closed":
+            reply = instructions.add_reply(
+                instruction,
+                actor=office_user,
+                unit=instruction.lead_unit,
+                text=spec["reply"]["text"],
+                replied_on=today - dt.timedelta(days=spec["reply"]["days_ago"]),
+            )
+            instructions.accept_reply(reply, actor=office_user)
+            instructions.close_instruction(instruction, actor=office_user, note=spec["close_note"])
+    return len(specs)
 
 
 #: How each demo indicator's months go (actual = plan less this share of it): on plan,

@@ -72,9 +72,13 @@ def find_region(ocr: dict[str, Any] | None, text: str) -> Region | None:
 def region_png(original: bytes, *, suffix: str, ocr: dict[str, Any], region: Region) -> bytes:
     """The region cut from the upright page, drawn again from the original file, as PNG."""
     from duban.extract.ocr import upright_page
+    from duban.extract.ofd import upright_scan
 
-    geometry = next(p for p in ocr["pages"] if p["number"] == region.page)
-    page = upright_page(original, suffix=suffix, page=OcrGeometry(**geometry))
+    geometry = OcrGeometry(**next(p for p in ocr["pages"] if p["number"] == region.page))
+    if suffix == ".ofd" or original[:4] == b"PK\x03\x04":
+        page = upright_scan(original, geometry)  # an OFD's scanned page
+    else:
+        page = upright_page(original, suffix=suffix, page=geometry)
     buffer = io.BytesIO()
     page.crop(region.box).convert("L").save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -217,7 +217,10 @@ def task_region(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
     document, plan = _document_and_plan(request, pk)
     task = _get_task(request, plan, task_id)
     ocr = (document.metadata or {}).get("ocr")
-    region = find_region(ocr, task.text)
+    read = None
+    if ocr and _read_here(task, document):
+        read = (text_slice(document.pk, task.source_start, task.source_end) or ("", 0))[0]
+    region = _task_region(ocr, task, read)
     if region is None or not document.original:
         raise Http404
     suffix = Path(document.original_name).suffix.lower()
@@ -247,8 +250,37 @@ def _task_url(task: Task) -> str:
         return reverse("admin:plans_task_change", args=[task.pk])
 
 
-def _card(task: Task, document: Document, index: services.UnitIndex) -> dict[str, Any]:
-    """What a proposal card shows; no queries (the index and the assignment are loaded)."""
+def _read_here(task: Task, document: Document) -> bool:
+    return (
+        task.source_document_id == document.pk
+        and task.source_start is not None
+        and task.source_end is not None
+        and task.source_end > task.source_start
+    )
+
+
+def _task_region(ocr: dict[str, Any] | None, task: Task, read: str | None) -> Any:
+    """The page region a proposal came from: found by the words it was read from (its
+    source span), so that a proposal the clerk has since edited (a misread number put
+    right) keeps its cut-out; by its current words when it has no span here."""
+    if not ocr:
+        return None
+    return (find_region(ocr, read) if read else None) or find_region(ocr, task.text)
+
+
+def _scan_text(document: Document) -> str | None:
+    """A scan's normalised text, read once for a page of cards (the proposals' source
+    spans); small, as a scan has at most the OCR's page limit. None for any other file."""
+    if not (document.metadata or {}).get("ocr"):
+        return None
+    return Document.objects.filter(pk=document.pk).values_list("normalized_text", flat=True)[0]
+
+
+def _card(
+    task: Task, document: Document, index: services.UnitIndex, scan_text: str | None = None
+) -> dict[str, Any]:
+    """What a proposal card shows; no queries (the index and the assignment are loaded;
+    ``scan_text`` is :func:`_scan_text`, read once for all the cards)."""
     chosen = services.chosen_lead_id(task)
     default = index.lead_for(task)
     suggestions = []
@@ -280,7 +312,13 @@ def _card(task: Task, document: Document, index: services.UnitIndex) -> dict[str
         "note": services.review_note(task),
         "here": task.source_document_id == document.pk and task.source_start is not None,
         # A scan: the region of the page the proposal was read from, shown beside it.
-        "region": find_region((document.metadata or {}).get("ocr"), task.text),
+        "region": _task_region(
+            (document.metadata or {}).get("ocr"),
+            task,
+            scan_text[task.source_start : task.source_end]
+            if scan_text is not None and _read_here(task, document)
+            else None,
+        ),
         "by_hand": bool(extracted.get("added_by_hand")),
         "reviewable": task.status in (TaskStatus.PROPOSED, TaskStatus.CONFIRMED)
         and assignment is None,
@@ -388,7 +426,8 @@ def _review_context(document: Document, plan: Plan | None, page: str = "1") -> d
     )
     current = Paginator(ordered, REVIEW_PAGE_SIZE).get_page(page)
     index = services.UnitIndex(Unit.objects.filter(is_active=True))
-    cards = [_card(t, document, index) for t in current.object_list]
+    scan_text = _scan_text(document)
+    cards = [_card(t, document, index, scan_text) for t in current.object_list]
     groups: dict[int | None, list[dict[str, Any]]] = {n.pk: [] for n in nodes}
     groups[None] = []
     for card in cards:
@@ -450,7 +489,7 @@ def _card_response(
     task = _tasks(plan).get(pk=task.pk)
     index = services.UnitIndex(Unit.objects.filter(is_active=True))
     context = {
-        "c": _card(task, document, index),
+        "c": _card(task, document, index, _scan_text(document)),
         "document": document,
         "plan": plan,
         "nodes": list(plan.framework_nodes.order_by("sort_order", "id")),

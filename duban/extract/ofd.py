@@ -1,7 +1,10 @@
 """OFD documents (GB/T 33190), read from the standard's zip and XML structure.
 
 A page without text that draws an image (a scan exported to OFD) is recognised by
-:mod:`duban.extract.ocr`, from the image file the page's ``ImageObject`` names.
+:mod:`duban.extract.ocr`, from the image file the page's ``ImageObject`` names; its lines
+and geometry are kept like a scanned PDF's, so a review page cuts a proposal's region out
+of the image again (:func:`upright_scan`). A page whose image is missing or broken, or that
+cannot be recognised, is skipped with a warning the clerk sees, naming the page.
 
 Why our own reader, and its guards: docs/architecture.md, "Reading OFD and old Word files".
 """
@@ -13,14 +16,17 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from duban.extract.errors import ErrorCode, ExtractError
 from duban.extract.ocr import page_text, shift_lines
 from duban.extract.source import (
     _CONTROL,
+    DEFAULT_MAX_BYTES,
     PDF_MAX_PAGES,
+    OcrGeometry,
     OcrLine,
     SourcePage,
     SourceText,
@@ -221,9 +227,7 @@ def _page_image(page, media: dict[str, str]) -> str | None:  # type: ignore[no-u
     return best
 
 
-def _read_ofd(
-    data: bytes, path: str, max_bytes: int, *, progress: Callable[[int, int], None] | None = None
-) -> SourceText:
+def _open_package(data: bytes, max_bytes: int) -> tuple[zipfile.ZipFile, _OfdPackage]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
@@ -231,65 +235,127 @@ def _read_ofd(
             "这不是有效的 OFD 文件（文件已损坏或不是 OFD 格式），请重新导出后再导入",
             "not an OFD package",
         ) from exc
-    with zf:
+    try:
         _check_zip(zf, max_bytes, kind="OFD 文件", kind_en="OFD", bad=ErrorCode.E016_BAD_OFD)
-        pkg = _OfdPackage(zf)
-        entry = pkg.resolve("", "OFD.xml")
-        if entry is None:
-            raise _ofd_error("这不是 OFD 文件（缺少 OFD.xml），请检查文件", "no OFD.xml")
-        roots = [
-            (el.text or "").strip()
-            for body in pkg.xml(entry).iter()
-            if _local(body.tag) == "DocBody"
-            for el in body
-            if _local(el.tag) == "DocRoot"
-        ]
-        if not any(roots):
-            raise _ofd_error("OFD 文件缺少文档入口（DocRoot），请重新导出后再导入", "no DocRoot")
-        warnings: list[str] = []
-        if len(roots) > OFD_MAX_DOCUMENTS:
-            roots = roots[:OFD_MAX_DOCUMENTS]
-            warnings.append(f"OFD 文件包含的文档过多，只读取前 {OFD_MAX_DOCUMENTS} 个")
-        # (document number, page number, page lines)
-        pages: list[tuple[int, int, list[str]]] = []
-        scans: dict[int, bytes] = {}  # index in pages → the image of a page without text
-        for doc_no, root in enumerate(roots, start=1):
-            doc_name = pkg.resolve("", root) if root else None
-            if doc_name is None:
-                raise _ofd_error(
-                    f"OFD 文件不完整：缺少第 {doc_no} 个文档的 {root or 'Document.xml'}",
-                    "missing Document.xml",
-                )
-            doc_dir = posixpath.dirname(doc_name)
-            document = pkg.xml(doc_name)
-            media: dict[str, str] | None = None  # read only when a page has no text
-            page_no = 0
-            for el in document.iter():
-                if _local(el.tag) != "Page" or el.get("BaseLoc") is None:
-                    continue
-                if len(pages) >= OFD_MAX_PAGES:
-                    warnings.append(f"OFD 文件超过 {OFD_MAX_PAGES} 页，只读取前 {OFD_MAX_PAGES} 页")
-                    break
-                page_no += 1
-                page_name = pkg.resolve(doc_dir, el.get("BaseLoc", ""))
-                if page_name is None:
-                    raise _ofd_error(
-                        f"OFD 文件不完整：缺少第 {doc_no} 个文档第 {page_no} 页的内容",
-                        "missing page content",
-                    )
-                content = pkg.xml(page_name)
-                lines = _ofd_page_lines(content)
-                if not lines:
-                    if media is None:
-                        media = _media_files(pkg, document, doc_dir)
-                    image = _page_image(content, media)
-                    if image is not None:
-                        scans[len(pages)] = _member_bytes(pkg, image)
-                pages.append((doc_no, page_no, lines))
-            if len(pages) >= OFD_MAX_PAGES:
-                break
+        return zf, _OfdPackage(zf)
+    except BaseException:
+        zf.close()
+        raise
 
-    recognised = _recognise_scans(scans, progress) if scans else {}
+
+@dataclass
+class _OfdPage:
+    """One page met while walking the package: which document and page it is, its
+    content, and (read only when asked for) the images its document's resources list."""
+
+    doc_no: int
+    page_no: int
+    content: Any
+    media: Callable[[], dict[str, str]]
+
+
+def _walk_pages(pkg: _OfdPackage, warnings: list[str]) -> Iterator[_OfdPage]:
+    """Every page of every document, in order, up to :data:`OFD_MAX_PAGES`."""
+    entry = pkg.resolve("", "OFD.xml")
+    if entry is None:
+        raise _ofd_error("这不是 OFD 文件（缺少 OFD.xml），请检查文件", "no OFD.xml")
+    roots = [
+        (el.text or "").strip()
+        for body in pkg.xml(entry).iter()
+        if _local(body.tag) == "DocBody"
+        for el in body
+        if _local(el.tag) == "DocRoot"
+    ]
+    if not any(roots):
+        raise _ofd_error("OFD 文件缺少文档入口（DocRoot），请重新导出后再导入", "no DocRoot")
+    if len(roots) > OFD_MAX_DOCUMENTS:
+        roots = roots[:OFD_MAX_DOCUMENTS]
+        warnings.append(f"OFD 文件包含的文档过多，只读取前 {OFD_MAX_DOCUMENTS} 个")
+    seen = 0
+    for doc_no, root in enumerate(roots, start=1):
+        doc_name = pkg.resolve("", root) if root else None
+        if doc_name is None:
+            raise _ofd_error(
+                f"OFD 文件不完整：缺少第 {doc_no} 个文档的 {root or 'Document.xml'}",
+                "missing Document.xml",
+            )
+        doc_dir = posixpath.dirname(doc_name)
+        document = pkg.xml(doc_name)
+        cache: dict[str, dict[str, str]] = {}
+
+        def media(document=document, doc_dir=doc_dir, cache=cache) -> dict[str, str]:  # type: ignore[no-untyped-def]
+            if "m" not in cache:
+                cache["m"] = _media_files(pkg, document, doc_dir)
+            return cache["m"]
+
+        page_no = 0
+        for el in document.iter():
+            if _local(el.tag) != "Page" or el.get("BaseLoc") is None:
+                continue
+            if seen >= OFD_MAX_PAGES:
+                warnings.append(f"OFD 文件超过 {OFD_MAX_PAGES} 页，只读取前 {OFD_MAX_PAGES} 页")
+                return
+            page_no += 1
+            seen += 1
+            page_name = pkg.resolve(doc_dir, el.get("BaseLoc", ""))
+            if page_name is None:
+                raise _ofd_error(
+                    f"OFD 文件不完整：缺少第 {doc_no} 个文档第 {page_no} 页的内容",
+                    "missing page content",
+                )
+            yield _OfdPage(doc_no, page_no, pkg.xml(page_name), media)
+
+
+def _draws_images(content) -> bool:  # type: ignore[no-untyped-def]
+    return any(_local(obj.tag) == "ImageObject" for obj in content.iter())
+
+
+def page_scan(data: bytes, number: int, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The image file of page ``number`` (counted through the whole file, documents one
+    after the other) of an OFD whose pages are scans: what the recognition read, so that a
+    review page can cut a proposal's region out of it again."""
+    zf, pkg = _open_package(data, max_bytes)
+    with zf:
+        for sequence, page in enumerate(_walk_pages(pkg, []), start=1):
+            if sequence == number:
+                image = _page_image(page.content, page.media())
+                if image is None:
+                    break
+                return _member_bytes(pkg, image)
+    raise _ofd_error(f"OFD 文件中第 {number} 页没有扫描图像", f"no scanned image on page {number}")
+
+
+def upright_scan(data: bytes, page: OcrGeometry) -> Any:
+    """The upright image the recognition of an OFD's scanned page worked on, drawn again
+    (``page.number`` counts the pages through the whole file): what
+    :func:`duban.extract.ocr.upright_page` is for the other formats."""
+    from duban.extract.ocr import upright_page
+
+    single = OcrGeometry(1, page.width, page.height, page.rotation, page.skew)
+    return upright_page(page_scan(data, page.number), suffix="", page=single)
+
+
+def _read_ofd(
+    data: bytes, path: str, max_bytes: int, *, progress: Callable[[int, int], None] | None = None
+) -> SourceText:
+    zf, pkg = _open_package(data, max_bytes)
+    warnings: list[str] = []
+    # (document number, page number, page lines)
+    pages: list[tuple[int, int, list[str]]] = []
+    scans: dict[int, bytes] = {}  # index in pages → the image of a page without text
+    unread: dict[int, str] = {}  # index in pages → why a page with images gave no text
+    with zf:
+        for page in _walk_pages(pkg, warnings):
+            lines = _ofd_page_lines(page.content)
+            if not lines and _draws_images(page.content):
+                image = _page_image(page.content, page.media())
+                if image is not None:
+                    scans[len(pages)] = _member_bytes(pkg, image)
+                else:
+                    unread[len(pages)] = "扫描图像缺失"
+            pages.append((page.doc_no, page.page_no, lines))
+
+    recognised = _recognise_scans(scans, progress, unread) if scans else {}
     # Pages follow each other on a new line, documents after a blank line; an empty page
     # adds no separator, so it starts where the next page does.
     pieces: list[str] = []
@@ -306,10 +372,9 @@ def _read_ofd(
             sep = "\n\n" if doc_no != prev_doc else "\n"
         starts.append(SourcePage(start=pos + len(sep), number=page_no, document=doc_no))
         if index in recognised:
-            for line in shift_lines(recognised[index], pos + len(sep)):
-                ocr_lines.append(
-                    OcrLine(line.text, page_no, line.box, line.score, line.start, line.end)
-                )
+            # The line's page is the page's place in the whole file (index + 1), as the
+            # page geometry's number: a review page draws the region from it again.
+            ocr_lines.extend(shift_lines(recognised[index], pos + len(sep)))
         if body:
             pieces.append(sep + body)
             pos += len(sep) + len(body)
@@ -317,10 +382,22 @@ def _read_ofd(
     text = "".join(pieces)
     if not text.strip():
         raise ExtractError(ErrorCode.E007_PDF_NO_TEXT, OFD_NO_TEXT)
+    several = len({doc for doc, _page, _lines in pages}) > 1
+
+    def label(index: int) -> str:
+        doc_no, page_no, _lines = pages[index]
+        return f"第 {doc_no} 个文档第 {page_no} 页" if several else f"第 {page_no} 页"
+
     if recognised:
-        numbers = "、".join(str(pages[i][1]) for i in sorted(recognised))
+        numbers = "、".join(
+            label(i).removeprefix("第 ").removesuffix(" 页") for i in sorted(recognised)
+        )
         warnings.append(
             f"第 {numbers} 页是扫描页，文字由识别得来，请核对（pages recognised by OCR）"
+        )
+    for index, why in sorted(unread.items()):
+        warnings.append(
+            f"{label(index)}未能读取（{why}），已跳过，请核对原件（page {index + 1} not read）"
         )
     return SourceText(
         text=text,
@@ -330,6 +407,7 @@ def _read_ofd(
         warnings=warnings,
         pages=starts,
         ocr_lines=ocr_lines,
+        ocr_pages=[recognised[i].geometry() for i in sorted(recognised)],
     )
 
 
@@ -341,10 +419,13 @@ def _member_bytes(pkg: _OfdPackage, name: str) -> bytes:
 
 
 def _recognise_scans(
-    scans: dict[int, bytes], progress: Callable[[int, int], None] | None
+    scans: dict[int, bytes],
+    progress: Callable[[int, int], None] | None,
+    unread: dict[int, str],
 ) -> dict[int, OcrPage]:
-    """Recognise the images of the pages without text; none when OCR is not installed
-    (the caller then says the OFD has no text, as before)."""
+    """Recognise the images of the pages without text, by their index in the file. A page
+    that cannot be recognised is noted in ``unread`` (with why) instead of stopping the
+    rest: its image will not decode, no text was found on it, or OCR is not installed."""
     from duban.extract.ocr import (
         OCR_MAX_PAGES,
         _too_many_pages,
@@ -354,13 +435,23 @@ def _recognise_scans(
     )
 
     if not ocr_available():
+        for index in scans:
+            unread[index] = "扫描页，服务器未安装文字识别组件"
         return {}
     if len(scans) > OCR_MAX_PAGES:
         raise _too_many_pages(len(scans))
     out: dict[int, OcrPage] = {}
     for done, (index, data) in enumerate(sorted(scans.items()), start=1):
-        image = next(open_images(data))
-        out[index] = recognize_page(image, index + 1)
+        try:
+            image = next(open_images(data))
+        except ExtractError:
+            unread[index] = "扫描图像已损坏"
+        else:
+            page = recognize_page(image, index + 1)
+            if page.lines:
+                out[index] = page
+            else:
+                unread[index] = "扫描页中没有识别出文字"
         if progress is not None:
             progress(done, len(scans))
     return out

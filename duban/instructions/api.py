@@ -3,7 +3,7 @@
 ``/api/instructions/``: list (filters ``leader``, ``unit``, ``status``, ``overdue``, ``due``),
 detail, create (office, ``Idempotency-Key``), ``PATCH`` (office, ``If-Match``), the units'
 replies (``replies/``), accepting a reply, turning into or attaching to a task (``task/``),
-报结 (``close/``), the 报结 document (``report/``, Word) and the counts (``stats/``).
+the handwriting's region on a page of the scan (``region/``), 报结 (``close/``), the 报结 document (``report/``, Word) and the counts (``stats/``).
 Units see only the instructions they lead or co-handle; another's is a 404.
 """
 
@@ -38,9 +38,10 @@ from duban.core.listing import (
 )
 from duban.documents.api import JobSerializer
 from duban.extract.errors import ExtractError
+from duban.extract.ocr import OCR_MAX_PAGES
 from duban.instructions import access, jobs, report, services
 from duban.instructions.choices import InstructionStatus
-from duban.instructions.models import Instruction, InstructionReply
+from duban.instructions.models import Instruction, InstructionPage, InstructionReply
 from duban.org.models import Unit
 from duban.plans import access as plans_access
 from duban.plans.models import FrameworkNode, Plan, Task
@@ -66,12 +67,20 @@ class ReplySerializer(serializers.ModelSerializer):
         return bool(reply.attachment)
 
 
+class PageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InstructionPage
+        fields = ["number", "width", "height", "region"]
+        read_only_fields = fields
+
+
 class InstructionSerializer(serializers.ModelSerializer):
     lead_unit_name = serializers.CharField(source="lead_unit.name", read_only=True)
     co_units = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     closed_on_time = serializers.SerializerMethodField()
     has_scan = serializers.SerializerMethodField()
+    pages = PageSerializer(many=True, read_only=True)
     replies = ReplySerializer(many=True, read_only=True)
 
     class Meta:
@@ -80,7 +89,7 @@ class InstructionSerializer(serializers.ModelSerializer):
             "id", "leader_name", "leader_title", "instructed_on", "source_title",
             "source_number", "source_text", "content", "reply_by", "lead_unit",
             "lead_unit_name", "co_units", "task", "status", "overdue", "closed_at",
-            "closed_on_time", "close_note", "has_scan", "region", "replies", "version",
+            "closed_on_time", "close_note", "has_scan", "pages", "replies", "version",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -94,7 +103,7 @@ class InstructionSerializer(serializers.ModelSerializer):
         return services.closed_on_time(i)
 
     def get_has_scan(self, i: Instruction) -> bool:
-        return bool(i.scan)
+        return bool(i.pages.all())
 
 
 class InstructionInputSerializer(serializers.Serializer):
@@ -119,6 +128,23 @@ class InstructionCreateSerializer(InstructionInputSerializer):
         required=False,
         help_text="a finished scan/ job of the caller's: its page image is kept on the record",
     )
+
+
+class RegionSerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, max_value=OCR_MAX_PAGES, default=1)
+    x = serializers.FloatField(min_value=0, max_value=1, required=False)
+    y = serializers.FloatField(min_value=0, max_value=1, required=False)
+    w = serializers.FloatField(min_value=0.01, max_value=1, required=False)
+    h = serializers.FloatField(min_value=0.01, max_value=1, required=False)
+    clear = serializers.BooleanField(
+        default=False, help_text="show the whole page again (no region on this page)"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [k for k in ("x", "y", "w", "h") if k in attrs]
+        if not attrs["clear"] and len(given) != 4:
+            raise serializers.ValidationError(_("批示区域应给出 x、y、w、h 四个数。"))
+        return attrs
 
 
 class ScanSerializer(serializers.Serializer):
@@ -236,6 +262,7 @@ class InstructionViewSet(
         ).prefetch_related(
             Prefetch("co_units", queryset=Unit.objects.only("id")),
             Prefetch("replies", queryset=InstructionReply.objects.select_related("unit")),
+            "pages",
         )
         return self.order(qs)
 
@@ -261,13 +288,15 @@ class InstructionViewSet(
         data = InstructionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        scan = None
+        pages = None
         if "scan_job" in values:
-            _job, scan = jobs.recognised_scan(request.user, values.pop("scan_job"))
-            if scan is None:
+            _job, pages = jobs.recognised_scan(request.user, values.pop("scan_job"))
+            if pages is None:
                 raise InputError(_("没有找到该识别任务，或它尚未完成。"))
         try:
-            instruction = services.register_instruction(actor=request.user, scan=scan, **values)
+            instruction = services.register_instruction(
+                actor=request.user, pages=pages or (), **values
+            )
         except services.ValidationError as exc:
             raise _input_error(exc) from exc
         return Response(self._fresh(instruction), status=201)
@@ -282,8 +311,8 @@ class InstructionViewSet(
     def scan(self, request: Request) -> Response:
         """A scan or phone photo to recognise (office): checked now (a broken or hostile
         file is a 400 and nothing is kept), read by the worker; poll ``/api/jobs/{id}/``,
-        whose ``result`` holds the recognised ``text`` and ``title``, then create with
-        ``scan_job``."""
+        whose ``result`` holds the recognised ``text`` (every page, up to the OCR's page
+        limit), ``title`` and ``pages``, then create with ``scan_job``."""
         access.require_office(request.user, "register_instruction")
         try:
             body = request.data
@@ -416,6 +445,23 @@ class InstructionViewSet(
                     framework_node=v.get("framework_node"),
                     text=v.get("text") or "",
                 )
+        except services.ValidationError as exc:
+            raise _input_error(exc) from exc
+        return Response(self._fresh(instruction))
+
+    @extend_schema(request=RegionSerializer, responses=InstructionSerializer)
+    @action(detail=True, methods=["post"])
+    def region(self, request: Request, pk: str | None = None) -> Response:
+        """Mark where the handwriting is on ``page`` of the scan (office): ``x``, ``y``,
+        ``w``, ``h`` as fractions of the page image, or ``clear``."""
+        instruction = self.get_object()
+        access.require_office(request.user, "edit_instruction")
+        data = RegionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        region = None if v["clear"] else {k: v[k] for k in ("x", "y", "w", "h")}
+        try:
+            services.set_region(instruction, actor=request.user, region=region, page=v["page"])
         except services.ValidationError as exc:
             raise _input_error(exc) from exc
         return Response(self._fresh(instruction))

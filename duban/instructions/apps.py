@@ -29,3 +29,11 @@ class InstructionsConfig(AppConfig):
         from duban.instructions.workbench import workbench_items
 
         return workbench_items(user, today=today)
+
+    def require_notice_reply(self, actor: Any, instruction: Any, unit_id: int) -> None:
+        """Who may answer a notice about an instruction with no task (its lead or a
+        co-unit's leader or clerk, for that unit); ``supervision.services.reply_notice``
+        asks the notice's subject's app, as it sits below this one."""
+        from duban.instructions.access import require_reply
+
+        require_reply(actor, instruction, unit_id)

@@ -164,6 +164,8 @@ class RegionForm(forms.Form):
     y = forms.FloatField(label=_("上"), min_value=0, max_value=1)
     w = forms.FloatField(label=_("宽"), min_value=0.01, max_value=1)
     h = forms.FloatField(label=_("高"), min_value=0.01, max_value=1)
+    # Which page of the scan the handwriting is on (1-based).
+    page = forms.IntegerField(min_value=1, widget=forms.HiddenInput, required=False)
 
 
 class CloseForm(forms.Form):

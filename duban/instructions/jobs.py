@@ -6,22 +6,26 @@ bytes in the upload store (duban/core/uploads.py) and enqueues the job, which th
 runs (or the request itself with ``DUBAN_INLINE_JOBS``), as ``duban/plans/jobs.py``
 does for reports.
 
-The job recognises the first page with the project's OCR (``duban.extract.ocr``, about 3 s
-on two cores), and keeps the upright page as a JPEG of our own making under a new upload
-token: the registration form shows the recognised text for the office to correct, and the
-service copies that image onto the record. The uploaded bytes themselves are never kept
-or served. A 批示件 is one page (the leader writes on the first page or on a 批办单), so
-only the first page of a multi-page scan is read.
+The job recognises every page with the project's OCR (``duban.extract.ocr``, about 3 s a
+page on two cores), up to its page limit (``OCR_MAX_PAGES``: a longer file is refused at
+upload with one Chinese sentence), reporting each page as progress so the clerk may cancel.
+Each upright page is kept as a JPEG of our own making under a new upload token: the
+registration form shows the recognised text for the office to correct, and the service
+copies the images onto the record, one ``InstructionPage`` each. The uploaded bytes
+themselves are never kept or served. A leader often writes on the 批办单 in front of the
+report, or on its last page: every page is kept, and the office marks the handwriting on
+whichever page it is.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from duban.core import uploads
-from duban.core.jobs import job
+from duban.core.jobs import JobCancelled, job, report_progress
 from duban.extract.errors import ExtractError
 
 SCAN_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pdf")
@@ -30,28 +34,49 @@ PHONE_SUFFIXES = (".heic", ".heif")
 JOB_NAME = "recognize_instruction_scan"
 
 
-def _first_page(data: bytes, suffix: str) -> Any:
-    """The first page image of an image file or a scanned PDF; ExtractError if none."""
+def _pages(data: bytes, suffix: str) -> Iterator[Any]:
+    """The page images of an image file (a TIFF may hold several) or a scanned PDF, in
+    order; past the OCR's page limit an ExtractError before the first page."""
     from duban.extract import ocr
-    from duban.extract.errors import ErrorCode
-    from duban.extract.source import _err
 
     if suffix == ".pdf" or data[:5] == b"%PDF-":
         pages = ocr.render_pdf_pages(data)
         try:
-            first = next(pages, None)
+            for _number, image in pages:
+                yield image
         finally:
             pages.close()
-        image = first[1] if first is not None else None
     else:
-        image = next(ocr.open_images(data, suffix=suffix), None)
-    if image is None:
-        raise _err(
-            ErrorCode.E019_BAD_IMAGE,
-            "文件中没有扫描页（没有图像），请上传扫描件或照片",
-            "no scanned page in the file",
-        )
-    return image
+        yield from ocr.open_images(data, suffix=suffix)
+
+
+def _no_page() -> ExtractError:
+    from duban.extract.errors import ErrorCode
+    from duban.extract.source import _err
+
+    return _err(
+        ErrorCode.E019_BAD_IMAGE,
+        "文件中没有扫描页（没有图像），请上传扫描件或照片",
+        "no scanned page in the file",
+    )
+
+
+def _page_count(data: bytes, suffix: str) -> int:
+    """How many pages the job will read (for its progress); 1 when it cannot tell."""
+    from duban.extract import ocr
+
+    if suffix == ".pdf" or data[:5] == b"%PDF-":
+        try:
+            import pypdfium2 as pdfium
+
+            pdf = pdfium.PdfDocument(data)
+            try:
+                return max(1, len(pdf))
+            finally:
+                pdf.close()
+        except Exception:
+            return 1
+    return ocr._frame_count(data)
 
 
 def check_scan(data: bytes, filename: str) -> None:
@@ -69,7 +94,14 @@ def check_scan(data: bytes, filename: str) -> None:
         )
     if not data:
         raise _err(ErrorCode.E001_EMPTY, "文件是空的，请重新扫描或拍照", "empty file")
-    _first_page(data, suffix)
+    # The page limit is checked before the first page is decoded; the first page is
+    # decoded in full (a truncated photo is refused now, not after the upload is kept).
+    pages = _pages(data, suffix)
+    try:
+        if next(pages, None) is None:
+            raise _no_page()
+    finally:
+        pages.close()
 
 
 def enqueue_scan(uploaded: Any, *, user_id: int | None) -> Any:
@@ -95,11 +127,11 @@ def enqueue_scan(uploaded: Any, *, user_id: int | None) -> Any:
 
 
 def recognised_scan(user: Any, raw_job: Any) -> tuple[Any, Any]:
-    """(the job, its :class:`~duban.instructions.services.Scan`) for a recognition job of
-    ``user``'s that is done with a page image; (None, None) for anything else, including
-    another user's job (which is as good as missing)."""
+    """(the job, its pages as :class:`~duban.instructions.services.ScanPage`) for a
+    recognition job of ``user``'s that is done with page images; (None, None) for anything
+    else, including another user's job (which is as good as missing)."""
     from duban.core.models import Job
-    from duban.instructions.services import Scan
+    from duban.instructions.services import ScanPage
 
     try:
         pk = int(str(raw_job))
@@ -109,9 +141,10 @@ def recognised_scan(user: Any, raw_job: Any) -> tuple[Any, Any]:
     if found is None or (found.args or {}).get("user_id") != getattr(user, "pk", None):
         return None, None
     result = found.result if isinstance(found.result, dict) else {}
-    if not result.get("image"):
+    pages = result.get("pages") or []
+    if not pages:
         return found, None
-    return found, Scan(result["image"], int(result["width"]), int(result["height"]))
+    return found, [ScanPage(p["image"], int(p["width"]), int(p["height"])) for p in pages]
 
 
 def suggested_title(lines: list[str]) -> str:
@@ -134,24 +167,41 @@ def recognize_instruction_scan_job(
     if not uploads.exists(upload):
         return {"error": "missing", "message": "上传的文件已不存在，请重新上传（upload is gone）"}
     data = uploads.read(upload)
+    suffix = Path(filename).suffix.lower()
+    total = _page_count(data, suffix)
+    kept: list[dict[str, Any]] = []
+    texts: list[str] = []
+    lines: list[str] = []
     try:
-        image = _first_page(data, Path(filename).suffix.lower())
-        page = ocr.recognize_page(image, keep_image=True)
+        for number, image in enumerate(_pages(data, suffix), start=1):
+            page = ocr.recognize_page(image, number, keep_image=True)
+            out = io.BytesIO()
+            page.image.save(out, format="JPEG", quality=85)
+            token = uploads.new_token(".jpg")
+            uploads.save(token, out.getvalue())
+            kept.append({"image": token, "width": page.width, "height": page.height})
+            texts.append(ocr.page_text(page).strip())
+            lines.extend(line.text for line in page.lines)
+            report_progress(number, max(total, number))
+        if not kept:
+            raise _no_page()
     except ExtractError as exc:
-        uploads.delete(upload)
+        _forget(upload, kept)
         return {"error": exc.code.value, "message": exc.message}
-    text = ocr.page_text(page).strip()
-    kept = io.BytesIO()
-    page.image.save(kept, format="JPEG", quality=85)
-    token = uploads.new_token(".jpg")
-    uploads.save(token, kept.getvalue())
+    except JobCancelled:
+        _forget(upload, kept)  # the clerk cancelled: nothing is kept
+        raise
     uploads.delete(upload)
     return {
-        "text": text,
-        "title": suggested_title([line.text for line in page.lines]),
-        "image": token,
-        "width": page.width,
-        "height": page.height,
+        "text": "\n\n".join(t for t in texts if t),
+        "title": suggested_title(lines),
+        "pages": kept,
         "filename": filename,
         "user_id": user_id,
     }
+
+
+def _forget(upload: str, kept: list[dict[str, Any]]) -> None:
+    uploads.delete(upload)
+    for page in kept:
+        uploads.delete(page["image"])

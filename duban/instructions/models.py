@@ -2,7 +2,8 @@
 
 An instruction (批示) annotates a source document (the 来文: a report, a 信息专报). The
 office registers it, typed or from a scan or phone photo whose page image is kept on the
-record (the handwriting stays an image; the office types its words). Units reply with
+record, one :class:`InstructionPage` per page of a multi-page scan (the handwriting stays
+an image, marked on whichever page it is; the office types its words). Units reply with
 their 办理情况; the office 报结 (reports back to the leader) and closes it.
 """
 
@@ -50,12 +51,6 @@ class Instruction(AuditedModel):
         default=InstructionStatus.OPEN,
         db_index=True,
     )
-    # The page image, re-encoded by us as JPEG (never the uploaded bytes), upright.
-    scan = models.FileField(_("批示件图像"), upload_to="instructions/%Y/%m/", blank=True)
-    scan_width = models.PositiveIntegerField(_("图像宽度"), null=True, blank=True)
-    scan_height = models.PositiveIntegerField(_("图像高度"), null=True, blank=True)
-    # Where the handwriting is on the page: {"x", "y", "w", "h"} as fractions of the image.
-    region = models.JSONField(_("批示区域"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),
@@ -82,6 +77,34 @@ class Instruction(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.leader_name}批示：{self.source_title}"[:200]
+
+
+class InstructionPage(AuditedModel):
+    """One page of a registered scan: the upright image re-encoded by us as JPEG (never the
+    uploaded bytes), and where on it the office marked the handwriting, if it did."""
+
+    instruction = models.ForeignKey(
+        Instruction, verbose_name=_("领导批示"), on_delete=models.CASCADE, related_name="pages"
+    )
+    number = models.PositiveSmallIntegerField(_("页码"))
+    image = models.FileField(_("页面图像"), upload_to="instructions/%Y/%m/")
+    width = models.PositiveIntegerField(_("图像宽度"))
+    height = models.PositiveIntegerField(_("图像高度"))
+    # Where the handwriting is on this page: {"x", "y", "w", "h"} as fractions of the image.
+    region = models.JSONField(_("批示区域"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批示件页面")
+        verbose_name_plural = _("批示件页面")
+        ordering = ["instruction", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "number"], name="instruction_page_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instruction_id} p{self.number}"
 
 
 class InstructionReply(AuditedModel):

@@ -15,21 +15,19 @@ from django.utils import timezone
 
 from duban import officialdoc as od
 from duban.instructions.choices import ReplyStatus
-from duban.instructions.models import Instruction
+from duban.instructions.models import Instruction, InstructionPage
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def annotation_png(instruction: Instruction, *, whole: bool = False) -> bytes | None:
-    """The marked region of the page image (or the whole page), as PNG; None without scan."""
+def annotation_png(page: InstructionPage, *, whole: bool = False) -> bytes:
+    """The marked region of a page image (or the whole page when none is marked), as PNG."""
     from PIL import Image
 
-    if not instruction.scan:
-        return None
-    with instruction.scan.open("rb") as fh:
+    with page.image.open("rb") as fh:
         image = Image.open(io.BytesIO(fh.read()))
         image.load()
-    region = instruction.region
+    region = page.region
     if region and not whole:
         w, h = image.size
         box = (
@@ -42,6 +40,26 @@ def annotation_png(instruction: Instruction, *, whole: bool = False) -> bytes | 
     out = io.BytesIO()
     image.convert("RGB").save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def annotation_pictures(instruction: Instruction) -> list[tuple[bytes, str]]:
+    """What the 报结 shows of the scan, with captions: every marked region, in page order;
+    with none marked, the first page whole (where a leader writes, on the 批办单 or the
+    report's first page). Nothing for a typed instruction."""
+    pages = list(instruction.pages.all())
+    marked = [p for p in pages if p.region]
+    total = len(pages)
+    if marked:
+        return [
+            (
+                annotation_png(p),
+                f"批示原件（扫描，第{p.number}页）" if total > 1 else "批示原件（扫描）",
+            )
+            for p in marked
+        ]
+    if pages:
+        return [(annotation_png(pages[0]), "批示原件（扫描）")]
+    return []
 
 
 def _leader(instruction: Instruction) -> str:
@@ -69,9 +87,8 @@ def build_report_document(instruction: Instruction) -> od.OfficialDocument:
         od.Heading("领导批示"),
         od.Paragraph(instruction.content),
     ]
-    picture = annotation_png(instruction)
-    if picture is not None:
-        blocks.append(od.Image(picture, width_mm=120.0, caption="批示原件（扫描）"))
+    for picture, caption in annotation_pictures(instruction):
+        blocks.append(od.Image(picture, width_mm=120.0, caption=caption))
     blocks.append(od.Heading("办理情况"))
     replies = list(instruction.replies.select_related("unit").order_by("replied_on", "pk"))
     for reply in replies:

@@ -5,9 +5,10 @@ writes the model's row diff (``AuditedModel``) and a business event
 (``instruction_registered``, ``instruction_reply_added``, ``instruction_closed`` …).
 
 The chasing ladder is the tasks' one ladder (:func:`chase_overdue`): an overdue instruction
-is chased through a notice on the task it was turned into or attached to, so units see one
-inbox, the office one ladder on its desk, and the same thresholds, working-day counting,
-deduplication and 催办 → 督办 → 通报 rungs apply (``supervision.services``).
+is chased through a notice on the task it was turned into or attached to, or, with no
+task, a notice about the instruction itself; so units see one inbox, the office one ladder
+on its desk, and the same thresholds, working-day counting, deduplication and
+催办 → 督办 → 通报 rungs apply (``supervision.services``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from duban.core.models import ConflictError
 from duban.core.storage import removed_on_error
 from duban.instructions import access
 from duban.instructions.choices import InstructionStatus, ReplyStatus
-from duban.instructions.models import Instruction, InstructionReply
+from duban.instructions.models import Instruction, InstructionPage, InstructionReply
 from duban.org.models import Unit
 from duban.plans.models import FrameworkNode, Plan, Task
 
@@ -56,7 +57,7 @@ class ValidationError(InputError):
 
 
 @dataclass(frozen=True)
-class Scan:
+class ScanPage:
     """A recognised page image waiting in the upload store (``uploads``) to be kept."""
 
     token: str
@@ -138,9 +139,10 @@ def register_instruction(
     leader_title: str = "",
     source_number: str = "",
     source_text: str = "",
-    scan: Scan | None = None,
+    pages: Sequence[ScanPage] = (),
 ) -> Instruction:
-    """登记 an instruction (office), typed or with the page image of its scan or photo."""
+    """登记 an instruction (office), typed or with the page images of its scan or photo
+    (every page of a multi-page scan, in order)."""
     access.require_office(actor, "register_instruction")
     values = _clean(
         {
@@ -155,28 +157,38 @@ def register_instruction(
         }
     )
     helpers = _units(lead_unit, co_units)
-    if scan is not None and not uploads.exists(scan.token):
+    if any(not uploads.exists(page.token) for page in pages):
         raise ValidationError(_("识别的图像已过期或不存在，请重新上传扫描件。"))
     with audit.acting_as(actor):
         instruction = Instruction(lead_unit=lead_unit, created_by=actor, **values)
-        if scan is not None:
-            instruction.scan.save(
-                f"instruction-{uploads.new_token()[:12]}.jpg",
-                ContentFile(uploads.read(scan.token)),
-                save=False,
-            )
-            instruction.scan_width, instruction.scan_height = scan.width, scan.height
         instruction.save()
+        stem = f"instruction-{uploads.new_token()[:12]}"
+        for number, scanned in enumerate(pages, start=1):
+            page = InstructionPage(
+                instruction=instruction,
+                number=number,
+                width=scanned.width,
+                height=scanned.height,
+            )
+            page.image.save(
+                f"{stem}-p{number}.jpg", ContentFile(uploads.read(scanned.token)), save=False
+            )
+            page.save()
         if helpers:
             instruction.co_units.set(helpers)
         audit.record_event(
             instruction,
             "instruction_registered",
-            data={"lead_unit": str(lead_unit), "co_units": [str(u) for u in helpers]},
+            data={
+                "lead_unit": str(lead_unit),
+                "co_units": [str(u) for u in helpers],
+                "pages": len(pages),
+            },
         )
-    if scan is not None:
-        # The recognised copy is kept on the record now; the waiting one goes after commit.
-        transaction.on_commit(lambda: uploads.delete(scan.token))
+    tokens = [page.token for page in pages]
+    if tokens:
+        # The recognised copies are kept on the record now; the waiting ones go after commit.
+        transaction.on_commit(lambda: [uploads.delete(token) for token in tokens])
     return instruction
 
 
@@ -211,6 +223,7 @@ def update_instruction(
     )
     lead = lead_unit or instruction.lead_unit
     helpers = _units(lead, co_units if co_units is not None else instruction.co_units.all())
+    old_reply_by = instruction.reply_by
     with audit.acting_as(actor):
         for key in values:
             setattr(instruction, key, merged[key])
@@ -225,18 +238,75 @@ def update_instruction(
                     "instruction_units_changed",
                     data={"lead_unit": str(lead), "co_units": [str(u) for u in helpers]},
                 )
+    if instruction.task_id is not None and instruction.reply_by != old_reply_by:
+        _follow_reply_by(instruction, old_reply_by, actor=actor)
     return instruction
+
+
+def _follow_reply_by(instruction: Instruction, before: dt.date, *, actor: Any) -> None:
+    """The reply-by date moved: move the linked task's deadline with it when the deadline
+    came from the instruction, i.e. is still the old reply-by date and the task is not
+    closed (``plans.services.update_task``, audited as the task's own edits). A task with a
+    deadline of its own (an existing task attached to the instruction, whose date is the
+    work report's, or a deadline the office changed by hand) keeps it: what the leader is
+    owed by a date is the reply, not the whole task. The task's history records the change
+    either way, so whoever follows the task sees it."""
+    from duban.plans.choices import TaskStatus
+    from duban.plans.services import update_task
+
+    task = Task.objects.select_for_update().get(pk=instruction.task_id)
+    after = instruction.reply_by
+    moved = task.deadline == before and task.status not in (
+        TaskStatus.CLOSED,
+        TaskStatus.REJECTED,
+    )
+    if moved:
+        update_task(
+            task,
+            actor=actor,
+            version=task.version,
+            deadline=after,
+            deadline_text=_("{d}前反馈").format(d=after.isoformat()),
+        )
+    with audit.acting_as(actor):
+        audit.record_event(
+            task,
+            "instruction_reply_by_changed",
+            note=(
+                _("领导批示反馈时限由{before}改为{after}，任务完成时限随之调整。")
+                if moved
+                else _("领导批示反馈时限由{before}改为{after}；任务有自己的完成时限，未调整。")
+            ).format(before=before.isoformat(), after=after.isoformat()),
+            data={
+                "instruction": instruction.pk,
+                "before": before.isoformat(),
+                "after": after.isoformat(),
+                "deadline_moved": moved,
+            },
+        )
 
 
 @transaction.atomic
 def set_region(
-    instruction: Instruction, *, actor: Any, region: dict[str, float] | None
-) -> Instruction:
-    """Mark where the handwriting is on the page image (fractions of its width and height);
-    ``None`` clears it (the whole page is shown)."""
+    instruction: Instruction,
+    *,
+    actor: Any,
+    region: dict[str, float] | None,
+    page: int = 1,
+) -> InstructionPage:
+    """Mark where the handwriting is on page ``page`` of the scan (fractions of its width
+    and height); ``None`` clears it. A leader may write on several pages (the 批办单 and
+    the report's last page): each page keeps its own region."""
     access.require_office(actor, "edit_instruction")
-    if not instruction.scan:
+    if not instruction.pages.exists():
         raise ValidationError(_("该批示没有扫描图像，无法标注批示区域。"))
+    target = instruction.pages.filter(number=page).first()
+    if target is None:
+        raise ValidationError(
+            _("扫描件没有第 {n} 页（共 {total} 页）。").format(
+                n=page, total=instruction.pages.count()
+            )
+        )
     if region is not None:
         try:
             x, y, w, h = (float(region[k]) for k in ("x", "y", "w", "h"))
@@ -248,9 +318,12 @@ def set_region(
             raise ValidationError(_("批示区域超出了图像范围，请重新框选。"))
         region = {"x": round(x, 4), "y": round(y, 4), "w": round(w, 4), "h": round(h, 4)}
     with audit.acting_as(actor):
-        instruction.region = region
-        instruction.save()
-    return instruction
+        target.region = region
+        target.save()
+        audit.record_event(
+            instruction, "instruction_region_marked", data={"page": page, "region": region}
+        )
+    return target
 
 
 def default_task_text(instruction: Instruction) -> str:
@@ -470,28 +543,32 @@ def chase_overdue(*, today: dt.date, calendar: Any, limits: Any) -> dict[str, in
     """The ladder's rung for every overdue instruction: 催办 → 督办 → 通报 by working days
     past the reply-by date, with the tasks' own thresholds (``SupervisionSettings``).
 
-    Why through the linked task: a notice (``supervision.Notice``) belongs to a task, and
-    that is what keeps one ladder: the unit answers it in the same inbox, the office sees
-    it on the same desk and in the same counts, and the same dedup key (one notice per
-    instruction and rung) makes reruns harmless. An instruction not yet turned into a task
-    or attached to one cannot be chased; it is counted as ``unlinked`` and shown overdue
-    on its page and in the counts, so the office links it.
+    The notice goes through ``supervision.issue_notice``, addressed to the lead unit, so the
+    unit answers it in the same inbox and desk, the office sees it in the same counts, and
+    the notice document and webhooks are the same. It is about the linked task when the
+    instruction was turned into or attached to one (the task page is where that work is
+    followed), else about the instruction itself. One notice per instruction and rung,
+    whether it was issued before or after a task was linked: reruns add nothing.
     """
+    from duban.supervision.models import Notice
     from duban.supervision.services import _ladder_level, issue_notice
 
-    counts = {"chase": 0, "supervise": 0, "criticism": 0, "unlinked": 0}
+    counts = {"chase": 0, "supervise": 0, "criticism": 0}
     overdue = (
         with_state(Instruction.objects.select_related("lead_unit", "task"))
         .filter(overdue_q(today))
         .order_by("reply_by", "pk")
     )
     for instruction in overdue:
-        if instruction.task is None:
-            counts["unlinked"] += 1
-            continue
         late = calendar.workdays_between(instruction.reply_by, today)
         level = _ladder_level(late, limits)
         if level is None:
+            continue
+        event = f"instruction:{instruction.pk}:{level}"
+        if Notice.objects.filter(
+            Q(instruction=instruction) | Q(dedup_key__endswith=f":{level}:{event}"),
+            level=level,
+        ).exists():
             continue
         reason = _(
             "截至{today}，{leader}同志在《{title}》上的批示，办理情况已逾期{n}个工作日未反馈"
@@ -505,10 +582,11 @@ def chase_overdue(*, today: dt.date, calendar: Any, limits: Any) -> dict[str, in
         )
         _notice, created = issue_notice(
             instruction.task,
+            instruction=None if instruction.task is not None else instruction,
             level=level,
             reason=reason,
             unit=instruction.lead_unit,
-            event_key=f"instruction:{instruction.pk}:{level}",
+            event_key=event,
         )
         counts[level] += created
     return counts

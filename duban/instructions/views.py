@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from duban.core import downloads, jobs, uploads
 from duban.core.errors import InputError
 from duban.core.models import ConflictError, Job
-from duban.core.pages import forbidden, guarded, rebind_with_version
+from duban.core.pages import check_version, forbidden, guarded, rebind_with_version, safe_next
 from duban.extract.errors import ExtractError
 from duban.instructions import access, report, services
 from duban.instructions.forms import (
@@ -151,10 +151,12 @@ def scan_status(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @guarded
 @require_GET
-def scan_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The recognised page image, shown on the form before the instruction is saved."""
+def scan_page(request: HttpRequest, job_id: int, number: int) -> HttpResponse:
+    """A recognised page image (1-based ``number``), shown on the form before the
+    instruction is saved."""
     found = _scan_job(request.user, job_id) if access.is_office(request.user) else None
-    token = ((found.result or {}) if found else {}).get("image", "")
+    pages = ((found.result or {}) if found else {}).get("pages") or []
+    token = pages[number - 1].get("image", "") if 1 <= number <= len(pages) else ""
     if not token or not uploads.exists(token):
         raise Http404
     return HttpResponse(uploads.read(token), content_type="image/jpeg")
@@ -176,7 +178,9 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
             data.pop("scan_job", None)
             data.pop("version", None)
             try:
-                instruction = services.register_instruction(actor=request.user, scan=scan, **data)
+                instruction = services.register_instruction(
+                    actor=request.user, pages=scan or (), **data
+                )
             except services.ValidationError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -196,7 +200,12 @@ def instruction_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "instructions/form.html",
-        {"form": form, "scan_job": found if scan is not None else None, "instruction": None},
+        {
+            "form": form,
+            "scan_job": found if scan is not None else None,
+            "scan_pages": range(1, len(scan) + 1) if scan else (),
+            "instruction": None,
+        },
         status=status,
     )
 
@@ -239,7 +248,12 @@ def instruction_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "instructions/form.html",
-        {"form": form, "instruction": instruction, "scan_job": None},
+        {
+            "form": form,
+            "instruction": instruction,
+            "scan_job": None,
+            "pages": list(instruction.pages.all()),
+        },
         status=status,
     )
 
@@ -270,12 +284,51 @@ def render_detail(
         "task_form": forms.get("task_form") or (TaskCreateForm() if office else None),
         "link_form": forms.get("link_form") or (LinkForm() if office else None),
         "close_form": forms.get("close_form") or (CloseForm() if office else None),
-        "region_form": forms.get("region_form")
-        or (RegionForm(initial=instruction.region or {}) if office else None),
+        "pages": [
+            {
+                "page": page,
+                "form": (
+                    forms["region_form"]
+                    if forms.get("region_page") == page.number and forms.get("region_form")
+                    else RegionForm(
+                        initial={**(page.region or {}), "page": page.number},
+                        auto_id=f"id_p{page.number}_%s",
+                    )
+                )
+                if office
+                else None,
+            }
+            for page in instruction.pages.all()
+        ],
         "task_visible": instruction.task is not None
         and plans_access.can(request.user, "view", instruction.task),
+        "notices": _notices(request, instruction, forms.get("notice_forms") or {}),
     }
     return render(request, "instructions/detail.html", context, status=status)
+
+
+def _notices(request: HttpRequest, instruction: Instruction, bound: dict[int, Any]) -> list[Any]:
+    """The chasing ladder's notices about this instruction (it has no task, or had none
+    when they were issued), each with a reply form for the unit it was addressed to."""
+    from duban.plans.forms import NoticeReplyForm
+    from duban.supervision.choices import NoticeStatus
+
+    today = timezone.localdate()
+    notices = list(instruction.notices.select_related("unit").order_by("created_at", "pk"))
+    for notice in notices:
+        notice.overdue = (
+            notice.status == NoticeStatus.OPEN
+            and notice.reply_deadline is not None
+            and notice.reply_deadline < today
+        )
+        notice.form = None
+        if notice.status == NoticeStatus.OPEN and access.may_reply_for(
+            request.user, instruction, notice.unit_id
+        ):
+            notice.form = bound.get(notice.pk) or NoticeReplyForm(
+                initial={"version": notice.version}, auto_id=f"notice{notice.pk}_%s"
+            )
+    return notices
 
 
 @guarded
@@ -286,20 +339,20 @@ def instruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @guarded
 @require_GET
-def instruction_image(request: HttpRequest, pk: int, part: str) -> HttpResponse:
-    """The kept page image (``page.jpg``) or the marked annotation (``annotation.png``).
+def instruction_image(request: HttpRequest, pk: int, number: int, part: str) -> HttpResponse:
+    """A kept page image (``pages/<n>.jpg``) or its marked annotation
+    (``pages/<n>/annotation.png``, the whole page when none is marked).
 
     Shown inline: the bytes are our own re-encoding of the recognised page, never the
     upload, so nothing a browser could run can come back this way."""
     instruction = _get(request, pk)
-    if not instruction.scan:
+    page = instruction.pages.filter(number=number).first()
+    if page is None:
         raise Http404
     if part == "page":
-        response: HttpResponse = FileResponse(
-            instruction.scan.open("rb"), content_type="image/jpeg"
-        )
+        response: HttpResponse = FileResponse(page.image.open("rb"), content_type="image/jpeg")
     else:
-        response = HttpResponse(report.annotation_png(instruction), content_type="image/png")
+        response = HttpResponse(report.annotation_png(page), content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -316,19 +369,26 @@ def instruction_region(request: HttpRequest, pk: int) -> HttpResponse:
     if denied:
         return denied
     instruction = _get(request, pk)
+    try:
+        number = int(request.POST.get("page") or 1)
+    except ValueError:
+        number = 0
     if "clear" in request.POST:
         region = None
     else:
         form = RegionForm(request.POST)
         if not form.is_valid():
-            return render_detail(request, instruction, status=400, region_form=form)
-        region = form.cleaned_data
+            form.auto_id = f"id_p{number}_%s"
+            return render_detail(
+                request, instruction, status=400, region_form=form, region_page=number
+            )
+        region = {k: form.cleaned_data[k] for k in ("x", "y", "w", "h")}
     try:
-        services.set_region(instruction, actor=request.user, region=region)
+        services.set_region(instruction, actor=request.user, region=region, page=number)
     except services.ValidationError as exc:
         return _refused(request, instruction, exc)
     messages.success(request, _("批示区域已保存。") if region else _("已改为显示整页。"))
-    return HttpResponseRedirect(reverse("instruction-detail", args=[pk]) + "#scan")
+    return HttpResponseRedirect(reverse("instruction-detail", args=[pk]) + f"#page-{number}")
 
 
 @guarded
@@ -425,6 +485,36 @@ def reply_accept(request: HttpRequest, reply_id: int) -> HttpResponse:
     messages.success(request, _("已采纳 {unit} 的办理情况。").format(unit=reply.unit))
     return HttpResponseRedirect(
         reverse("instruction-detail", args=[reply.instruction_id]) + "#replies"
+    )
+
+
+@guarded
+@require_POST
+def notice_reply(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """The lead unit answers a 催办/督办/通报 notice about an instruction with no task (a
+    notice about a task is answered on the task page)."""
+    from duban.plans.forms import NoticeReplyForm
+    from duban.supervision.models import Notice
+    from duban.supervision.services import ValidationError, reply_notice
+
+    notice = get_object_or_404(Notice, pk=notice_id, task__isnull=True)
+    instruction = _get(request, notice.instruction_id)
+    form = NoticeReplyForm(request.POST, auto_id=f"notice{notice.pk}_%s")
+    if form.is_valid():
+        try:
+            check_version(notice, form.cleaned_data["version"])
+            reply_notice(notice, actor=request.user, reply=form.cleaned_data["reply"])
+        except ConflictError as exc:
+            messages.error(request, str(exc))
+            return render_detail(request, instruction, status=409)
+        except ValidationError as exc:
+            form.add_error("reply", str(exc))
+    if form.errors:
+        access.require_reply(request.user, instruction, notice.unit_id)
+        return render_detail(request, instruction, status=400, notice_forms={notice.pk: form})
+    messages.success(request, _("已回复。"))
+    return HttpResponseRedirect(
+        safe_next(request, reverse("instruction-detail", args=[instruction.pk]) + "#notices")
     )
 
 

@@ -86,6 +86,7 @@ EVENT_LABELS = {
     "task_closed": gettext_lazy("销号办结"),
     "closure_returned": gettext_lazy("退回销号申请"),
     "instruction_linked": gettext_lazy("关联领导批示"),
+    "instruction_reply_by_changed": gettext_lazy("领导批示反馈时限调整"),
     "task_accepted": gettext_lazy("采纳建议任务"),
     "task_rejected": gettext_lazy("不予立项"),
     "tasks_merged": gettext_lazy("合并任务"),
@@ -304,6 +305,13 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         ClosureRequest.objects.filter(task=task).select_related("unit").prefetch_related(evidence)
     )
     children = list(Task.objects.filter(parent=task).only("id", "code", "text", "light"))
+    # The leaders' instructions this task carries out (duban/instructions), those the
+    # viewer may see; imported here as the other upward reads of this page are.
+    from duban.instructions.access import visible_instructions
+
+    instructions = list(
+        visible_instructions(user, task.instructions.all()).order_by("instructed_on", "pk")
+    )
 
     def may(action: str, **kw: Any) -> bool:
         return access.can(user, action, task, **kw)
@@ -347,6 +355,7 @@ def _task_context(request: HttpRequest, task: Task, **bound: Any) -> dict[str, A
         "comments": comments,
         "closures": closures,
         "children": children,
+        "instructions": instructions,
         "pending_closure": pending_closure,
         "source": source,
         "is_rectification": task.kind == TaskKind.RECTIFICATION,

@@ -48,8 +48,8 @@ class NoticeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notice
         fields = [
-            "id", "task", "unit", "level", "number", "reason", "reply_deadline", "reply",
-            "replied_at", "status", "created_at",
+            "id", "task", "instruction", "unit", "level", "number", "reason",
+            "reply_deadline", "reply", "replied_at", "status", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -173,8 +173,17 @@ class NoticeViewSet(
     default_ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        qs = _visible(self.request.user, Notice.objects.all())
-        g = access.grants(self.request.user)
+        user = self.request.user
+        g = access.grants(user)
+        # About a visible task, or about a leader's instruction with no task (``task`` is
+        # null, ``instruction`` set): those the readers of everything see, and a unit the
+        # ones addressed to it, as with the instructions themselves.
+        about_instruction = Q(task__isnull=True)
+        if not access.reads_everything(user):
+            about_instruction &= Q(unit_id__in=g.unit_ids)
+        qs = Notice.objects.filter(
+            Q(task__in=access.visible_tasks(user).values("pk")) | about_instruction
+        )
         if not g.global_roles:
             qs = qs.filter(unit_id__in=g.unit_ids)
         if self.action != "list":

@@ -265,7 +265,7 @@ def _office_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
         open_notices = list(
             Notice.objects.filter(status=NoticeStatus.OPEN)
             .exclude(level=NoticeLevel.COORDINATION)
-            .select_related("task", "unit")
+            .select_related("task", "instruction", "unit")
             .order_by("reply_deadline", "id")[:300]
         )
         for notice in open_notices:

@@ -125,8 +125,28 @@ class Evidence(AuditedModel):
 
 
 class Notice(AuditedModel):
+    """A reminder, 催办, 督办, 通报 or coordination request, addressed to one unit.
+
+    A notice is about a task, or (for a leader's instruction not turned into a task, see
+    duban/instructions) about that instruction: exactly one of the two is set. The ladder,
+    the inbox, the desk and the notice document are the same for both.
+    """
+
     task = models.ForeignKey(
-        "plans.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="notices"
+        "plans.Task",
+        verbose_name=_("任务"),
+        on_delete=models.CASCADE,
+        related_name="notices",
+        null=True,
+        blank=True,
+    )
+    instruction = models.ForeignKey(
+        "instructions.Instruction",
+        verbose_name=_("领导批示"),
+        on_delete=models.CASCADE,
+        related_name="notices",
+        null=True,
+        blank=True,
     )
     unit = models.ForeignKey(
         "org.Unit", verbose_name=_("主送单位"), on_delete=models.PROTECT, related_name="notices"
@@ -147,9 +167,37 @@ class Notice(AuditedModel):
         verbose_name = _("督办通知")
         verbose_name_plural = _("督办通知")
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(task__isnull=False, instruction__isnull=True)
+                | models.Q(task__isnull=True, instruction__isnull=False),
+                name="notice_about_a_task_or_an_instruction",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()} {self.task.code} → {self.unit}"
+        return f"{self.get_level_display()} {self.subject_code} → {self.unit}"
+
+    @property
+    def subject_code(self) -> str:
+        """What the notice is about, in a few characters: the task's number, or 批示 and
+        the instruction's id."""
+        if self.task_id is not None:
+            return self.task.code or str(self.task_id)
+        return f"批示{self.instruction_id}"
+
+    @property
+    def subject_text(self) -> str:
+        if self.task_id is not None:
+            return self.task.text
+        instruction = self.instruction
+        return f"{instruction.leader_name}同志批示：{instruction.content}"
+
+    @property
+    def subject_url(self) -> str:
+        if self.task_id is not None:
+            return f"/tasks/{self.task_id}/"
+        return f"/instructions/{self.instruction_id}/"
 
 
 class CalendarDay(AuditedModel):

@@ -53,15 +53,27 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
             "reason": notice.reason,
             "reply_deadline": notice.reply_deadline.isoformat() if notice.reply_deadline else None,
         },
-        "task": {"id": notice.task_id, "code": notice.task.code, "text": notice.task.text},
+        # About a task, or (a leader's instruction with no task) the instruction: the
+        # other key is null, and ``url`` leads to whichever it is.
+        "task": (
+            {"id": notice.task_id, "code": notice.task.code, "text": notice.task.text}
+            if notice.task_id is not None
+            else None
+        ),
+        "instruction": (
+            {"id": notice.instruction_id, "text": notice.subject_text}
+            if notice.instruction_id is not None
+            else None
+        ),
         "unit": {"id": notice.unit_id, "name": notice.unit.name},
-        "url": f"/tasks/{notice.task_id}/",
+        "url": notice.subject_url,
     }
 
 
 def _markdown(payload: dict[str, Any]) -> tuple[str, str]:
-    n, t, u = payload["notice"], payload["task"], payload["unit"]
-    title = f"【{n['level_label']}】{t['code']} {t['text'][:30]}"
+    n, u = payload["notice"], payload["unit"]
+    t = payload["task"] or {"code": "", "text": payload["instruction"]["text"]}
+    title = f"【{n['level_label']}】{t['code']} {t['text'][:30]}".replace("】 ", "】")
     lines = [
         f"### {title}",
         f"> 主送：{u['name']}",

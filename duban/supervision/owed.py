@@ -92,7 +92,7 @@ def unit_sections(user: Any, *, today: dt.date | None = None) -> list[dict[str, 
     notices = list(
         Notice.objects.filter(unit_id__in=ids, status=NoticeStatus.OPEN)
         .exclude(level=NoticeLevel.COORDINATION)
-        .select_related("task")
+        .select_related("task", "instruction")
         .order_by("reply_deadline", "id")
     )
     leader_units = [u for u, r in unit_roles.items() if Role.UNIT_LEADER in r]

@@ -290,7 +290,7 @@ def _notice_unit(task: Task) -> Unit:
 @in_site_language
 @transaction.atomic
 def issue_notice(
-    task: Task,
+    task: Task | None,
     *,
     level: str,
     reason: str,
@@ -298,18 +298,31 @@ def issue_notice(
     unit: Unit | None = None,
     event_key: str = "",
     reply_days: int | None = None,
+    instruction: Any = None,
 ) -> tuple[Notice, bool]:
     """Issue a notice of ``level`` about ``task``; the same event never issues twice.
 
     ``event_key`` names the event (e.g. the report period) so the worker can call this on
     every run without piling up duplicates. Returns (notice, created).
+
+    A leader's instruction that has no task is chased all the same: ``task`` is None and
+    ``instruction`` and ``unit`` (its lead unit) are given; the notice is recorded on the
+    instruction and reaches the unit's inbox like any other.
     """
+    if (task is None) == (instruction is None):
+        raise ValueError("a notice is about a task or an instruction, exactly one")
     if actor is not None:
-        access.require(actor, "issue_notice", task)
+        if task is None:
+            access.require_office(actor, "issue_notice")
+        else:
+            access.require(actor, "issue_notice", task)
     if level not in NoticeLevel.values:
         raise ValidationError(_("未知的通知级别。"))
+    if task is None and unit is None:
+        raise ValueError("a notice about an instruction names its unit")
     unit = unit or _notice_unit(task)
-    key = f"{task.pk}:{unit.pk}:{level}:{event_key or _today().isoformat()}"[:120]
+    subject = task.pk if task is not None else f"i{instruction.pk}"
+    key = f"{subject}:{unit.pk}:{level}:{event_key or _today().isoformat()}"[:120]
     existing = Notice.objects.filter(dedup_key=key).first()
     if existing is not None:
         return existing, False
@@ -319,13 +332,19 @@ def issue_notice(
     with audit.acting_as(actor):
         notice = Notice.objects.create(
             task=task,
+            instruction=instruction,
             unit=unit,
             level=level,
             reason=reason,
             reply_deadline=deadline,
             dedup_key=key,
         )
-        audit.record_event(task, f"notice_{level}", note=reason, data={"notice": notice.pk})
+        audit.record_event(
+            task if task is not None else instruction,
+            f"notice_{level}",
+            note=reason,
+            data={"notice": notice.pk},
+        )
         from duban.supervision.notify import notify_notice
 
         notify_notice(notice)
@@ -340,7 +359,14 @@ def _add_workdays(day: dt.date, n: int) -> dt.date:
 
 @transaction.atomic
 def reply_notice(notice: Notice, *, actor: Any, reply: str) -> Notice:
-    access.require(actor, "reply_notice", notice.task, unit_id=notice.unit_id)
+    if notice.task_id is None:
+        # About a leader's instruction: its app's own rule decides (the lead or a co-unit's
+        # leader or clerk, for that unit), through its AppConfig hook, since supervision
+        # sits below the instructions app.
+        subject = notice.instruction
+        subject._meta.app_config.require_notice_reply(actor, subject, notice.unit_id)
+    else:
+        access.require(actor, "reply_notice", notice.task, unit_id=notice.unit_id)
     if not reply.strip():
         raise ValidationError(_("请填写回复内容。"))
     if notice.status != NoticeStatus.OPEN:

@@ -61,10 +61,32 @@ def test_demo_city_plan_and_logins(client, media_root):
     assert PeerValue.objects.values("indicator").distinct().count() == 3
     assert indicators.filter(task__light="red", task__light_reason__contains="指标").exists()
 
+    # 领导批示件: typed ones, one carried out by a task of the plan, one overdue with no
+    # task, one 报结 on time; the chasing run sends the overdue one's notice to its unit.
+    from duban.instructions import services as instructions
+    from duban.instructions.models import Instruction
+    from duban.supervision.models import Notice
+    from duban.supervision.services import run_chasing
+
+    assert Instruction.objects.count() == 4
+    linked = Instruction.objects.get(task__isnull=False)
+    assert linked.task.plan == plan and linked.task.deadline == linked.reply_by
+    assert linked.task.assignment.lead_unit.name == "市商务局"
+    overdue = [i for i in Instruction.objects.filter(task=None) if instructions.is_overdue(i)]
+    assert [i.lead_unit.name for i in overdue] == ["市教育局"]
+    closed = Instruction.objects.get(status="closed")
+    assert instructions.closed_on_time(closed) and closed.replies.get().status == "accepted"
+    assert all(i.content and i.source_title for i in Instruction.objects.all())
+    clerk = User.objects.get(username="clerk")
+    assert instructions.coming_due(clerk) == 1  # the workbench's item for the demo bureau
+    run_chasing()
+    assert Notice.objects.get(instruction=overdue[0]).unit.name == "市教育局"
+
     again = load_demo()  # idempotent
     assert again["tasks"] == summary["tasks"] and Plan.objects.count() == 1
     assert Indicator.objects.count() == indicators.count()
     assert User.objects.count() == 8
+    assert Instruction.objects.count() == 4
 
 
 @pytest.mark.django_db

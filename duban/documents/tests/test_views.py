@@ -182,6 +182,91 @@ def test_a_photographed_page_is_recognised_and_proposed(
     assert region.getextrema()[0] < 100  # ink: the text is in it
 
 
+def test_a_scanned_ofd_page_gets_its_cut_out_which_an_edit_keeps(
+    office_client, inline, django_capture_on_commit_callbacks
+):
+    """An OFD whose second page is a scan (built from the standard's structure): OCR reads
+    it, the review card cuts the proposal's region out of that page, and after the clerk
+    corrects the proposal's words the card still shows the same region."""
+    import io
+
+    from PIL import Image as PILImage
+
+    from duban.extract.tests.ofdgen import build_scanned_ofd
+    from duban.extract.tests.pagegen import PARAGRAPHS, render_page
+
+    scan = io.BytesIO()
+    render_page(PARAGRAPHS, dpi=150).save(scan, format="PNG")
+    data = build_scanned_ofd([[[Text(25, 40, "青澜市人民政府办公室文件")], scan.getvalue()]])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, "扫描件.ofd", data, date="2027-01-15")
+    assert response.status_code == 200
+    document = Document.objects.get()
+    assert document.file_format == "ofd"
+    assert any("第 2 页是扫描页" in w for w in document.metadata["warnings"])
+    assert [p["number"] for p in document.metadata["ocr"]["pages"]] == [2]
+    task = document.plans.get().tasks.get(text__contains="滨河新区综合管廊二期工程")
+    url = reverse("document-task-region", args=[document.pk, task.pk])
+    review = reverse("document-review", args=[document.pk])
+    html = office_client.get(review).content.decode()
+    assert f'src="{url}"' in html and "原件第 2 页" in html
+    before = office_client.get(url)
+    assert before.status_code == 200 and before["Content-Type"] == "image/png"
+    cut = PILImage.open(io.BytesIO(before.content))
+    assert cut.getextrema()[0] < 100 and cut.height < cut.width  # lines of ink, not the page
+    # The clerk rewrites the proposal (a misread figure put right, the words shortened).
+    edited = office_client.post(
+        reverse("document-review-task", args=[document.pk, task.pk, "edit"]),
+        {"text": "年内建成滨河新区综合管廊二期工程（已核对）", "version": task.version},
+    )
+    assert edited.status_code in (200, 302)
+    task.refresh_from_db()
+    assert task.text == "年内建成滨河新区综合管廊二期工程（已核对）"
+    html = office_client.get(review).content.decode()
+    assert f'src="{url}"' in html
+    after = office_client.get(url)
+    assert after.status_code == 200 and after.content == before.content
+
+
+def test_an_ofd_page_that_cannot_be_read_is_a_warning_on_the_review_page_and_the_api(
+    office_client, office_user, inline, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    from duban.extract.tests.ofdgen import build_scanned_ofd
+
+    lines = [ln for ln in REPORT.split("\n") if ln.strip()]
+    data = build_scanned_ofd([[[Text(25, 40 + 10 * i, ln) for i, ln in enumerate(lines)], b"?"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(office_client, "report.ofd", data, date="2026-02-10")
+    assert response.status_code == 200
+    document = Document.objects.get()
+    said = "第 2 页未能读取（扫描图像已损坏），已跳过，请核对原件（page 2 not read）"
+    assert said in document.metadata["warnings"]
+    assert (
+        said in office_client.get(reverse("document-review", args=[document.pk])).content.decode()
+    )
+    api = APIClient()
+    api.force_authenticate(office_user)
+    extraction = api.get(f"/api/documents/{document.pk}/extraction/").json()
+    assert said in extraction["warnings"]
+
+
+def test_an_edited_proposal_with_no_source_span_falls_back_to_its_words():
+    from duban.documents.views import _task_region
+
+    ocr = {
+        "pages": [{"number": 1, "width": 100, "height": 100, "rotation": 0, "skew": 0.0}],
+        "lines": [[1, 10, 10, 90, 20, "新增城镇就业二万二千人。"]],
+    }
+    task = Task(text="新增城镇就业二万二千人")
+    assert _task_region(ocr, task, None).page == 1
+    # The span's words win over the edited ones; none found, the words are tried.
+    assert _task_region(ocr, Task(text="改写后的文字"), "新增城镇就业二万二千人").page == 1
+    assert _task_region(ocr, task, "不在页面上的原话").page == 1
+    assert _task_region(None, task, None) is None
+
+
 def scan_pages(pages: int) -> bytes:
     """A multi-page TIFF scan of the test page (our own text, drawn at test time)."""
     import io

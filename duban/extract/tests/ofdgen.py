@@ -98,3 +98,42 @@ def build_ofd(
             if name not in skip:
                 z.writestr(name, payload)
     return buf.getvalue()
+
+
+def scan_content_xml(resource_id: int) -> str:
+    """A page that only draws an image (a scan exported to OFD): one ImageObject over the
+    whole A4 page, its CTM scaling the unit square to the page."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{NS}"><ofd:Content>'
+        f'<ofd:Layer ID="2"><ofd:ImageObject ID="200" ResourceID="{resource_id}" '
+        'Boundary="0 0 210 297" CTM="210 0 0 297 0 0"/></ofd:Layer></ofd:Content></ofd:Page>'
+    )
+
+
+def build_scanned_ofd(documents: list[list[list[Text] | bytes]]) -> bytes:
+    """An OFD whose pages are text (a list of :class:`Text`) or scans (image file bytes).
+
+    Each scan is a ``MultiMedia`` resource of its document's ``PublicRes.xml`` (``BaseLoc``
+    ``Res``), its file in ``Doc_n/Res/``, drawn by an ``ImageObject``, as OFD writers lay
+    out a scanned page.
+    """
+    text_only = [[p if isinstance(p, list) else [] for p in pages] for pages in documents]
+    extra: dict[str, bytes | str] = {}
+    for d, pages in enumerate(documents):
+        medias = []
+        for k, page in enumerate(pages):
+            if isinstance(page, list):
+                continue
+            rid = 1000 + k
+            medias.append(
+                f'<ofd:MultiMedia ID="{rid}" Type="Image" Format="PNG">'
+                f"<ofd:MediaFile>scan_{k}.png</ofd:MediaFile></ofd:MultiMedia>"
+            )
+            extra[f"Doc_{d}/Res/scan_{k}.png"] = page
+            extra[f"Doc_{d}/Pages/Page_{k}/Content.xml"] = scan_content_xml(rid)
+        extra[f"Doc_{d}/PublicRes.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{NS}" BaseLoc="Res">'
+            '<ofd:Fonts><ofd:Font ID="3" FontName="宋体" FamilyName="宋体"/></ofd:Fonts>'
+            f"<ofd:MultiMedias>{''.join(medias)}</ofd:MultiMedias></ofd:Res>"
+        )
+    return build_ofd(text_only, extra=extra)

@@ -401,6 +401,33 @@ def test_an_ofd_page_that_is_a_scan_is_recognised(page: Image.Image) -> None:
     assert src.warnings[-1].startswith("第 2 页是扫描页")
 
 
+def test_an_ofd_scan_keeps_its_geometry_so_its_page_can_be_cut_again(page: Image.Image) -> None:
+    """Two documents, the scan the second page of the second: its lines and geometry name
+    the page's place in the whole file (3), and ``upright_scan`` draws that image again
+    from the OFD, so a proposal's region can be cut out of it as from a scanned PDF."""
+    from duban.extract.source import OcrGeometry
+    from duban.extract.tests.ofdgen import Text, build_scanned_ofd
+
+    data = build_scanned_ofd(
+        [[[Text(25, 40, "青禾市人民政府办公室文件")]], [[Text(25, 40, "附件")], encode(page)]]
+    )
+    src = read_bytes(data, suffix=".ofd")
+    assert [(p.document, p.number) for p in src.pages] == [(1, 1), (2, 1), (2, 2)]
+    assert cer(SOURCE, src.text[src.pages[2].start :]) <= 0.01
+    assert {line.page for line in src.ocr_lines} == {3}
+    assert [g.number for g in src.ocr_pages] == [3]
+    assert src.warnings[-1].startswith("第 2 个文档第 2 页是扫描页")
+    geometry = src.ocr_pages[0]
+    from duban.extract.ofd import upright_scan
+
+    drawn = upright_scan(data, geometry)
+    assert drawn.size == (geometry.width, geometry.height)
+    line = next(ln for ln in src.ocr_lines if "滨河新区" in ln.text)
+    assert drawn.crop(line.box).convert("L").getextrema()[0] < 100  # the line's ink
+    with pytest.raises(ExtractError):  # page 1 is text: there is no scan to draw
+        upright_scan(data, OcrGeometry(1, 10, 10))
+
+
 def test_a_truncated_photo_is_refused_even_after_weasyprint_loosened_pillow(
     page: Image.Image, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -160,6 +160,51 @@ def test_ofd_with_another_extension_is_read_as_ofd_with_a_warning() -> None:
     assert read_bytes(data, suffix="").format == "ofd"  # no extension: the content decides
 
 
+def test_a_page_whose_scan_cannot_be_read_is_skipped_with_a_warning_naming_it(
+    monkeypatch,
+) -> None:
+    """Pages 2 and 4 draw images that cannot be read (a resource the document does not list,
+    bytes that are not an image): the rest is read, and the clerk is told which pages."""
+    from duban.extract.tests.ofdgen import build_scanned_ofd, scan_content_xml
+
+    data = build_scanned_ofd(
+        [[[Text(20, 40, "第一页。")], [], [Text(20, 40, "第三页。")], b"not an image"]]
+    )
+    # Page 2 draws resource 77, which no resource file lists.
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members["Doc_0/Pages/Page_1/Content.xml"] = scan_content_xml(77).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, payload in members.items():
+            z.writestr(name, payload)
+    src = read_ofd(buf.getvalue())
+    assert src.text == "第一页。\n第三页。"
+    unread = [w for w in src.warnings if "未能读取" in w]
+    assert unread == [
+        "第 2 页未能读取（扫描图像缺失），已跳过，请核对原件（page 2 not read）",
+        "第 4 页未能读取（扫描图像已损坏），已跳过，请核对原件（page 4 not read）",
+    ]
+    # Without the OCR installed, a scanned page is skipped with that reason.
+    monkeypatch.setattr("duban.extract.ocr.ocr_available", lambda: False)
+    png = io.BytesIO()
+    from PIL import Image
+
+    Image.new("L", (60, 80), 255).save(png, format="PNG")
+    two = build_scanned_ofd([[[Text(20, 40, "正文。")]], [png.getvalue()]])
+    src = read_ofd(two)
+    assert src.text == "正文。"
+    assert src.warnings == [
+        "第 2 个文档第 1 页未能读取（扫描页，服务器未安装文字识别组件），已跳过，请核对原件"
+        "（page 2 not read）"
+    ]
+
+
+def test_a_blank_page_is_no_unread_page() -> None:
+    src = read_ofd(build_ofd([[[Text(20, 40, "甲")], []]]))
+    assert src.warnings == []
+
+
 def test_image_only_ofd_asks_for_ocr() -> None:
     e = refused(build_ofd([[[], []]]))
     assert e.code == ErrorCode.E007_PDF_NO_TEXT

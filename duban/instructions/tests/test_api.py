@@ -247,7 +247,8 @@ def test_creating_with_a_recognised_scan_keeps_its_page_image(
     job, _new = enqueue(
         "recognize_instruction_scan", key="t", args={"user_id": people["office"].pk}
     )
-    job.status, job.result = "done", {"text": "来文", "image": token, "width": 60, "height": 40}
+    job.status = "done"
+    job.result = {"text": "来文", "pages": [{"image": token, "width": 60, "height": 40}]}
     job.save()
     someone = api(people["leader"]).post(
         "/api/instructions/", {**_body(units), "scan_job": job.pk}, format="json"
@@ -259,6 +260,47 @@ def test_creating_with_a_recognised_scan_keeps_its_page_image(
     with django_capture_on_commit_callbacks(execute=True):
         r = c.post("/api/instructions/", {**_body(units), "scan_job": job.pk}, format="json")
     assert r.status_code == 201 and r.json()["has_scan"] is True
-    kept = Instruction.objects.get()
-    assert kept.scan.read() == image.getvalue() and (kept.scan_width, kept.scan_height) == (60, 40)
+    assert r.json()["pages"] == [{"number": 1, "width": 60, "height": 40, "region": None}]
+    kept = Instruction.objects.get().pages.get()
+    assert kept.image.read() == image.getvalue() and (kept.width, kept.height) == (60, 40)
     assert not default_storage.exists(f"uploads/{token}")  # the waiting copy is gone
+
+
+@pytest.mark.slow
+def test_a_two_page_scanned_pdf_keeps_both_pages_and_a_region_on_page_two(
+    people, units, media_root, settings, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from duban.instructions.tests.scanpage import SCRIBBLE, TITLE, two_page_scan
+
+    settings.DUBAN_INLINE_JOBS = True
+    office = api(people["office"])
+    r = office.post(
+        "/api/instructions/scan/",
+        {"file": SimpleUploadedFile("批示.pdf", two_page_scan("PDF"))},
+        format="multipart",
+    )
+    assert r.status_code == 202, r.content
+    job = office.get(f"/api/jobs/{r.json()['id']}/").json()
+    result = job["result"]
+    assert job["status"] == "done" and len(result["pages"]) == 2, result
+    assert TITLE in result["text"].replace(" ", "") and "专项资金" in result["text"]
+    with django_capture_on_commit_callbacks(execute=True):
+        made = office.post(
+            "/api/instructions/", {**_body(units), "scan_job": job["id"]}, format="json"
+        )
+    assert made.status_code == 201 and [p["number"] for p in made.json()["pages"]] == [1, 2]
+    url = f"/api/instructions/{made.json()['id']}/region/"
+    x, y, w, h = SCRIBBLE
+    half = office.post(url, {"page": 2, "x": x}, format="json")
+    assert half.status_code == 400 and "x、y、w、h" in str(half.json()["error"])
+    beyond = office.post(url, {"page": 3, "x": x, "y": y, "w": w, "h": h}, format="json")
+    assert beyond.status_code == 400 and "没有第 3 页" in beyond.json()["error"]["message"]
+    assert api(people["sw_clerk"]).post(url, {"page": 2, "clear": True}).status_code == 403
+    marked = office.post(url, {"page": 2, "x": x, "y": y, "w": w, "h": h}, format="json")
+    assert marked.status_code == 200
+    regions = [p["region"] for p in marked.json()["pages"]]
+    assert regions[0] is None and regions[1] == {"x": x, "y": y, "w": w, "h": h}
+    cleared = office.post(url, {"page": 2, "clear": True}, format="json").json()
+    assert [p["region"] for p in cleared["pages"]] == [None, None]

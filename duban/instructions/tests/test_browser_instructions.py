@@ -80,7 +80,7 @@ def test_from_a_photo_to_the_report_back(
     page.get_by_role("button", name="登记", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("批示已登记")
     instruction = Instruction.objects.get()
-    assert instruction.source_text.endswith("（已核对）") and instruction.scan
+    assert instruction.source_text.endswith("（已核对）") and instruction.pages.count() == 1
 
     # 3. The office marks the handwriting with a rectangle drawn on the page image.
     page.locator("summary", has_text="标出批示区域").click()
@@ -94,7 +94,7 @@ def test_from_a_photo_to_the_report_back(
     assert float(page.get_by_label("宽").input_value()) > 0.3
     page.get_by_role("button", name="保存区域").click()
     expect(page.locator(".messages")).to_contain_text("批示区域已保存")
-    region = Instruction.objects.get().region
+    region = Instruction.objects.get().pages.get(number=1).region
     assert 0.5 < region["x"] < 0.6 and 0.35 < region["w"] < 0.45
     expect(page.get_by_role("img", name=re.compile("领导手写批示"))).to_be_visible()
 
@@ -142,3 +142,70 @@ def test_from_a_photo_to_the_report_back(
     assert_accessible(page)
     closed = Instruction.objects.get()
     assert closed.status == "closed" and closed.closed_by.username == "office"
+
+
+def test_a_two_page_scan_marked_on_page_two_and_chased_with_no_task(
+    page, browser, live_server, media_root, units
+):
+    """The clerk's view of an overdue instruction with no task: two page images, the
+    region drawn on page 2 by the office, the 通报 notice answered on the page; axe-core
+    on both people's pages."""
+    from django.core.files.base import ContentFile
+
+    from duban.instructions import services
+    from duban.instructions.models import InstructionPage
+    from duban.instructions.tests.scanpage import LINES, SECOND, scan_page
+    from duban.org.services import create_user
+    from duban.supervision.models import Notice
+    from duban.supervision.services import run_chasing
+
+    office = create_user("office", password=PASSWORD, unit=units["office"], role="office")
+    create_user("clerk", password=PASSWORD, unit=units["sw"], role="clerk")
+    today = dt.date.today()
+    instruction = services.register_instruction(
+        actor=office,
+        leader_name="王明",
+        instructed_on=today - dt.timedelta(days=60),
+        source_title="关于外贸企业订单情况的调研报告",
+        content="请商务局牵头研究。",
+        reply_by=today - dt.timedelta(days=40),
+        lead_unit=units["sw"],
+    )
+    for number, lines in ((1, LINES), (2, SECOND)):
+        out = io.BytesIO()
+        scan_page(lines, scribble=number == 2).save(out, format="JPEG")
+        p = InstructionPage(instruction=instruction, number=number, width=900, height=560)
+        p.image.save(f"p{number}.jpg", ContentFile(out.getvalue()), save=False)
+        p.save()
+    run_chasing()
+    notice = Notice.objects.get(instruction=instruction)
+
+    login(page, live_server, "office", PASSWORD)
+    page.goto(f"{live_server.url}/instructions/{instruction.pk}/")
+    page.locator("summary", has_text="在第 2 页标出批示区域").click()
+    canvas = page.locator("#page-2 [data-region-canvas] img")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.03)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.96, box["y"] + box["height"] * 0.24, steps=8)
+    page.mouse.up()
+    assert float(page.locator("#id_p2_w").input_value()) > 0.3
+    assert page.locator("#id_p1_w").input_value() == ""  # page 1's form is untouched
+    page.locator("#page-2").get_by_role("button", name="保存区域").click()
+    expect(page.locator(".messages")).to_contain_text("批示区域已保存")
+    assert InstructionPage.objects.get(number=1).region is None
+    assert 0.5 < InstructionPage.objects.get(number=2).region["x"] < 0.6
+    expect(page.get_by_role("img", name=re.compile("第 2 页中标出的区域"))).to_be_visible()
+    assert_accessible(page)
+
+    clerk = _new_page(browser)
+    login(clerk, live_server, "clerk", PASSWORD)
+    clerk.goto(f"{live_server.url}/instructions/{instruction.pk}/")
+    expect(clerk.locator("#notices")).to_contain_text(notice.reason)
+    assert_accessible(clerk)
+    clerk.locator("#notices").get_by_role("textbox", name="回复").fill("已召开专题会研究。")
+    clerk.locator("#notices").get_by_role("button", name=re.compile("^回复")).click()
+    expect(clerk.locator(".messages")).to_contain_text("已回复")
+    notice.refresh_from_db()
+    assert notice.status == "replied"
+    clerk.context.close()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from duban.core.errors import NotAllowed
 from duban.core.models import AuditEntry, ConflictError
 from duban.instructions import access, services
-from duban.instructions.models import Instruction, InstructionReply
+from duban.instructions.models import Instruction, InstructionPage, InstructionReply
 from duban.plans.models import Assignment, FrameworkNode, Plan, Task
 from duban.supervision.models import Notice, SupervisionSettings
 from duban.supervision.services import run_chasing
@@ -188,20 +188,30 @@ def test_the_region_must_lie_within_the_image(register, people):
         services.set_region(
             instruction, actor=people["office"], region={"x": 0, "y": 0, "w": 1, "h": 1}
         )
-    instruction.scan.name = "instructions/x.jpg"  # as if kept from a scan
+    for number in (1, 2):  # as if kept from a two-page scan
+        InstructionPage.objects.create(
+            instruction=instruction, number=number, image="instructions/x.jpg", width=9, height=9
+        )
     with pytest.raises(services.ValidationError, match="超出了图像范围"):
         services.set_region(
             instruction, actor=people["office"], region={"x": 0.5, "y": 0.1, "w": 0.7, "h": 0.2}
         )
+    with pytest.raises(services.ValidationError, match="没有第 3 页"):
+        services.set_region(
+            instruction,
+            actor=people["office"],
+            region={"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2},
+            page=3,
+        )
     services.set_region(
-        instruction, actor=people["office"], region={"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2}
+        instruction,
+        actor=people["office"],
+        region={"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2},
+        page=2,
     )
-    assert Instruction.objects.get(pk=instruction.pk).region == {
-        "x": 0.5,
-        "y": 0.1,
-        "w": 0.4,
-        "h": 0.2,
-    }
+    regions = dict(instruction.pages.values_list("number", "region"))
+    assert regions == {1: None, 2: {"x": 0.5, "y": 0.1, "w": 0.4, "h": 0.2}}
+    assert "instruction_region_marked" in _events(instruction)
 
 
 def test_an_overdue_instruction_climbs_the_tasks_ladder_once_per_rung(register, people, units):
@@ -219,20 +229,69 @@ def test_an_overdue_instruction_climbs_the_tasks_ladder_once_per_rung(register, 
     counts = run_chasing()
     # 40 calendar days late is past every threshold: straight to 通报 (criticism).
     assert limits.criticize_after_days <= 20
-    assert counts["criticism"] == 1 and counts["unlinked"] == 1
+    assert counts["criticism"] == 2  # the linked one on its task, the other on itself
     notice = Notice.objects.get(task=task)
     assert notice.level == "criticism" and notice.unit == units["sw"]
     assert "王明同志" in notice.reason and "逾期" in notice.reason
     assert run_chasing()["criticism"] == 0  # a rerun adds nothing
-    assert Notice.objects.count() == 1
-    # Accepted: the chase stops (no new rung for this instruction).
-    reply = services.add_reply(instruction, actor=people["sw_clerk"], unit=units["sw"], text="已办")
-    services.accept_reply(reply, actor=people["office"])
+    assert Notice.objects.count() == 2
+    # Accepted: the chase stops (no new rung for these instructions).
+    for each in (instruction, unlinked):
+        reply = services.add_reply(each, actor=people["sw_clerk"], unit=units["sw"], text="已办")
+        services.accept_reply(reply, actor=people["office"])
     limits.criticize_after_days = 200
     limits.save()
     assert run_chasing()["supervise"] == 0
-    assert Notice.objects.count() == 1
+    assert Notice.objects.count() == 2
     assert unlinked.task is None
+
+
+def test_an_overdue_instruction_with_no_task_is_chased_on_itself(register, people, units):
+    """No task: the notice is about the instruction, addressed to its lead unit, in the
+    unit's inbox and on the instruction's history; linking a task later issues no second
+    notice of the same rung; the unit answers it."""
+    from duban.supervision.choices import NoticeStatus
+    from duban.supervision.services import reply_notice
+
+    today = dt.date.today()
+    instruction = register(
+        instructed_on=today - dt.timedelta(days=60), reply_by=today - dt.timedelta(days=40)
+    )
+    assert run_chasing()["criticism"] == 1
+    notice = Notice.objects.get()
+    assert notice.task is None and notice.instruction == instruction
+    assert notice.unit == units["sw"] and notice.level == "criticism"
+    assert "王明同志" in notice.reason and "《关于外贸企业订单情况的调研报告》" in notice.reason
+    assert "notice_criticism" in _events(instruction)
+    assert str(notice).startswith("通报") and f"批示{instruction.pk}" in str(notice)
+    # The unit's people get it in their inbox.
+    from duban.supervision.models import Notification
+
+    assert Notification.objects.filter(user=people["sw_clerk"]).exists()
+    assert not Notification.objects.filter(user=people["fgw_clerk"]).exists()
+    # Linked to a task afterwards: the same rung is not issued again on the task.
+    plan = Plan.objects.create(title="批示任务", year=2026, status="confirmed")
+    services.create_task(instruction, actor=people["office"], plan=plan)
+    assert run_chasing()["criticism"] == 0 and Notice.objects.count() == 1
+    # Only the addressed unit's people answer it.
+    with pytest.raises(NotAllowed):
+        reply_notice(notice, actor=people["fgw_clerk"], reply="不是我们的")
+    reply_notice(notice, actor=people["sw_clerk"], reply="已召开专题会研究，三日内书面反馈。")
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.REPLIED
+
+
+def test_a_notice_is_about_a_task_or_an_instruction_never_both(register, people, units):
+    from django.db import IntegrityError, transaction
+
+    plan = Plan.objects.create(title="批示任务", year=2026, status="confirmed")
+    task = Task.objects.create(plan=plan, code="1", text="稳外贸", status="in_progress")
+    instruction = register()
+    for about in ({}, {"task": task, "instruction": instruction}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Notice.objects.create(
+                unit=units["sw"], level="chase", reason="x", dedup_key=f"k{len(about)}", **about
+            )
 
 
 def test_a_few_days_late_is_a_chase_not_a_criticism(register, people):
@@ -300,3 +359,46 @@ def test_in_a_draft_plan_the_task_is_a_proposal_with_its_lead_chosen(register, p
     assert task.extracted["lead_choice"] == {"id": units["sw"].pk, "name": "市商务局"}
     assert task.extracted["instruction"] == instruction.pk
     assert not Assignment.objects.filter(task=task).exists()  # assigned on 立项
+
+
+def test_moving_the_reply_by_date_moves_the_deadline_it_gave_the_task(register, people):
+    """A task made from the instruction is due on its reply-by date: a new date moves it
+    (audited on the task). An attached task with a deadline of its own keeps it, and its
+    history says why."""
+    plan = Plan.objects.create(title="批示任务", year=2026, status="confirmed")
+    today = dt.date.today()
+    instruction = register()
+    task = services.create_task(instruction, actor=people["office"], plan=plan)
+    later = instruction.reply_by + dt.timedelta(days=10)
+    services.update_instruction(
+        instruction, actor=people["office"], version=instruction.version, reply_by=later
+    )
+    task.refresh_from_db()
+    assert task.deadline == later and later.isoformat() in task.deadline_text
+    moved = AuditEntry.objects.filter(
+        object_type="plans.task", object_id=str(task.pk), event="instruction_reply_by_changed"
+    ).get()
+    assert moved.after["deadline_moved"] is True and moved.after["after"] == later.isoformat()
+    assert AuditEntry.objects.filter(
+        object_type="plans.task", object_id=str(task.pk), action="update", actor=people["office"]
+    ).exists()  # the deadline's own row diff
+    # An existing task with the work report's deadline keeps it.
+    own = Task.objects.create(
+        plan=plan, code="9", text="稳外贸", status="in_progress", deadline=today + dt.timedelta(90)
+    )
+    other = register()
+    services.link_task(other, actor=people["office"], task=own)
+    services.update_instruction(
+        other, actor=people["office"], version=other.version, reply_by=later
+    )
+    own.refresh_from_db()
+    assert own.deadline == today + dt.timedelta(90)
+    kept = AuditEntry.objects.get(
+        object_type="plans.task", object_id=str(own.pk), event="instruction_reply_by_changed"
+    )
+    assert kept.after["deadline_moved"] is False and "未调整" in kept.note
+    # Another edit that keeps the date writes no such event.
+    services.update_instruction(
+        other, actor=people["office"], version=other.version, content="请加快办理。"
+    )
+    assert AuditEntry.objects.filter(event="instruction_reply_by_changed").count() == 2

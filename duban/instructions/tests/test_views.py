@@ -21,7 +21,7 @@ from PIL import Image
 
 from duban.core.models import Job
 from duban.instructions.models import Instruction
-from duban.instructions.tests.scanpage import SCRIBBLE, TITLE, scan_png
+from duban.instructions.tests.scanpage import SCRIBBLE, TITLE, two_page_scan
 from duban.plans.models import Plan, Task
 
 pytestmark = pytest.mark.django_db
@@ -158,50 +158,98 @@ def test_only_the_office_uploads_scans(people):
 
 
 @pytest.mark.slow
-def test_a_photo_is_recognised_kept_and_its_region_marked(
+def test_a_two_page_scan_is_recognised_kept_and_its_region_marked_on_page_two(
     people, units, media_root, settings, django_capture_on_commit_callbacks
 ):
-    """OCR fills the source text; the page image is kept; the region crops the scribble."""
+    """OCR reads both pages of a TIFF into the source text; both page images are kept; the
+    region marked on page 2 crops the scribble, on the page and in the 报结 report."""
     settings.DUBAN_INLINE_JOBS = True
     office = client(people["office"])
-    r = office.post("/instructions/scan/", {"file": SimpleUploadedFile("批示.png", scan_png())})
+    r = office.post(
+        "/instructions/scan/", {"file": SimpleUploadedFile("批示.tif", two_page_scan())}
+    )
     assert r.status_code == 302, r.content.decode()[:2000]
     job = Job.objects.get()
     assert job.status == "done" and "error" not in job.result, job.result
-    assert TITLE in job.result["text"].replace(" ", "")
+    read = job.result["text"].replace(" ", "")
+    assert TITLE in read and "稳外贸专项资金" in read  # the second page was read too
+    assert read.index(TITLE) < read.index("稳外贸专项资金")
     assert job.result["title"] == TITLE  # the first line, not the paragraph the OCR joined
+    assert len(job.result["pages"]) == 2
     # Another office user cannot reuse this user's recognised scan.
     from duban.org.services import create_user
 
     second = client(create_user("office2", password="pw-x-2", unit=units["office"], role="office"))
-    assert second.get(f"/instructions/scan/{job.pk}/page.jpg").status_code == 404
-    assert office.get(f"/instructions/scan/{job.pk}/page.jpg")["Content-Type"] == "image/jpeg"
+    assert second.get(f"/instructions/scan/{job.pk}/pages/1.jpg").status_code == 404
+    for n in (1, 2):
+        shown = office.get(f"/instructions/scan/{job.pk}/pages/{n}.jpg")
+        assert shown["Content-Type"] == "image/jpeg"
+    assert office.get(f"/instructions/scan/{job.pk}/pages/3.jpg").status_code == 404
     form = office.get(f"/instructions/new/?scan={job.pk}").content.decode()
     assert "外贸企业订单" in form and f'value="{job.pk}"' in form
+    assert f"/instructions/scan/{job.pk}/pages/2.jpg" in form
     data = _form(units, source_text=job.result["text"], scan_job=job.pk)
     with django_capture_on_commit_callbacks(execute=True):
         assert office.post("/instructions/new/", data).status_code == 302
     instruction = Instruction.objects.get()
-    assert instruction.scan.name.startswith("instructions/") and instruction.scan_width == 900
-    assert not default_storage.exists(f"uploads/{job.result['image']}")  # the waiting copy is gone
+    kept = list(instruction.pages.all())
+    assert [(p.number, p.width, p.height) for p in kept] == [(1, 900, 560), (2, 900, 560)]
+    for page in job.result["pages"]:  # the waiting copies are gone
+        assert not default_storage.exists(f"uploads/{page['image']}")
     again = office.post("/instructions/new/", data)
     assert again.status_code == 400 and "识别的图像已过期" in again.content.decode()
     assert Instruction.objects.count() == 1
-    page = office.get(f"/instructions/{instruction.pk}/page.jpg")
+    page = office.get(f"/instructions/{instruction.pk}/pages/2.jpg")
     assert page["Content-Type"] == "image/jpeg"
+    assert office.get(f"/instructions/{instruction.pk}/pages/3.jpg").status_code == 404
     x, y, w, h = SCRIBBLE
-    saved = office.post(f"/instructions/{instruction.pk}/region/", {"x": x, "y": y, "w": w, "h": h})
-    assert saved.status_code == 302
+    beyond = office.post(
+        f"/instructions/{instruction.pk}/region/", {"x": x, "y": y, "w": w, "h": h, "page": 3}
+    )
+    assert beyond.status_code == 400 and "没有第 3 页" in beyond.content.decode()
+    saved = office.post(
+        f"/instructions/{instruction.pk}/region/", {"x": x, "y": y, "w": w, "h": h, "page": 2}
+    )
+    assert saved.status_code == 302 and saved["Location"].endswith("#page-2")
+    assert instruction.pages.get(number=1).region is None
     crop = Image.open(
-        io.BytesIO(office.get(f"/instructions/{instruction.pk}/annotation.png").content)
+        io.BytesIO(office.get(f"/instructions/{instruction.pk}/pages/2/annotation.png").content)
     )
     assert abs(crop.width - round(w * 900)) <= 2 and abs(crop.height - round(h * 560)) <= 2
     # The scribble is there: the crop is not blank paper.
     assert crop.convert("L").getextrema()[0] < 100
+    detail = office.get(f"/instructions/{instruction.pk}/").content.decode()
+    assert f"/instructions/{instruction.pk}/pages/2/annotation.png" in detail
+    assert "扫描件第 2 页（共 2 页）" in detail
+    # The 报结 report carries the marked region of page 2, and only that picture.
+    word = docx.Document(
+        io.BytesIO(office.get(f"/instructions/{instruction.pk}/report.docx").content)
+    )
+    pictures = [
+        rel.target_part.blob for rel in word.part.rels.values() if rel.reltype.endswith("/image")
+    ]
+    assert len(pictures) == 1
+    assert Image.open(io.BytesIO(pictures[0])).size == crop.size
+    assert "批示原件（扫描，第2页）" in "\n".join(p.text for p in word.paragraphs)
     assert (
-        client(people["fgw_clerk"]).get(f"/instructions/{instruction.pk}/page.jpg").status_code
+        client(people["fgw_clerk"]).get(f"/instructions/{instruction.pk}/pages/1.jpg").status_code
         == 404
     )
+
+
+def test_a_scan_over_the_page_limit_is_refused_at_upload(people, media_root, settings):
+    from duban.extract.ocr import OCR_MAX_PAGES
+
+    settings.DUBAN_INLINE_JOBS = True
+    blank = Image.new("L", (40, 40), 255)
+    out = io.BytesIO()
+    blank.save(out, format="TIFF", save_all=True, append_images=[blank] * OCR_MAX_PAGES)
+    r = client(people["office"]).post(
+        "/instructions/scan/", {"file": SimpleUploadedFile("长.tif", out.getvalue())}
+    )
+    assert r.status_code == 400
+    assert f"超过文字识别上限 {OCR_MAX_PAGES} 页" in r.content.decode()
+    assert Job.objects.count() == 0 and Instruction.objects.count() == 0
 
 
 def test_an_edit_from_a_stale_page_is_a_409_and_keeps_the_text(people, units, register):
@@ -234,3 +282,95 @@ def test_attaching_an_existing_task_by_its_number_shows_in_the_tasks_history(peo
     assert "关联领导批示" in office.get(f"/tasks/{task.pk}/").content.decode()
     office.post(f"/instructions/{instruction.pk}/task/", {"unlink": "1"})
     assert Instruction.objects.get().task is None
+
+
+def test_a_notice_about_an_instruction_reaches_the_units_desk_and_is_answered(
+    people, units, register
+):
+    """The chase of an instruction with no task: on the lead unit's desk (linking to the
+    instruction), answered on the instruction's page; the notice document names the
+    instruction; another unit sees nothing of it, on the pages or the API."""
+    from rest_framework.test import APIClient
+
+    from duban.supervision.models import Notice
+    from duban.supervision.services import run_chasing
+
+    today = dt.date.today()
+    instruction = register(
+        instructed_on=today - dt.timedelta(days=60), reply_by=today - dt.timedelta(days=40)
+    )
+    run_chasing()
+    notice = Notice.objects.get(instruction=instruction)
+    clerk = client(people["sw_clerk"])
+    desk = clerk.get("/desk/").content.decode()
+    assert f"/instructions/{instruction.pk}/" in desk
+    assert f"/instructions/notices/{notice.pk}/reply/" in desk
+    page = clerk.get(f"/instructions/{instruction.pk}/").content.decode()
+    assert "催办督办通知" in page and notice.reason in page
+    assert f'action="/instructions/notices/{notice.pk}/reply/"' in page
+    # The co-unit sees the instruction but may not answer the lead unit's notice.
+    co_page = client(people["cz_clerk"]).get(f"/instructions/{instruction.pk}/").content.decode()
+    assert notice.reason in co_page and f"/instructions/notices/{notice.pk}/reply/" not in co_page
+    denied = client(people["cz_clerk"]).post(
+        f"/instructions/notices/{notice.pk}/reply/", {"reply": "代答", "version": notice.version}
+    )
+    assert denied.status_code == 403
+    assert (
+        client(people["fgw_clerk"])
+        .post(
+            f"/instructions/notices/{notice.pk}/reply/", {"reply": "x", "version": notice.version}
+        )
+        .status_code
+        == 404
+    )
+    # The task page's reply route does not take a notice that has no task.
+    assert (
+        clerk.post(
+            f"/notices/{notice.pk}/reply/", {"reply": "x", "version": notice.version}
+        ).status_code
+        == 404
+    )
+    empty = clerk.post(
+        f"/instructions/notices/{notice.pk}/reply/", {"reply": "", "version": notice.version}
+    )
+    assert empty.status_code == 400 and "请填写回复内容" in empty.content.decode()
+    answered = clerk.post(
+        f"/instructions/notices/{notice.pk}/reply/",
+        {"reply": "已召开专题会研究。", "version": notice.version, "next": "/desk/"},
+    )
+    assert answered.status_code == 302 and answered["Location"] == "/desk/"
+    notice.refresh_from_db()
+    assert notice.status == "replied" and notice.reply == "已召开专题会研究。"
+    # The notice document: about the instruction, for whoever may see it.
+    word = clerk.get(f"/notices/{notice.pk}/document.docx")
+    assert word.status_code == 200
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs)
+    assert "批示事项" in text and "关于外贸企业订单情况的调研报告" in text and "王明" in text
+    assert client(people["fgw_clerk"]).get(f"/notices/{notice.pk}/document.docx").status_code == 404
+
+    # The API: the addressed unit and the office see it, another unit does not.
+    def notices(who):
+        api = APIClient()
+        api.force_authenticate(people[who])
+        return [
+            (n["id"], n["task"], n["instruction"])
+            for n in api.get("/api/notices/").json()["results"]
+        ]
+
+    assert notices("sw_clerk") == [(notice.pk, None, instruction.pk)]
+    assert notices("office") == [(notice.pk, None, instruction.pk)]
+    assert notices("fgw_clerk") == []
+
+
+def test_the_task_page_links_the_instruction_it_carries_out(people, units, register):
+    plan = Plan.objects.create(title="重点工作", year=2026, status="confirmed")
+    task = Task.objects.create(plan=plan, code="2.4", text="稳外贸", status="in_progress")
+    instruction = register()
+    office = client(people["office"])
+    link = f'href="/instructions/{instruction.pk}/"'
+    assert link not in office.get(f"/tasks/{task.pk}/").content.decode()
+    office.post(f"/instructions/{instruction.pk}/task/", {"link": "1", "task": "2.4"})
+    page = office.get(f"/tasks/{task.pk}/").content.decode()
+    head = page[page.index('class="card task-head"') :]
+    head = head[: head.index("</section>")]
+    assert link in head and "王明同志" in head  # near the top, not only in the history

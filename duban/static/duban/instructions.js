@@ -1,10 +1,11 @@
-/* The instruction page's one behaviour: drag a rectangle on the page image to mark where
-   the leader's handwriting is; the four fields (fractions of the image) follow, and the
-   form saves them. Without script the fields are typed by hand. */
+/* The instruction page's one behaviour: drag a rectangle on a page image to mark where
+   the leader's handwriting is; the four fields (fractions of the image) of that page's
+   form follow, and the form saves them. Without script the fields are typed by hand. */
 (function () {
   "use strict";
   function setup(canvas) {
-    var form = document.querySelector("[data-region-form]");
+    var editor = canvas.closest("[data-region-editor]") || document;
+    var form = editor.querySelector("[data-region-form]");
     var box = canvas.querySelector("[data-region-box]");
     var img = canvas.querySelector("img");
     if (!form || !box || !img) return;
