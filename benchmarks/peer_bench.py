@@ -227,6 +227,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "duban-peer")
     parser.add_argument("--redmine-tsv", type=Path, help="reuse a Redmine run of the harness")
     parser.add_argument("--workers", type=int, default=None, help="duban serve --workers")
+    parser.add_argument("--threads", type=int, default=None, help="duban serve --threads")
     parser.add_argument("--port", type=int, default=8310)
     parser.add_argument("--size", default=None, help="UNITS,TASKS,REPORTS (default: province)")
     args = parser.parse_args()
@@ -247,6 +248,8 @@ def main() -> int:
     serve = [sys.executable, "-m", "duban", "serve", "--port", str(args.port)]
     if args.workers:
         serve += ["--workers", str(args.workers)]
+    if args.threads:
+        serve += ["--threads", str(args.threads)]
     server = subprocess.Popen(serve, env=env, cwd=ROOT, start_new_session=True)
     try:
         wait_for(base + "/healthz")

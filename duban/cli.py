@@ -126,7 +126,9 @@ def token(username: str, scope: str, days: int, rotate: bool) -> None:
 )
 @click.option(
     "--threads",
-    default=8,
+    # Four: more threads in one process contend for its interpreter lock (case d of
+    # docs/benchmarks.md served 380 req/s at 8 threads, 500 at 4 and 2, on two cores).
+    default=4,
     show_default=True,
     type=click.IntRange(min=1),
     help="Threads in each worker process.",

@@ -48,7 +48,7 @@ def serve(
     host: str,
     port: int,
     workers: int | None = None,
-    threads: int = 8,
+    threads: int = 4,
     timeout: int = 120,
 ) -> None:
     """Run the server until it is stopped (SIGINT or SIGTERM: finish requests, then exit)."""
