@@ -43,6 +43,7 @@ from duban.core import idempotency
 from duban.core.api import error
 from duban.core.errors import InputError
 from duban.org.choices import Role
+from duban.org.tokens import ApiTokenAuthentication
 from duban.plans import access
 from duban.plans.choices import TaskStatus
 from duban.plans.models import Task
@@ -189,6 +190,9 @@ class CascadeProgressView(APIView):
     required: a repeat answers as the first time.
     """
 
+    # A server's call, never a browser's: the token alone, no session (so no CSRF to
+    # check, and a logged-in page cannot be made to post here).
+    authentication_classes = [ApiTokenAuthentication]
     parser_classes = [_RawJSON]
 
     @extend_schema(

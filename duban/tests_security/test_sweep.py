@@ -45,8 +45,8 @@ XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
 PW = "Sweep-pass-2026"
 SKIP_ROUTES = ("admin/", "accounts/logout/", "i18n/")
 # Server-to-server receivers that read no session (a CSRF token protects cookies): they
-# refuse a request without their signature with 401 instead (docs/cascade.md).
-SIGNED_ROUTES = {"api/cascade/inbound/"}
+# refuse a request without their token or signature with 401 instead (docs/cascade.md).
+SIGNED_ROUTES = {"api/cascade/inbound/", "api/cascade/progress/"}
 
 
 def _routes() -> list[str]:
